@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the system packages Songwright renders with: FluidSynth and a GM soundfont,
+# espeak-ng and MBROLA with its voices (Debian contrib/non-free), sox.
+# Idempotent: running it again changes nothing.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  fluidsynth libfluidsynth3 fluid-soundfont-gm
+  espeak-ng sox
+  mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-cn1
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+# MBROLA and its voices live in contrib/non-free.
+SRC=/etc/apt/sources.list.d/songwright-nonfree.sources
+if ! grep -rqs "non-free" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  $SUDO tee "$SRC" >/dev/null <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: contrib non-free
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "system packages: installed ${missing[*]}"

@@ -1,0 +1,163 @@
+"""The command line: songwright generate | styles | analyze. A thin client of the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InvalidRequest, MissingDependency, SongwrightError
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+MAX_LYRICS_FILE_BYTES = 1_000_000
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"songwright: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="songwright", description="Style tags and lyrics in, a mixed and mastered song out.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = commands.add_parser("generate", help="make a song")
+    gen.add_argument("--tags", default="pop", help='style, mood, instrument and vocal tags, e.g. "pop, funk, female vocal"')
+    lyrics = gen.add_mutually_exclusive_group()
+    lyrics.add_argument("--lyrics", metavar="FILE", help="lyrics file with [verse]/[chorus] tags, or - for stdin")
+    lyrics.add_argument("--lyrics-text", metavar="TEXT", help="lyrics given inline")
+    gen.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="length of the song (10-600, default 60)")
+    gen.add_argument("--bpm", type=float, help="tempo in quarter-note beats per minute (40-240)")
+    gen.add_argument("--key", help='e.g. "A minor", "Eb major", "F#m"')
+    gen.add_argument("--time-signature", choices=["4/4", "3/4", "6/8"], help="meter (default: the style's)")
+    gen.add_argument("--seed", type=int, help="the same request and seed give the same bytes (default: random)")
+    gen.add_argument("--instrumental", action="store_true", help="no vocals; the lyrics' structure still shapes the form")
+    gen.add_argument("--engine", default="composer", help="composer (default)")
+    gen.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
+    gen.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
+    gen.add_argument("--midi", metavar="FILE", help="write the arrangement as a multi-track MIDI file")
+    gen.add_argument("--lrc", metavar="FILE", help="write lyric line and word timings (enhanced LRC)")
+    gen.add_argument("--json", metavar="FILE", help="write the resolved request, plan and report as JSON")
+    gen.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+    commands.add_parser("styles", help="list the tags Songwright understands")
+
+    analyze = commands.add_parser("analyze", help="estimate tempo, key, loudness, true peak and duration of an audio file")
+    analyze.add_argument("file")
+    analyze.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"generate": _generate, "styles": _styles, "analyze": _analyze}[args.command](args)
+    except InvalidRequest as exc:
+        print(f"songwright: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MissingDependency as exc:
+        print(f"songwright: missing dependency: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except SongwrightError as exc:
+        print(f"songwright: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _read_lyrics(args: argparse.Namespace) -> str:
+    if args.lyrics_text is not None:
+        return args.lyrics_text
+    if args.lyrics is None:
+        return ""
+    if args.lyrics == "-":
+        data = sys.stdin.buffer.read(MAX_LYRICS_FILE_BYTES + 1)
+    else:
+        try:
+            with open(args.lyrics, "rb") as handle:
+                data = handle.read(MAX_LYRICS_FILE_BYTES + 1)
+        except OSError as exc:
+            raise InvalidRequest("lyrics", "must be a readable file", args.lyrics) from exc
+    if len(data) > MAX_LYRICS_FILE_BYTES:
+        raise InvalidRequest("lyrics", f"must be at most {MAX_LYRICS_FILE_BYTES} bytes", f"more than {MAX_LYRICS_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("lyrics", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.lyrics) from exc
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .audio.io import audio_format, check_writable
+    from .engines import generate
+    from .request import SongRequest
+
+    request = SongRequest(
+        tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
+        time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
+    ).validate()
+    audio_format(args.output, "output")
+    check_writable(args.output, "output")
+    for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
+                                ("json", args.json, False)):
+        if path:
+            check_writable(path, field, is_dir)
+
+    progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
+    song = generate(request, progress or (lambda stage, fraction: None))
+    if progress:
+        progress.finish()
+    song.save(args.output)
+    if args.stems:
+        song.save_stems(args.stems)
+    if args.midi:
+        song.save_midi(args.midi)
+    if args.lrc:
+        song.save_lrc(args.lrc)
+    if args.json:
+        song.save_json(args.json)
+    if not args.quiet:
+        plan = song.plan
+        print(f"{args.output}: {song.duration_s:.2f} s, {plan.tempo_bpm:g} BPM, {plan.key.name}, {plan.time_signature}, "
+              f"seed {song.seed}, {song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
+        print("form: " + " ".join(f"{s.kind}({s.bars})" for s in plan.sections))
+        for warning in song.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _styles(args: argparse.Namespace) -> int:
+    from .styles import describe_styles
+
+    print(describe_styles())
+    return EXIT_OK
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .audio.analysis import analyze_file
+
+    if not Path(args.file).is_file():
+        raise InvalidRequest("file", "must be an existing audio file", args.file)
+    report = analyze_file(args.file)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, value in report.items():
+            print(f"{name}: {value}")
+    return EXIT_OK
+
+
+class _ProgressBar:
+    WIDTH = 30
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        filled = int(self.WIDTH * fraction)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction * 100:3.0f}% {stage:<12}")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Arrangement: which part plays in which bar, the dynamic arc, the ending, the human feel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..plan import Plan
+from ..score import Part, Score
+from .bass import BASS_IDIOMS
+from .common import Bar, bars_of
+from .comping import Comper
+from .drums import write_drums
+from .melody import write_lead, write_vocals
+from .voicing import bass_root, close_voicing, guitar_voicing
+
+PAD_KINDS = {"intro", "pre-chorus", "chorus", "hook", "bridge", "break", "inst", "solo", "outro"}
+KEYS_KINDS = {"intro", "pre-chorus", "chorus", "hook", "bridge", "break", "inst", "outro"}
+TIGHT_GENRES = {"electronic", "trap", "synthwave", "disco"}
+VOCAL_GUIDE_PROGRAM = 53  # GM "Voice Oohs": the vocal line until the singer renders it
+RELEASE_BEFORE_END_S = 1.2
+
+
+def compose(plan: Plan) -> Score:
+    style = plan.style
+    score = Score(plan.tempo_bpm, plan.time_signature, plan.key.name, plan.ending_beat)
+    score.markers = [(s.start_bar * plan.beats_per_bar, s.label) for s in plan.sections]
+    bars = bars_of(plan, seed_offset=3)
+
+    drums = Part("drums", "drums", style.kit, is_drum=True)
+    write_drums(drums, plan, bars)
+
+    bass = Part("bass", "bass", style.bass.program, volume=104)
+    write_bass = BASS_IDIOMS[style.bass.idiom]
+    for bar in bars:
+        if _bass_plays(bar):
+            write_bass(bass, bar)
+
+    comp = Part("comp", style.comp.stem, style.comp.program, pan=44)
+    comper = Comper(comp, style.comp.idiom, 60)
+    keys = Part("keys", "keys", style.keys.program, pan=84, volume=88)
+    keyer = Comper(keys, style.keys.idiom, 64) if style.keys.idiom != "none" else None
+    pad = Part("pad", "strings", style.pad_program, volume=80)
+    pad_comper = Comper(pad, "pad", 62)
+    for bar in bars:
+        kind = bar.section.kind
+        if _comp_plays(bar):
+            comper.bar(bar)
+        if keyer and (kind in KEYS_KINDS or bar.section.occurrence > 0):  # a second verse gets fuller
+            keyer.bar(bar)
+        if kind in PAD_KINDS:
+            pad_comper.bar(bar)
+
+    lead = Part("lead", "lead", style.lead_program, pan=70, volume=92)
+    vocals = Part("vocals", "vocals", VOCAL_GUIDE_PROGRAM, volume=110)
+    if plan.vocal:
+        write_vocals(plan, vocals)
+        write_lead(plan, lead, ("solo", "inst"))
+    else:
+        write_lead(plan, lead, ("verse", "chorus", "hook", "bridge", "solo", "inst", "pre-chorus"))
+
+    _final_chord(plan, bass, comp, keys if keyer else None, pad)
+    parts = [drums, bass, comp, keys, pad, lead, vocals]
+    rng = np.random.default_rng([plan.seed, 5])
+    timing_ms = 2.0 if style.groove_genre in TIGHT_GENRES else 6.0
+    for part in parts:
+        _feel(plan, part, rng, timing_ms)
+    score.parts = [p for p in parts if p.notes]
+    return score
+
+
+def _bass_plays(bar: Bar) -> bool:
+    kind = bar.section.kind
+    if kind == "break":
+        return False
+    if kind == "intro":
+        return bar.position >= bar.section.bars // 2
+    return True
+
+
+def _comp_plays(bar: Bar) -> bool:
+    kind = bar.section.kind
+    if kind in ("intro", "break"):
+        return False
+    if kind == "outro":
+        return bar.position < bar.section.bars - 2
+    return True
+
+
+def _final_chord(plan: Plan, bass: Part, comp: Part, keys: Part | None, pad: Part) -> None:
+    """The tonic on the last downbeat, held to ring out until just before the end."""
+    chord = plan.final_chord
+    beat = plan.ending_beat
+    hold_s = plan.duration_s - plan.ending_beat * plan.seconds_per_beat - RELEASE_BEFORE_END_S
+    hold = max(0.5, hold_s / plan.seconds_per_beat)
+    bass.add(beat, hold, bass_root(chord, 38), 100)
+    for i, pitch in enumerate(guitar_voicing(chord, 40)):
+        comp.add(beat + i * 0.02, hold, pitch, 92)
+    if keys is not None:
+        for pitch in close_voicing(chord, 64, 4):
+            keys.add(beat, hold, pitch, 84)
+    for pitch in close_voicing(chord, 62, 4):
+        pad.add(beat, hold, pitch, 80)
+
+
+def _swing(beat: float, swing: float) -> float:
+    """Delay off-beat eighths (swing >= 0.5: the long note's share of a beat) or 16ths (swing < 0.5)."""
+    if swing <= 0:
+        return beat
+    whole = np.floor(beat + 1e-9)
+    frac = beat - whole
+    if swing >= 0.5:
+        points = {0.25: swing / 2, 0.5: swing, 0.75: swing + (1 - swing) / 2}
+    else:
+        points = {0.25: 0.25 + swing * 0.25, 0.75: 0.75 + swing * 0.25}
+    for position, moved in points.items():
+        if abs(frac - position) < 1e-6:
+            return whole + moved
+    return beat
+
+
+def _feel(plan: Plan, part: Part, rng: np.random.Generator, timing_ms: float) -> None:
+    """Swing and humanised timing and velocity, from the song's seed."""
+    sd_beats = timing_ms / 1000.0 / plan.seconds_per_beat
+    swing = plan.style.swing
+    part.notes.sort(key=lambda n: (n.start_beats, n.pitch))
+    for note in part.notes:
+        start = _swing(note.start_beats, swing)
+        if note.start_beats < plan.ending_beat:
+            start += float(rng.normal(0.0, sd_beats))
+        note.start_beats = max(0.0, start)
+        note.velocity = int(np.clip(note.velocity + rng.normal(0, 4), 1, 127))
+    part.notes.sort(key=lambda n: (n.start_beats, n.pitch))
+

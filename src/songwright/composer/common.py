@@ -1,0 +1,59 @@
+"""What every part writer gets for one bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..plan import Plan, Section
+from ..theory import Chord
+
+
+@dataclass
+class Bar:
+    index: int  # bar number in the song
+    start: float  # beats
+    beats: int  # quarter-note beats in the bar
+    steps: int  # sixteenths in the bar
+    chord: Chord
+    next_chord: Chord
+    section: Section
+    position: int  # bar number inside its section
+    energy: float  # 0..1.3, sets velocities and density
+    rng: np.random.Generator
+
+    def at(self, step: float) -> float:
+        """Beat time of a sixteenth step inside this bar."""
+        return self.start + step * 0.25
+
+    @property
+    def last_in_section(self) -> bool:
+        return self.position == self.section.bars - 1
+
+    def velocity(self, base: int) -> int:
+        return int(np.clip(base * (0.72 + 0.3 * self.energy), 1, 127))
+
+
+def bars_of(plan: Plan, seed_offset: int) -> list[Bar]:
+    """Every content bar of the song, each with its own child random generator."""
+    rng = np.random.default_rng([plan.seed, seed_offset])
+    bars = []
+    for section in plan.sections:
+        for position in range(section.bars):
+            index = section.start_bar + position
+            chord = section.chords[position]
+            next_chord = plan.chord_at_bar(index + 1)
+            energy = section.energy + 0.25 * plan.style.energy
+            if section.kind == "outro":
+                energy *= 1.0 - 0.5 * position / max(1, section.bars)
+            elif section.kind == "intro":
+                energy *= 0.8 + 0.4 * position / max(1, section.bars)
+            bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
+                            chord, next_chord, section, position, energy, rng))
+    return bars
+
+
+def steps_pattern(patterns: dict[int, list], steps: int) -> list:
+    """Pick the 16-step or 12-step form of a rhythm."""
+    return patterns.get(steps) or patterns[16][: steps]

@@ -1,0 +1,88 @@
+"""Drums from the style's grid patterns, with an intro build, fills and crashes."""
+
+from __future__ import annotations
+
+from ..plan import Plan
+from ..score import Part
+from ..styles import load_styles
+from .common import Bar
+
+LANES = {"kick": 36, "snare": 38, "clap": 39, "rim": 37, "hat": 42, "ohat": 46, "phat": 44, "ride": 51,
+         "crash": 49, "tom": 45, "tom_hi": 50, "tom_mid": 47, "tom_lo": 43, "tamb": 54, "shaker": 70}
+VELOCITY = {"X": 118, "x": 96, "o": 66, "g": 42}
+
+
+def pattern_name(plan: Plan, bar: Bar) -> str:
+    """Which grid this bar plays; "none" for silence."""
+    kind = bar.section.kind
+    if plan.time_signature == "3/4":
+        return "waltz" if kind not in ("break",) else "none"
+    if plan.time_signature == "6/8":
+        return "six_eight" if kind not in ("break",) else "none"
+    names = plan.style.drum_patterns
+    slot = {"intro": "intro", "chorus": "chorus", "hook": "chorus", "solo": "chorus", "inst": "chorus"}.get(kind, "verse")
+    if kind == "break":
+        return "none"
+    if kind == "outro":
+        slot = "chorus" if bar.position < bar.section.bars // 2 else "verse"
+    return names.get(slot, names["verse"])
+
+
+def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
+    grids = load_styles()["drums"]
+    for bar in bars:
+        name = pattern_name(plan, bar)
+        if name == "none":
+            continue
+        lanes = dict(grids[name])
+        if bar.section.kind == "intro":
+            lanes = _intro_lanes(lanes, bar)
+            if not lanes:
+                continue
+        if bar.section.kind == "outro" and bar.section.bars - bar.position <= 2:
+            lanes = {k: v for k, v in lanes.items() if k in ("kick", "hat", "ride", "shaker", "rim")}
+        fill = bar.last_in_section and bar.section.bars >= 2 and bar.section.kind not in ("outro",)
+        fill_from = bar.steps - (8 if bar.energy > 0.95 else 4) if fill else bar.steps
+        for lane, row in lanes.items():
+            for step, char in enumerate(row[: bar.steps]):
+                if char == "." or step >= fill_from and lane not in ("kick",):
+                    continue
+                part.add(bar.at(step), 0.25, LANES[lane], bar.velocity(VELOCITY[char]))
+        if fill:
+            _fill(part, bar, fill_from)
+        if bar.position == 0 and bar.section.kind in ("chorus", "hook", "solo", "inst", "bridge", "outro") and bar.index > 0:
+            part.add(bar.start, 1.0, LANES["crash"], bar.velocity(110))
+    _final_hit(part, plan)
+
+
+def _intro_lanes(lanes: dict[str, str], bar: Bar) -> dict[str, str]:
+    """The drums come in through the intro: nothing, then time-keeping only, then the groove."""
+    bars = bar.section.bars
+    if bars >= 4 and bar.position < bars // 4:
+        return {}
+    if bar.position < bars // 2:
+        keep = {k: v for k, v in lanes.items() if k in ("hat", "ohat", "ride", "shaker", "phat", "tamb")}
+        return keep or {k: v for k, v in lanes.items() if k == "kick"}
+    return lanes
+
+
+def _fill(part: Part, bar: Bar, start_step: int) -> None:
+    toms = [LANES["tom_hi"], LANES["tom_mid"], LANES["tom_lo"], LANES["tom"]]
+    span = bar.steps - start_step
+    style = int(bar.rng.integers(3))
+    for i, step in enumerate(range(start_step, bar.steps)):
+        if style == 0:  # snare roll, growing
+            lane, velocity = LANES["snare"], 60 + 50 * i // max(1, span - 1)
+        elif style == 1:  # tom run down
+            lane, velocity = toms[min(3, i * 4 // span)], 96
+        else:  # snare and toms in eighths
+            if i % 2:
+                continue
+            lane, velocity = (LANES["snare"] if i % 4 == 0 else toms[min(3, i * 4 // span)]), 100
+        part.add(bar.at(step), 0.25, lane, bar.velocity(velocity))
+
+
+def _final_hit(part: Part, plan: Plan) -> None:
+    beat = plan.ending_beat
+    part.add(beat, 2.0, LANES["kick"], 110)
+    part.add(beat, 4.0, LANES["crash"], 112)

@@ -1,0 +1,158 @@
+"""Melodies: the vocal line (a note per syllable) and the lead in instrumental sections.
+
+A phrase gets a rhythm that fits its syllables into its bars with a breath at the end, and a
+pitch arc: chord tones on strong beats, scale steps between them, a long last note that rests on
+the tonic at the end of the song. A chorus keeps its melody every time it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..lyrics import Phrase
+from ..plan import Plan, Section
+from ..score import Part
+from ..theory import nearest_pitch
+
+VOCAL_RANGES = {"female": (57, 77, 67), "male": (45, 65, 55)}  # low, high, centre (MIDI)
+LEAD_RANGE = (62, 84, 72)
+MALE_GENRES = {"rock", "metal", "blues", "country", "hiphop", "trap", "reggae"}
+
+
+@dataclass(frozen=True)
+class Tone:
+    offset_beats: float  # from the phrase's first downbeat
+    duration_beats: float
+    pitch: int
+
+
+def voice_gender(plan: Plan) -> str:
+    if plan.style.voice_gender:
+        return plan.style.voice_gender
+    return "male" if plan.style.groove_genre in MALE_GENRES else "female"
+
+
+def phrase_rhythm(notes: int, room_beats: float, rng: np.random.Generator) -> list[tuple[float, float]]:
+    """(offset, duration) for `notes` notes inside `room_beats`, on a beat, eighth or 16th grid."""
+    unit = next((u for u in (1.0, 0.5, 0.25) if notes * u <= room_beats), 0.25)
+    durations = [unit] * notes
+    spare = room_beats - unit * notes
+    last_cap = 2.0 if unit < 1.0 else 3.0
+    grow_last = min(spare, last_cap - unit)
+    grow_last -= grow_last % unit
+    durations[-1] += grow_last
+    spare -= grow_last
+    lead_in = 0.0
+    if spare >= 2 * unit and rng.random() < 0.35:
+        lead_in = unit  # start on the offbeat now and then
+        spare -= unit
+    while spare >= unit - 1e-9 and notes > 1:
+        i = int(rng.integers(notes - 1))
+        durations[i] += unit
+        spare -= unit
+    timings, at = [], lead_in
+    for d in durations:
+        timings.append((at, d))
+        at += d
+    return timings
+
+
+def phrase_pitches(plan: Plan, start_beat: float, rhythm: list[tuple[float, float]], low: int, high: int,
+                   centre: int, ending: str, rng: np.random.Generator) -> list[int]:
+    scale_pcs = set(plan.key.scale)
+    scale = [p for p in range(low, high + 1) if p % 12 in scale_pcs]
+    height = float(rng.uniform(2, 7))
+    shift = float(rng.uniform(-3, 3))
+    total = max(rhythm[-1][0], 1e-6)
+    pitches: list[int] = []
+    for i, (offset, _) in enumerate(rhythm):
+        beat = start_beat + offset
+        chord = plan.chord_at_bar(int(beat // plan.beats_per_bar))
+        target = centre + shift + height * np.sin(np.pi * offset / total)
+        last = i == len(rhythm) - 1
+        if last and ending == "tonic":
+            pitch = nearest_pitch(plan.key.tonic_pc, int(round(centre - 1)))
+        elif abs(offset - round(offset)) < 1e-6 or last or not pitches:
+            tones = chord.tones(low, high) or scale
+            pitch = min(tones, key=lambda p: abs(p - target) + (0 if not pitches else 0.35 * abs(p - pitches[-1])))
+        else:
+            near = [p for p in scale if abs(p - pitches[-1]) <= 4]
+            pitch = min(near or scale, key=lambda p: abs(p - target))
+        pitches.append(int(np.clip(pitch, low, high)))
+    return pitches
+
+
+class MelodyWriter:
+    """Writes phrases into a part and remembers them, so a returning chorus sings the same tune."""
+
+    def __init__(self, plan: Plan, part: Part, low: int, high: int, centre: int, seed_offset: int):
+        self.plan = plan
+        self.part = part
+        self.low, self.high, self.centre = low, high, centre
+        self.rng = np.random.default_rng([plan.seed, seed_offset])
+        self.memory: dict[tuple, list[Tone]] = {}
+
+    def tones(self, section: Section, index: int, notes: int, start_beat: float, bars: int, ending: str) -> list[Tone]:
+        key = (section.kind, index, notes, bars)
+        remembered = self.memory.get(key)
+        if remembered is not None and section.kind in ("chorus", "hook") and ending != "tonic":
+            return remembered
+        beats = bars * self.plan.beats_per_bar
+        room = beats - (1.0 if bars >= 2 else 0.5)
+        if remembered is not None:  # a returning verse: same rhythm, some new notes
+            rhythm = [(t.offset_beats, t.duration_beats) for t in remembered]
+        else:
+            rhythm = phrase_rhythm(notes, room, self.rng)
+        pitches = phrase_pitches(self.plan, start_beat, rhythm, self.low, self.high, self.centre, ending, self.rng)
+        if remembered is not None and ending != "tonic":
+            keep = self.rng.random(len(pitches)) < 0.6
+            pitches = [old.pitch if k else new for old, new, k in zip(remembered, pitches, keep)]
+        tones = [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)]
+        self.memory.setdefault(key, tones)
+        return tones
+
+    def sing(self, section: Section, phrase: Phrase, index: int, start_bar: int, bars: int, ending: str,
+             velocity: int) -> None:
+        syllables = [(s, j == 0, w) for w in phrase.words for j, s in enumerate(w.syllables)]
+        start_beat = start_bar * self.plan.beats_per_bar
+        tones = self.tones(section, index, len(syllables), start_beat, bars, ending)
+        for i, (tone, (syllable, word_start, _)) in enumerate(zip(tones, syllables)):
+            accent = 8 if abs(tone.offset_beats % 1) < 1e-6 else 0
+            self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
+                          velocity + accent, syllable=syllable, word_start=word_start, phrase_start=i == 0)
+
+    def play(self, section: Section, index: int, start_bar: int, bars: int, ending: str, velocity: int) -> None:
+        notes = int(self.rng.integers(4, 7)) * bars
+        notes = min(notes, bars * self.plan.beats_per_bar * 2 - 2)
+        start_beat = start_bar * self.plan.beats_per_bar
+        for tone in self.tones(section, index, notes, start_beat, bars, ending):
+            self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.9, tone.pitch, velocity)
+
+
+def write_vocals(plan: Plan, part: Part) -> None:
+    low, high, centre = VOCAL_RANGES[voice_gender(plan)]
+    writer = MelodyWriter(plan, part, low, high, centre, seed_offset=7)
+    sung = [s for s in plan.sections if s.phrases]
+    for section in sung:
+        bar = section.start_bar
+        for index, (phrase, bars) in enumerate(zip(section.phrases, section.phrase_bars)):
+            final = section is sung[-1] and index == len(section.phrases) - 1
+            writer.sing(section, phrase, index, bar, bars, "tonic" if final else "open", 92)
+            bar += bars
+
+
+def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...]) -> None:
+    """The lead plays two-bar phrases in the given section kinds; it ends the song on the tonic."""
+    low, high, centre = LEAD_RANGE
+    writer = MelodyWriter(plan, part, low, high, centre, seed_offset=11)
+    chosen = [s for s in plan.sections if s.kind in kinds]
+    for section in chosen:
+        bar, index = section.start_bar, 0
+        while bar < section.end_bar:
+            bars = min(2, section.end_bar - bar)
+            final = section is chosen[-1] and bar + bars >= section.end_bar
+            writer.play(section, index, bar, bars, "tonic" if final else "open", 90)
+            bar += bars
+            index += 1

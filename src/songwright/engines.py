@@ -1,0 +1,66 @@
+"""Engines turn a validated SongRequest into a Song. The registry maps names to engines."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from importlib import metadata
+
+import numpy as np
+
+from .composer import compose
+from .lyrics import parse_lyrics
+from .plan import make_plan
+from .render.mix import master
+from .render.pipeline import render_mix
+from .render.synth import soundfont_path
+from .request import SongRequest
+from .song import Song
+from .styles import resolve_tags
+
+SAMPLE_RATE = 44100
+Progress = Callable[[str, float], None]
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    pass
+
+
+def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
+    """Plan, compose, render with FluidSynth, mix and master."""
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+    progress("planning", 0.0)
+    lyrics = parse_lyrics(request.lyrics)
+    style = resolve_tags(request.tags)
+    plan = make_plan(request, lyrics, style, seed, SAMPLE_RATE)
+    score = compose(plan)
+    progress("rendering", 0.1)
+    stems = render_mix(score, plan.total_samples, SAMPLE_RATE)
+    progress("mastering", 0.8)
+    mastered = master(np.sum(list(stems.values()), axis=0, dtype=np.float32), SAMPLE_RATE)
+    stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
+    progress("done", 1.0)
+    warnings = [f"unknown tag '{t}' ignored" for t in style.unknown_tags]
+    warnings += [f"unknown section tag [{t}]" for t in lyrics.unknown_tags] + plan.warnings
+    return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
+                "composer", warnings, _versions())
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for package in ("songwright", "numpy", "pedalboard", "pyfluidsynth", "mido"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    versions["soundfont"] = soundfont_path().name
+    return versions
+
+
+ENGINES: dict[str, Callable[[SongRequest, Progress], Song]] = {"composer": generate_composer}
+
+
+def generate(request: SongRequest, progress: Progress = _quiet) -> Song:
+    """Make a song. The request is validated first; InvalidRequest names any bad field."""
+    request = request.validate()
+    return ENGINES[request.engine](request, progress)

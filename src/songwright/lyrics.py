@@ -1,0 +1,315 @@
+"""Lyrics -> sections of phrases of words of syllables.
+
+Structure tags may be on their own lines or inline: [verse], [Verse 1], [CHORUS], (Chorus),
+"Chorus:". Unknown bracket tags are kept as sung sections and reported. Syllables are counted
+for English (and other Latin-script text) with spelling rules, and one per character for
+Chinese, Japanese kana and Korean.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+SUNG_KINDS = ("verse", "pre-chorus", "chorus", "bridge", "hook")
+INSTRUMENTAL_KINDS = ("intro", "outro", "inst", "solo", "break")
+
+_SECTION_ALIASES = {
+    "intro": "intro", "introduction": "intro", "opening": "intro",
+    "verse": "verse", "v": "verse", "rap": "verse", "rapverse": "verse",
+    "prechorus": "pre-chorus", "pre": "pre-chorus", "build": "pre-chorus", "buildup": "pre-chorus", "lift": "pre-chorus",
+    "chorus": "chorus", "refrain": "chorus", "drop": "chorus", "finalchorus": "chorus",
+    "hook": "hook", "posthook": "hook", "postchorus": "hook",
+    "bridge": "bridge", "middle8": "bridge", "middleeight": "bridge",
+    "outro": "outro", "ending": "outro", "end": "outro", "coda": "outro", "fadeout": "outro",
+    "inst": "inst", "instrumental": "inst", "interlude": "inst", "instrumentalbreak": "inst",
+    "solo": "solo", "guitarsolo": "solo", "pianosolo": "solo", "saxsolo": "solo", "synthsolo": "solo",
+    "break": "break", "breakdown": "break",
+}
+
+_BRACKET_TAG = re.compile(r"\[([^\[\]\n]{1,40})\]")
+_PAREN_LINE = re.compile(r"^\s*\(([^()\n]{1,40})\)\s*$")
+_COLON_TAG = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 \-]{0,30}):\s*")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_SMALL_KANA = set("ゃゅょぁぃぅぇぉャュョァィゥェォ")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+MAX_PHRASE_SYLLABLES = 12
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    syllables: tuple[str, ...]
+    language: str  # "en", "zh", "ja", "ko", "latin"
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One sung phrase: a lyric line, or a piece of a long one."""
+
+    text: str
+    words: tuple[Word, ...]
+    line_index: int
+
+    @property
+    def syllable_count(self) -> int:
+        return sum(len(w.syllables) for w in self.words)
+
+    @property
+    def language(self) -> str:
+        langs = [w.language for w in self.words]
+        return max(set(langs), key=langs.count) if langs else "en"
+
+
+@dataclass
+class LyricSection:
+    kind: str  # a canonical kind, or "unknown"
+    label: str  # the tag as written, e.g. "Verse 1"
+    phrases: list[Phrase] = field(default_factory=list)
+
+    @property
+    def sung(self) -> bool:
+        return bool(self.phrases)
+
+    @property
+    def syllable_count(self) -> int:
+        return sum(p.syllable_count for p in self.phrases)
+
+
+@dataclass
+class Lyrics:
+    sections: list[LyricSection]
+    unknown_tags: list[str]
+
+    @property
+    def has_words(self) -> bool:
+        return any(s.phrases for s in self.sections)
+
+    @property
+    def syllable_count(self) -> int:
+        return sum(s.syllable_count for s in self.sections)
+
+
+def section_kind(tag: str) -> str | None:
+    key = re.sub(r"[\s\-_\d]+", "", tag.lower()).rstrip(".")
+    key = re.sub(r"(x\d+)$", "", key)
+    return _SECTION_ALIASES.get(key)
+
+
+def parse_lyrics(text: str) -> Lyrics:
+    """Split lyrics into sections; words before any tag form a verse."""
+    sections: list[LyricSection] = []
+    unknown: list[str] = []
+    line_index = 0
+
+    def open_section(kind: str, label: str) -> None:
+        sections.append(LyricSection(kind, label))
+
+    def add_words(chunk: str) -> None:
+        nonlocal line_index
+        words = words_of(chunk)
+        if not words:
+            return
+        if not sections:
+            open_section("verse", "verse")
+        for phrase_words in split_phrases(chunk, words):
+            sections[-1].phrases.append(Phrase(join_words(phrase_words), tuple(phrase_words), line_index))
+        line_index += 1
+
+    for raw_line in (text or "").splitlines():
+        paren = _PAREN_LINE.match(raw_line)
+        if paren and section_kind(paren.group(1)):
+            open_section(section_kind(paren.group(1)), paren.group(1).strip())
+            continue
+        colon = _COLON_TAG.match(raw_line)
+        if colon and section_kind(colon.group(1)):
+            open_section(section_kind(colon.group(1)), colon.group(1).strip())
+            raw_line = raw_line[colon.end():]
+        position = 0
+        for match in _BRACKET_TAG.finditer(raw_line):
+            add_words(raw_line[position:match.start()])
+            label = match.group(1).strip()
+            kind = section_kind(label)
+            if kind is None:
+                kind = "unknown"
+                unknown.append(label)
+            open_section(kind, label)
+            position = match.end()
+        add_words(raw_line[position:])
+    return Lyrics(sections, unknown)
+
+
+# ---------------------------------------------------------------- words and syllables
+
+def join_words(words: list[Word] | tuple[Word, ...]) -> str:
+    """Words back to text: no spaces between CJK characters, spaces elsewhere."""
+    text = ""
+    for previous, word in zip((None, *words), words):
+        close = previous is not None and previous.language in ("zh", "ja") and word.language in ("zh", "ja")
+        text += ("" if close or previous is None else " ") + word.text
+    return text
+
+
+def words_of(text: str) -> list[Word]:
+    text = unicodedata.normalize("NFKC", text)
+    text = _URL.sub(lambda m: " ".join(re.findall(r"[A-Za-z]+", re.sub(r"^(https?://|www\.)", "", m.group(0))) ), text)
+    words: list[Word] = []
+    for token in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u3040-\u30ff]+|[\uac00-\ud7af]+|[^\W_]+(?:['’][^\W_]+)*", text):
+        if _CJK.match(token):
+            words.append(Word(token, (token,), "zh"))
+        elif _KANA.match(token):
+            words.append(Word(token, tuple(_kana_syllables(token)), "ja"))
+        elif _HANGUL.match(token):
+            words.append(Word(token, tuple(token), "ko"))
+        elif token.isdigit():
+            words.extend(Word(w, tuple(english_syllables(w)), "en") for w in number_words(token))
+        else:
+            language = "en" if token.isascii() else "latin"
+            for part in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", token):
+                if part.isdigit():
+                    words.extend(Word(w, tuple(english_syllables(w)), "en") for w in number_words(part))
+                else:
+                    words.append(Word(part, tuple(english_syllables(part)), language))
+    return words
+
+
+def _kana_syllables(token: str) -> list[str]:
+    out: list[str] = []
+    for char in token:
+        if char in _SMALL_KANA and out:
+            out[-1] += char
+        elif char == "ー" and out:
+            out[-1] += char
+        else:
+            out.append(char)
+    return out
+
+
+_VOWELS = "aeiouyàáâäæãåèéêëìíîïòóôöõøùúûüýÿœ"
+_KEEP_TOGETHER = ("th", "sh", "ch", "ph", "wh", "ck", "ng", "qu", "gh")
+
+
+def english_syllables(word: str) -> list[str]:
+    """Split a Latin-script word into syllables with spelling rules (good, not perfect)."""
+    lower = word.lower()
+    groups = [(m.start(), m.end()) for m in re.finditer(f"[{_VOWELS}]+", lower)]
+    if lower.startswith("y") and groups and groups[0][0] == 0 and len(lower) > 1 and lower[1] in _VOWELS:
+        groups[0] = (1, groups[0][1])  # "you", "yes": y is a consonant
+    if len(groups) > 1 and _silent_final_e(lower, groups):
+        groups.pop()
+    if lower.endswith(("thm", "sm")) and len(lower) > 3:
+        groups.append((len(lower) - 1, len(lower)))  # "rhythm", "prism": a sung syllabic m
+    if len(groups) > 1 and re.search(r"[^aeiouy]ed$", lower) and not re.search(r"[td]ed$", lower):
+        groups.pop()
+    if not groups:
+        return [word]
+    cuts = []
+    for (_, end), (start, _) in zip(groups, groups[1:]):
+        consonants = lower[end:start]
+        if len(consonants) <= 1:
+            cut = end
+        elif consonants[-2:] in _KEEP_TOGETHER or consonants[-2:] in ("bl", "br", "cl", "cr", "dr", "fl", "fr", "gl", "gr", "pl", "pr", "tr"):
+            cut = start - 2
+        else:
+            cut = end + 1
+        cuts.append(cut)
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces.append(word[last:cut])
+        last = cut
+    pieces.append(word[last:])
+    return [p for p in pieces if p]
+
+
+def _silent_final_e(lower: str, groups: list[tuple[int, int]]) -> bool:
+    start, end = groups[-1]
+    if lower[start:end] != "e" or end != len(lower):
+        if lower.endswith("es") and start == len(lower) - 2 and not re.search(r"(s|x|z|ch|sh|ce|ge|[^aeiouy]l)es$", lower):
+            return True
+        return False
+    return not re.search(r"[^aeiouy]le$", lower)
+
+
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(digits: str) -> list[str]:
+    """English words for a number as a singer would say it ("1999" -> nineteen ninety nine)."""
+    if len(digits) > 7:
+        return [_ONES[int(d)] for d in digits]
+    value = int(digits)
+    if len(digits) == 4 and 1100 <= value <= 2099 and value % 100 != 0 and not 2000 <= value <= 2009:
+        return _below_100(value // 100) + _below_100(value % 100)
+    return _cardinal(value)
+
+
+def _below_100(n: int) -> list[str]:
+    if n < 20:
+        return [_ONES[n]]
+    return [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
+
+
+def _cardinal(n: int) -> list[str]:
+    if n < 100:
+        return _below_100(n)
+    if n < 1000:
+        rest = _cardinal(n % 100) if n % 100 else []
+        return [_ONES[n // 100], "hundred"] + rest
+    if n < 1_000_000:
+        rest = _cardinal(n % 1000) if n % 1000 else []
+        return _cardinal(n // 1000) + ["thousand"] + rest
+    rest = _cardinal(n % 1_000_000) if n % 1_000_000 else []
+    return _cardinal(n // 1_000_000) + ["million"] + rest
+
+
+# ---------------------------------------------------------------- phrases
+
+def split_phrases(chunk: str, words: list[Word]) -> list[list[Word]]:
+    """A line becomes one phrase, or several when it is long (at spaces between CJK groups,
+    at punctuation, else evenly at word boundaries)."""
+    total = sum(len(w.syllables) for w in words)
+    if total <= MAX_PHRASE_SYLLABLES and not _cjk_groups(chunk, total):
+        return [words]
+    groups = _cjk_groups(chunk, total) or [words_of(p) for p in re.split(r"[,;:.!?，。！？；、]+", chunk) if words_of(p)]
+    phrases: list[list[Word]] = []
+    for group in groups:
+        size = sum(len(w.syllables) for w in group)
+        if size <= MAX_PHRASE_SYLLABLES + 2:
+            phrases.append(group)
+        else:
+            phrases.extend(_even_split(group, size))
+    return phrases
+
+
+def _cjk_groups(chunk: str, total: int) -> list[list[Word]] | None:
+    """Space-separated CJK groups in a line of more than 8 syllables become phrases."""
+    if total <= 8 or not _CJK.search(chunk):
+        return None
+    parts = [words_of(p) for p in chunk.split()]
+    parts = [p for p in parts if p]
+    if len(parts) < 2:
+        return None
+    merged: list[list[Word]] = []
+    for part in parts:
+        if merged and (sum(len(w.syllables) for w in merged[-1]) < 3 or sum(len(w.syllables) for w in part) < 3):
+            merged[-1] = merged[-1] + part
+        else:
+            merged.append(part)
+    return merged
+
+
+def _even_split(words: list[Word], size: int) -> list[list[Word]]:
+    count = -(-size // 10)
+    target = size / count
+    pieces: list[list[Word]] = [[]]
+    running = 0
+    for word in words:
+        if pieces[-1] and running + len(word.syllables) / 2 > target * len(pieces) and len(pieces) < count:
+            pieces.append([])
+        pieces[-1].append(word)
+        running += len(word.syllables)
+    return pieces

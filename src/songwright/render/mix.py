@@ -1,0 +1,98 @@
+"""Mixing and mastering: per-stem EQ, compression, delay and reverb, then a master bus that
+compresses, sets -14 LUFS integrated and limits true peak to -1 dBTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pedalboard as pb
+
+from ..audio.measure import integrated_lufs, rms_db, true_peak_db
+
+TARGET_LUFS = -14.0
+TRUE_PEAK_CEILING_DB = -1.0
+LIMITER_CEILING_DB = -1.5
+END_FADE_S = 0.3
+# How loud each stem sits while it plays (RMS dBFS before the master bus).
+STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,
+                 "lead": -24.0, "vocals": -21.0}
+MAX_STEM_GAIN_DB = 18.0
+SILENCE = 1e-6
+SPAN_STRIDE = 64
+EFFECT_TAIL_S = 4.0
+
+
+def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
+    beat_s = 60.0 / tempo_bpm
+    chains = {
+        "drums": [pb.HighpassFilter(35), pb.Compressor(threshold_db=-16, ratio=3, attack_ms=5, release_ms=100)],
+        "bass": [pb.HighpassFilter(35), pb.LowpassFilter(6000),
+                 pb.Compressor(threshold_db=-20, ratio=4, attack_ms=10, release_ms=150)],
+        "keys": [pb.HighpassFilter(120), pb.Compressor(threshold_db=-20, ratio=2),
+                 pb.Reverb(room_size=0.45, damping=0.5, wet_level=0.12, dry_level=1.0, width=1.0)],
+        "guitar": [pb.HighpassFilter(110), pb.PeakFilter(3000, 2.0, 0.8)],
+        "strings": [pb.HighpassFilter(150), pb.Reverb(room_size=0.7, damping=0.4, wet_level=0.22, dry_level=1.0, width=1.0)],
+        "lead": [pb.HighpassFilter(150), pb.Delay(delay_seconds=0.75 * beat_s, feedback=0.25, mix=0.15),
+                 pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.15, dry_level=1.0, width=1.0)],
+        "vocals": [pb.HighpassFilter(100), pb.Compressor(threshold_db=-20, ratio=3.5, attack_ms=5, release_ms=80),
+                   pb.HighShelfFilter(7000, -3.0), pb.Delay(delay_seconds=beat_s, feedback=0.2, mix=0.12),
+                   pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.15, dry_level=1.0, width=1.0)],
+    }
+    return pb.Pedalboard(chains[stem])
+
+
+def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float) -> np.ndarray:
+    """A (2, samples) stem through its chain, levelled to its place in the mix. Only the span
+    where the stem sounds (plus a tail for delay and reverb) is processed; the rest stays silent."""
+    level = rms_db(audio[0], sample_rate)
+    if level <= -100:
+        return np.zeros_like(audio)
+    gain_db = float(np.clip(STEM_LEVEL_DB[stem] - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
+    board = stem_chain(stem, tempo_bpm)
+    board.append(pb.Gain(gain_db))
+    coarse = np.abs(audio[:, ::SPAN_STRIDE]).max(axis=0)
+    loud = np.flatnonzero(coarse > SILENCE)
+    start = max(0, (loud[0] - 1) * SPAN_STRIDE)
+    end = min(audio.shape[1], (loud[-1] + 1) * SPAN_STRIDE + int(EFFECT_TAIL_S * sample_rate))
+    out = np.zeros_like(audio)
+    out[:, start:end] = board(audio[:, start:end], sample_rate)
+    return out
+
+
+@dataclass(frozen=True)
+class Mastered:
+    audio: np.ndarray
+    loudness_lufs: float
+    true_peak_dbtp: float
+
+
+def master(premaster: np.ndarray, sample_rate: int) -> Mastered:
+    """(2, samples) pre-master -> bus compression, loudness to -14 LUFS, a limiter, a true-peak
+    guard and a short fade at the very end."""
+    bus = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])
+    compressed = bus(premaster, sample_rate)
+    _fade_end(compressed, sample_rate)
+    gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
+    limited = _limit(compressed, gain_db, sample_rate)
+    loudness = integrated_lufs(limited.T, sample_rate)
+    if abs(TARGET_LUFS - loudness) > 0.2:  # limiting lowers loudness a little: correct once
+        gain_db += TARGET_LUFS - loudness
+        limited = _limit(compressed, gain_db, sample_rate)
+        loudness = integrated_lufs(limited.T, sample_rate)
+    peak = true_peak_db(limited.T)
+    if peak > TRUE_PEAK_CEILING_DB - 0.05:  # scaling shifts loudness and peak by the same dB
+        trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
+        limited *= 10 ** (trim_db / 20)
+        loudness, peak = loudness + trim_db, peak + trim_db
+    return Mastered(limited.astype(np.float32, copy=False), loudness, peak)
+
+
+def _limit(audio: np.ndarray, gain_db: float, sample_rate: int) -> np.ndarray:
+    limiter = pb.Pedalboard([pb.Gain(gain_db), pb.BrickwallLimiter(ceiling_db=LIMITER_CEILING_DB, release_ms=80)])
+    return limiter(audio, sample_rate)
+
+
+def _fade_end(audio: np.ndarray, sample_rate: int) -> None:
+    n = min(audio.shape[1], int(END_FADE_S * sample_rate))
+    audio[:, audio.shape[1] - n:] *= (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, n))).astype(np.float32)

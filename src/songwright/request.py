@@ -1,0 +1,111 @@
+"""SongRequest: the one validated request every client (CLI, Python, HTTP, web page) builds."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .errors import InvalidRequest
+from .theory import parse_key
+
+MIN_DURATION_S = 10.0
+MAX_DURATION_S = 600.0
+MIN_TEMPO_BPM = 40.0
+MAX_TEMPO_BPM = 240.0
+MAX_TAGS_CHARS = 500
+MAX_LYRICS_CHARS = 20_000
+TIME_SIGNATURES = ("4/4", "3/4", "6/8")
+ENGINES = ("composer",)
+MAX_SEED = 2**32 - 1
+
+_ALLOWED_CONTROL = {"\n", "\r", "\t"}
+
+
+@dataclass(frozen=True)
+class SongRequest:
+    """What to make. Every field is checked by `validate()`; units are in the names.
+
+    tags: comma-separated style, mood, instrument and vocal tags ("pop, funk, female vocal").
+    lyrics: text with structure tags ([verse], [chorus], ...); empty means instrumental.
+    duration_s: length of the finished song, 10..600 seconds.
+    tempo_bpm: quarter-note tempo; None picks one from the style.
+    key: "A minor", "Eb major", "F#m"...; None picks one from style and mood.
+    time_signature: "4/4", "3/4" or "6/8"; None takes the style's.
+    seed: 0..2**32-1; the same request and seed give byte-identical audio. None: seed 0.
+    instrumental: ignore the lyrics' words (their structure still shapes the form).
+    """
+
+    tags: str = "pop"
+    lyrics: str = ""
+    duration_s: float = 60.0
+    tempo_bpm: float | None = None
+    key: str | None = None
+    time_signature: str | None = None
+    seed: int | None = None
+    instrumental: bool = False
+    engine: str = "composer"
+    voice: str | None = None
+    extras: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def validate(self) -> "SongRequest":
+        """Return the request if every field is valid, else raise InvalidRequest."""
+        _check_text("tags", self.tags, MAX_TAGS_CHARS)
+        if not re.search(r"\w", self.tags):
+            raise InvalidRequest("tags", "must name at least one style, mood or instrument (see `songwright styles`)", self.tags)
+        _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
+        _check_number("duration_s", self.duration_s, MIN_DURATION_S, MAX_DURATION_S, "seconds")
+        if self.tempo_bpm is not None:
+            _check_number("tempo_bpm", self.tempo_bpm, MIN_TEMPO_BPM, MAX_TEMPO_BPM, "BPM")
+        if self.key is not None:
+            if not isinstance(self.key, str):
+                raise InvalidRequest("key", "must be text", self.key)
+            parse_key(self.key)
+        if self.time_signature is not None and self.time_signature not in TIME_SIGNATURES:
+            raise InvalidRequest("time_signature", "must be one of " + ", ".join(TIME_SIGNATURES), self.time_signature)
+        if self.seed is not None:
+            if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+                raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", self.seed)
+        if not isinstance(self.instrumental, bool):
+            raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
+        if self.engine not in ENGINES:
+            raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SongRequest":
+        """Build and validate a request from JSON-like data, rejecting unknown fields."""
+        if not isinstance(data, dict):
+            raise InvalidRequest("request", "must be an object of fields", data)
+        names = {f.name for f in dataclasses.fields(cls) if f.name != "extras"}
+        for name in data:
+            if name not in names:
+                raise InvalidRequest(name, "is not a request field; known fields: " + ", ".join(sorted(names)), data[name])
+        return cls(**data).validate()
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extras"}
+
+    def replace(self, **changes) -> "SongRequest":
+        return dataclasses.replace(self, **changes)
+
+
+def _check_text(name: str, value: object, max_chars: int) -> None:
+    if not isinstance(value, str):
+        raise InvalidRequest(name, "must be text", value)
+    if len(value) > max_chars:
+        raise InvalidRequest(name, f"must be at most {max_chars} characters", f"{len(value)} characters")
+    for index, char in enumerate(value):
+        if char in _ALLOWED_CONTROL:
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Co", "Cn") or char == "\ufffd":
+            raise InvalidRequest(name, f"must be plain text (control or undecodable character at position {index})", f"U+{ord(char):04X}")
+
+
+def _check_number(name: str, value: object, low: float, high: float, unit: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InvalidRequest(name, f"must be a number of {unit}", value)
+    if not low <= value <= high:
+        raise InvalidRequest(name, f"must be between {low:g} and {high:g} {unit}", value)

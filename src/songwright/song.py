@@ -1,0 +1,149 @@
+"""Song: what generate() returns. The mastered mix, the stems, the plan and score, and writers."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .audio.io import write_audio, write_bytes, write_text
+from .lyrics import Word, join_words
+from .midi import midi_bytes
+from .plan import Plan
+from .score import Score
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    text: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class LineTiming:
+    text: str
+    start_s: float
+    end_s: float
+    words: tuple[WordTiming, ...]
+
+
+@dataclass
+class Song:
+    audio: np.ndarray  # (samples, 2) float32, mastered
+    sample_rate: int
+    stems: dict[str, np.ndarray]  # processed stems; they add up to `premaster`
+    plan: Plan
+    score: Score
+    loudness_lufs: float
+    true_peak_dbtp: float
+    engine: str = "composer"
+    warnings: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return self.plan.seed
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    @property
+    def premaster(self) -> np.ndarray:
+        return np.sum(list(self.stems.values()), axis=0, dtype=np.float32)
+
+    # ------------------------------------------------------------ lyrics
+
+    def lyric_timings(self) -> list[LineTiming]:
+        """Each sung phrase with its words, timed as the vocal line sings them."""
+        part = self.score.part("vocals")
+        if part is None:
+            return []
+        lines: list[list] = []
+        for note in part.notes:
+            if note.phrase_start or not lines:
+                lines.append([])
+            if note.word_start or not lines[-1]:
+                lines[-1].append([note])
+            else:
+                lines[-1][-1].append(note)
+        seconds = self.score.seconds
+        timings = []
+        for line in lines:
+            words = tuple(WordTiming("".join(n.syllable for n in notes), seconds(notes[0].start_beats), seconds(notes[-1].end_beats))
+                          for notes in line)
+            text = join_words([Word(w.text, (w.text,), _script(w.text)) for w in words])
+            timings.append(LineTiming(text, words[0].start_s, words[-1].end_s, words))
+        return timings
+
+    def lrc(self) -> str:
+        """Enhanced LRC: a [mm:ss.xx] stamp per line and a <mm:ss.xx> stamp per word."""
+        request = self.plan.request
+        out = [f"[ti:{request.tags}]", "[by:songwright]", f"[length:{_stamp(self.duration_s)}]"]
+        for line in self.lyric_timings():
+            words = "".join(f"<{_stamp(w.start_s)}>{w.text}" + ("" if _script(w.text) == "zh" else " ") for w in line.words)
+            out.append(f"[{_stamp(line.start_s)}]{words.rstrip()}")
+        return "\n".join(out) + "\n"
+
+    # ------------------------------------------------------------ report
+
+    def to_dict(self) -> dict:
+        style = self.plan.style
+        request = self.plan.request.to_dict() | {"seed": self.seed}
+        return {
+            "engine": self.engine,
+            "request": request,
+            "resolved": {"tempo_bpm": self.plan.tempo_bpm, "key": self.plan.key.name, "time_signature": self.plan.time_signature,
+                         "duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate,
+                         "vocal": self.plan.vocal},
+            "style": {"genres": list(style.genres), "moods": list(style.moods), "instruments": list(style.instruments),
+                      "groove": style.groove_genre, "harmony": style.harmony_genre, "texture": style.texture_genre},
+            "unknown_tags": list(style.unknown_tags),
+            "plan": self.plan.to_dict(),
+            "stems": list(self.stems),
+            "lyrics": [{"text": line.text, "start_s": round(line.start_s, 3), "end_s": round(line.end_s, 3),
+                        "words": [{"text": w.text, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3)} for w in line.words]}
+                       for line in self.lyric_timings()],
+            "loudness_lufs": round(self.loudness_lufs, 2),
+            "true_peak_dbtp": round(self.true_peak_dbtp, 2),
+            "warnings": self.warnings,
+            "versions": self.versions,
+        }
+
+    # ------------------------------------------------------------ files
+
+    def save(self, path: str | os.PathLike) -> None:
+        write_audio(path, self.audio, self.sample_rate)
+
+    def save_stems(self, folder: str | os.PathLike) -> list[Path]:
+        """One 32-bit float WAV per stem, so they add up exactly to the pre-master mix."""
+        folder = Path(folder)
+        folder.mkdir(parents=False, exist_ok=True)
+        paths = []
+        for name, audio in self.stems.items():
+            path = folder / f"{name}.wav"
+            write_audio(path, audio, self.sample_rate, subtype="FLOAT")
+            paths.append(path)
+        return paths
+
+    def save_midi(self, path: str | os.PathLike) -> None:
+        write_bytes(path, midi_bytes(self.score))
+
+    def save_lrc(self, path: str | os.PathLike) -> None:
+        write_text(path, self.lrc())
+
+    def save_json(self, path: str | os.PathLike) -> None:
+        write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
+
+
+def _stamp(seconds: float) -> str:
+    minutes, rest = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes):02d}:{rest:05.2f}"
+
+
+def _script(text: str) -> str:
+    return "zh" if any("\u3400" <= c <= "\u9fff" for c in text) else "en"
