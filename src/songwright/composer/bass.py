@@ -122,8 +122,16 @@ def bossa(part: Part, bar: Bar) -> None:
     _play(part, bar, [(0, "R", 6, 96), (6, "-5", 2, 84), (8, "-5", 6, 90), (14, "R", 2, 82)])
 
 
+def drone(part: Part, bar: Bar) -> None:
+    """A tonic pedal under the changing chords (ambient, cinematic beds)."""
+    tonic = nearest_pitch(bar.tonic_pc, BASS_CENTER)
+    part.add(bar.start, bar.beats * 0.98, tonic, bar.velocity(90))
+    if bar.energy > 0.9:
+        part.add(bar.start + bar.beats / 2, bar.beats / 2 * 0.95, tonic + 7, bar.velocity(70))
+
+
 BASS_IDIOMS: dict[str, Callable[[Part, Bar], None]] = {
     f.__name__: f
     for f in (root_eighths, root_long, root_fifth, funk16, walking, one_drop, sub808, offbeat_pulse,
-              pulse_eighths, octaves, gallop, rnb_syncopated, bossa)
+              pulse_eighths, octaves, gallop, rnb_syncopated, bossa, drone)
 }

@@ -22,6 +22,7 @@ class Bar:
     position: int  # bar number inside its section
     energy: float  # 0..1.3, sets velocities and density
     rng: np.random.Generator
+    tonic_pc: int
 
     def at(self, step: float) -> float:
         """Beat time of a sixteenth step inside this bar."""
@@ -50,7 +51,7 @@ def bars_of(plan: Plan, seed_offset: int) -> list[Bar]:
             elif section.kind == "intro":
                 energy *= 0.8 + 0.4 * position / max(1, section.bars)
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
-                            chord, next_chord, section, position, energy, rng))
+                            chord, next_chord, section, position, energy, rng, plan.key.tonic_pc))
     return bars
 
 
