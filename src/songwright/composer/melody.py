@@ -59,29 +59,56 @@ def phrase_rhythm(notes: int, room_beats: float, rng: np.random.Generator) -> li
     return timings
 
 
+CONTOURS = {
+    "arch": lambda t: np.sin(np.pi * t),
+    "rise": lambda t: t - 0.3,
+    "fall": lambda t: 0.7 - t,
+    "valley": lambda t: -np.sin(np.pi * t) + 0.4,
+    "wave": lambda t: np.sin(2 * np.pi * t) * 0.6,
+}
+
+
 def phrase_pitches(plan: Plan, start_beat: float, rhythm: list[tuple[float, float]], low: int, high: int,
                    centre: int, ending: str, rng: np.random.Generator) -> list[int]:
+    """Chord tones on the beats, passing and neighbour tones between them, along a contour."""
     scale_pcs = set(plan.key.scale)
     scale = [p for p in range(low, high + 1) if p % 12 in scale_pcs]
-    height = float(rng.uniform(2, 7))
+    shape = CONTOURS[list(CONTOURS)[int(rng.integers(len(CONTOURS)))]]
+    height = float(rng.uniform(3, 8))
     shift = float(rng.uniform(-3, 3))
     total = max(rhythm[-1][0], 1e-6)
     pitches: list[int] = []
     for i, (offset, _) in enumerate(rhythm):
         beat = start_beat + offset
         chord = plan.chord_at_bar(int(beat // plan.beats_per_bar))
-        target = centre + shift + height * np.sin(np.pi * offset / total)
+        target = centre + shift + height * shape(offset / total)
         last = i == len(rhythm) - 1
+        on_beat = abs(offset - round(offset)) < 1e-6
         if last and ending == "tonic":
             pitch = nearest_pitch(plan.key.tonic_pc, int(round(centre - 1)))
-        elif abs(offset - round(offset)) < 1e-6 or last or not pitches:
+        elif on_beat or last or not pitches:
             tones = chord.tones(low, high) or scale
-            pitch = min(tones, key=lambda p: abs(p - target) + (0 if not pitches else 0.35 * abs(p - pitches[-1])))
+            if last:  # an open phrase end rests on the third or fifth
+                tones = [p for p in tones if (p - chord.root_pc) % 12 in (3, 4, 7)] or tones
+            repeat_cost = 0.0 if rng.random() < 0.25 else 1.5
+            pitch = min(tones, key=lambda p: abs(p - target) + (0 if not pitches else
+                        0.3 * abs(p - pitches[-1]) + repeat_cost * (p == pitches[-1])))
         else:
-            near = [p for p in scale if abs(p - pitches[-1]) <= 4]
-            pitch = min(near or scale, key=lambda p: abs(p - target))
+            pitch = _step(scale, pitches[-1], target, rng)
         pitches.append(int(np.clip(pitch, low, high)))
     return pitches
+
+
+def _step(scale: list[int], previous: int, target: float, rng: np.random.Generator) -> int:
+    """One scale step towards the target (a passing tone), or a neighbour tone when there."""
+    index = min(range(len(scale)), key=lambda i: abs(scale[i] - previous))
+    if abs(target - previous) < 1.5:
+        direction = 1 if rng.random() < 0.5 else -1
+    else:
+        direction = 1 if target > previous else -1
+    if rng.random() < 0.15:
+        return scale[index]  # a repeated note now and then
+    return scale[max(0, min(len(scale) - 1, index + direction))]
 
 
 class MelodyWriter:
