@@ -48,7 +48,7 @@ def test_lyrics_too_long_for_the_duration_are_refused_not_dropped():
     with pytest.raises(InvalidRequest) as error:
         plan_for(tags="pop", lyrics=lyrics, duration_s=20, tempo_bpm=90)
     assert error.value.field == "duration_s"
-    assert "syllables" in error.value.rule
+    assert "phrases" in error.value.rule and "longer duration" in error.value.rule
 
 
 def test_long_duration_with_few_lyrics_repeats_the_chorus_and_says_so():

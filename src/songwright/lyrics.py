@@ -94,8 +94,8 @@ class Lyrics:
 
 
 def section_kind(tag: str) -> str | None:
-    key = re.sub(r"[\s\-_\d]+", "", tag.lower()).rstrip(".")
-    key = re.sub(r"(x\d+)$", "", key)
+    key = re.sub(r"\s*x\s*\d+\s*$", "", tag.lower().strip())  # "[Chorus x2]": a repeat mark
+    key = re.sub(r"[\s\-_\d]+", "", key).rstrip(".")
     return _SECTION_ALIASES.get(key)
 
 
@@ -192,10 +192,28 @@ _VOWELS = "aeiouyàáâäæãåèéêëìíîïòóôöõøùúûüýÿœ"
 _KEEP_TOGETHER = ("th", "sh", "ch", "ph", "wh", "ck", "ng", "qu", "gh")
 
 
+# Where spelling rules go wrong on words songs use often: the syllables as sung.
+_SYLLABLE_EXCEPTIONS = {
+    "nineteen": "nine-teen", "ninety": "nine-ty", "hundred": "hun-dred", "seventeen": "se-ven-teen",
+    "sometimes": "some-times", "somewhere": "some-where", "someone": "some-one", "something": "some-thing",
+    "lovely": "love-ly", "lonely": "lone-ly", "lately": "late-ly", "forever": "for-e-ver", "every": "ev-ery",
+    "everything": "ev-ery-thing", "everyone": "ev-ery-one", "everybody": "ev-ery-bo-dy", "idea": "i-de-a",
+    "create": "cre-ate", "quiet": "qui-et", "science": "sci-ence", "poem": "po-em", "fire": "fire",
+    "video": "vi-de-o", "stereo": "ste-re-o", "radio": "ra-di-o", "hour": "hour", "our": "our", "real": "real", "really": "real-ly", "heaven": "hea-ven", "area": "a-re-a",
+}
+
+
 def english_syllables(word: str) -> list[str]:
     """Split a Latin-script word into syllables with spelling rules (good, not perfect)."""
     lower = word.lower()
+    if lower in _SYLLABLE_EXCEPTIONS:
+        pieces, at = [], 0
+        for piece in _SYLLABLE_EXCEPTIONS[lower].split("-"):
+            pieces.append(word[at:at + len(piece)])
+            at += len(piece)
+        return pieces
     groups = [(m.start(), m.end()) for m in re.finditer(f"[{_VOWELS}]+", lower)]
+    groups = [part for g in groups for part in _split_hiatus(lower, g)]
     if lower.startswith("y") and groups and groups[0][0] == 0 and len(lower) > 1 and lower[1] in _VOWELS:
         groups[0] = (1, groups[0][1])  # "you", "yes": y is a consonant
     if len(groups) > 1 and _silent_final_e(lower, groups):
@@ -222,6 +240,18 @@ def english_syllables(word: str) -> list[str]:
         last = cut
     pieces.append(word[last:])
     return [p for p in pieces if p]
+
+
+def _split_hiatus(word: str, group: tuple[int, int]) -> list[tuple[int, int]]:
+    """Vowel letters that are two syllables: go-ing, be-ing, see-ing, tri-o, di-al."""
+    start, end = group
+    text = word[start:end]
+    if word[end:end + 2] == "ng" and len(text) >= 2 and text.endswith("i"):
+        return [(start, end - 1), (end - 1, end)]  # "going", "seeing": the i of -ing is its own syllable
+    if text in ("ia", "io", "ua", "uo", "iu") and not (start > 0 and word[start - 1] in "tsc" and text in ("ia", "io")) \
+            and not (start > 0 and word[start - 1] == "q"):
+        return [(start, start + 1), (start + 1, end)]
+    return [group]
 
 
 def _silent_final_e(lower: str, groups: list[tuple[int, int]]) -> bool:

@@ -243,25 +243,22 @@ def _shrink(plan: Plan, sections: list[Section], excess: int) -> None:
                 section.phrase_bars[i] -= 1
                 section.bars -= 1
                 excess -= 1
-    # 2. then instrumental sections, the longest first, down to one bar; unsung middles go first.
+    # 2. then instrumental sections, the longest first; at the very end, intro and outro may go.
     while excess > 0:
-        unsung = [s for s in sections if not s.phrases and s.bars > 1]
+        unsung = [s for s in sections if not s.phrases and s.bars > (0 if s.kind in ("intro", "outro") else 1)]
         if not unsung:
             break
         longest = max(unsung, key=lambda s: (s.bars, s.kind not in ("intro", "outro")))
-        if longest.bars == 1:
-            break
         longest.bars -= 1
         excess -= 1
-    for section in [s for s in sections if not s.phrases and s.bars == 0]:
-        sections.remove(section)
+    sections[:] = [s for s in sections if s.bars > 0]
     if excess > 0:
-        syllables = sum(s.phrases and sum(p.syllable_count for p in s.phrases) or 0 for s in sections)
-        need_s = (sum(s.bars for s in sections)) * plan.bar_s + MIN_RINGOUT_S
+        phrases = sum(len(s.phrases) for s in sections)
+        need_s = sum(s.bars for s in sections) * plan.bar_s + MIN_RINGOUT_S
         raise InvalidRequest(
             "duration_s",
-            f"is too short to sing all {syllables} syllables of the lyrics at {plan.tempo_bpm:g} BPM "
-            f"(they need at least {need_s:.1f} s); ask for a longer duration, a faster tempo or fewer words",
+            f"is too short for these lyrics at {plan.tempo_bpm:g} BPM: their {phrases} phrases need at least "
+            f"{need_s:.1f} s with the final chord; ask for a longer duration, a faster tempo or fewer words",
             plan.request.duration_s,
         )
     plan.adjustments.append("tightened the form to fit the duration")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import InvalidRequest
 from .theory import parse_key
@@ -33,7 +33,8 @@ class SongRequest:
     tempo_bpm: quarter-note tempo; None picks one from the style.
     key: "A minor", "Eb major", "F#m"...; None picks one from style and mood.
     time_signature: "4/4", "3/4" or "6/8"; None takes the style's.
-    seed: 0..2**32-1; the same request and seed give byte-identical audio. None: seed 0.
+    seed: 0..2**32-1; the same request and seed give byte-identical audio. None: a random seed,
+        reported in the Song.
     instrumental: ignore the lyrics' words (their structure still shapes the form).
     """
 
@@ -47,7 +48,6 @@ class SongRequest:
     instrumental: bool = False
     engine: str = "composer"
     voice: str | None = None
-    extras: dict = field(default_factory=dict, compare=False, repr=False)
 
     def validate(self) -> "SongRequest":
         """Return the request if every field is valid, else raise InvalidRequest."""
@@ -69,6 +69,8 @@ class SongRequest:
                 raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", self.seed)
         if not isinstance(self.instrumental, bool):
             raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
+        if self.voice is not None and (not isinstance(self.voice, str) or not self.voice.strip()):
+            raise InvalidRequest("voice", "must be a voice name (see `songwright voices`)", self.voice)
         if self.engine not in ENGINES:
             raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
         return self
@@ -78,14 +80,14 @@ class SongRequest:
         """Build and validate a request from JSON-like data, rejecting unknown fields."""
         if not isinstance(data, dict):
             raise InvalidRequest("request", "must be an object of fields", data)
-        names = {f.name for f in dataclasses.fields(cls) if f.name != "extras"}
+        names = {f.name for f in dataclasses.fields(cls)}
         for name in data:
             if name not in names:
                 raise InvalidRequest(name, "is not a request field; known fields: " + ", ".join(sorted(names)), data[name])
         return cls(**data).validate()
 
     def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extras"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def replace(self, **changes) -> "SongRequest":
         return dataclasses.replace(self, **changes)

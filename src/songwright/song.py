@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,11 +124,10 @@ class Song:
         """One 32-bit float WAV per stem, so they add up exactly to the pre-master mix."""
         folder = Path(folder)
         folder.mkdir(parents=False, exist_ok=True)
-        paths = []
-        for name, audio in self.stems.items():
-            path = folder / f"{name}.wav"
-            write_audio(path, audio, self.sample_rate, subtype="FLOAT")
-            paths.append(path)
+        paths = [folder / f"{name}.wav" for name in self.stems]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # libsndfile writes release the GIL
+            list(pool.map(lambda item: write_audio(item[0], item[1], self.sample_rate, subtype="FLOAT"),
+                          zip(paths, self.stems.values())))
         return paths
 
     def save_midi(self, path: str | os.PathLike) -> None:

@@ -22,7 +22,7 @@ SCALES = {
 }
 
 _KEY_RE = re.compile(
-    r"^\s*([A-Ga-g])\s*([#♯b♭]?)\s*(major|minor|maj|min|m|M|)\s*$"
+    r"^\s*([A-Ga-g])\s*([#♯b♭]?)\s*((?i:major|minor|maj|min)|m|M|)\s*$"
 )
 KEY_RULE = 'must be a note A-G with an optional # or b, then "major" or "minor" (e.g. "A minor", "Eb major", "F#m")'
 
@@ -66,7 +66,7 @@ def parse_key(text: str, field: str = "key") -> Key:
         raise InvalidRequest(field, KEY_RULE, text)
     letter, accidental, mode = match.groups()
     pc = NOTE_PC[letter.upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1, "": 0}[accidental]
-    is_minor = mode in ("minor", "min", "m")
+    is_minor = mode.lower() in ("minor", "min") or mode == "m"
     return Key(pc % 12, "minor" if is_minor else "major")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyloudnorm
@@ -31,9 +32,11 @@ def true_peak_db(audio: np.ndarray) -> float:
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[:, None]
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    for channel in audio.T:
-        peak = max(peak, float(np.max(np.abs(upfirdn(_interpolator(), channel, up=OVERSAMPLE)))))
+    if not audio.size:
+        return -240.0
+    with ThreadPoolExecutor(max_workers=2) as pool:  # one channel per core
+        peaks = pool.map(lambda ch: float(np.max(np.abs(upfirdn(_interpolator(), ch, up=OVERSAMPLE)))), audio.T)
+        peak = max(float(np.max(np.abs(audio))), *peaks)
     return 20.0 * np.log10(max(peak, 1e-12))
 
 

