@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 import os
 from pathlib import Path
 
@@ -41,7 +43,8 @@ class FluidRenderer:
 
     def __init__(self, sample_rate: int, soundfont: Path, cpu_cores: int = 1):
         try:
-            import fluidsynth
+            with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints where it found the library when CI is set
+                import fluidsynth
         except (ImportError, OSError) as exc:  # the Python binding or libfluidsynth3 is missing
             raise MissingDependency("FluidSynth", "bash scripts/setup-system.sh  (apt-get install libfluidsynth3)") from exc
         self.sample_rate = sample_rate

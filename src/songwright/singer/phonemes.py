@@ -1,0 +1,86 @@
+"""Words -> sung syllables of phonemes: espeak-ng for English (in the MBROLA voice's own phoneme
+names), pinyin for Mandarin. A sung syllable is onset consonants, one vowel, coda consonants."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from ..errors import MissingDependency
+from .pinyin import syllable_units
+
+# First characters of MBROLA English vowels (us1-3: i I E { A V O U u @ 3 r= EI AI OI @U aU;
+# en1 adds Q, e@, I@, U@, i:, u:, A:, O:, 3:).
+_VOWEL_START = set("aeiouAEIOUV@{3Q")
+SYLLABIC = {"r=", "l=", "n=", "m="}
+DEFAULT_CONSONANT_MS = 70
+
+
+@dataclass(frozen=True)
+class SungSyllable:
+    onset: tuple[tuple[str, int], ...]  # (phoneme, natural ms) before the vowel
+    vowel: str
+    coda: tuple[tuple[str, int], ...]  # after it
+
+
+def is_vowel(phoneme: str) -> bool:
+    return phoneme in SYLLABIC or phoneme[:1] in _VOWEL_START
+
+
+def syllabify(phones: list[tuple[str, int]]) -> list[SungSyllable]:
+    """Vowel nuclei become syllables; a consonant run between two vowels gives its last
+    consonant to the next syllable's onset (two when it forms a cluster like st, pl, tr)."""
+    nuclei = [i for i, (p, _) in enumerate(phones) if is_vowel(p)]
+    if not nuclei:
+        return []
+    syllables = []
+    for index, nucleus in enumerate(nuclei):
+        start = 0 if index == 0 else _onset_start(phones, nuclei[index - 1], nucleus)
+        end = len(phones) if index == len(nuclei) - 1 else _onset_start(phones, nucleus, nuclei[index + 1])
+        syllables.append(SungSyllable(tuple(phones[start:nucleus]), phones[nucleus][0], tuple(phones[nucleus + 1:end])))
+    return syllables
+
+
+def _onset_start(phones: list[tuple[str, int]], previous: int, nucleus: int) -> int:
+    run = nucleus - previous - 1
+    if run <= 1:
+        return nucleus - run
+    first, second = phones[nucleus - 2][0], phones[nucleus - 1][0]
+    cluster = first in ("s", "S") or second in ("r", "l", "w", "j")
+    return nucleus - (2 if cluster else 1)
+
+
+def english_pronunciations(words: list[str], espeak_voice: str) -> dict[str, list[SungSyllable]]:
+    """Each distinct word (lower-cased) -> its sung syllables, from one espeak-ng call."""
+    distinct = sorted({w.lower() for w in words})
+    if not distinct:
+        return {}
+    groups = _espeak_groups("\n".join(distinct), espeak_voice)
+    if len(groups) != len(distinct):  # espeak split or joined a word: ask one word at a time
+        groups = [sum(_espeak_groups(w, espeak_voice), []) for w in distinct]
+    return {word: syllabify(group) for word, group in zip(distinct, groups)}
+
+
+def _espeak_groups(text: str, espeak_voice: str) -> list[list[tuple[str, int]]]:
+    if shutil.which("espeak-ng") is None:
+        raise MissingDependency("espeak-ng", "bash scripts/setup-system.sh  (apt-get install espeak-ng)")
+    result = subprocess.run(["espeak-ng", "-v", espeak_voice, "-q", "--pho", "-b", "1"], input=text.encode("utf-8"),
+                            capture_output=True, check=True, timeout=60)
+    groups: list[list[tuple[str, int]]] = [[]]
+    for line in result.stdout.decode("utf-8", "replace").splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if fields[0] == "_":
+            if groups[-1]:
+                groups.append([])
+            continue
+        duration = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else DEFAULT_CONSONANT_MS
+        groups[-1].append((fields[0], duration))
+    return [g for g in groups if g]
+
+
+def chinese_syllable(char: str) -> SungSyllable:
+    onset, final = syllable_units(char)
+    return SungSyllable(((onset, 80),) if onset else (), final, ())
