@@ -9,12 +9,14 @@ from importlib import metadata
 import numpy as np
 
 from .composer import compose
+from .composer.melody import voice_gender
 from .lyrics import parse_lyrics
-from .plan import make_plan
+from .plan import is_vocal, make_plan
 from .render.mix import master
 from .render.pipeline import render_mix
 from .render.synth import soundfont_path
 from .request import SongRequest
+from .singer import cast_lyrics
 from .song import Song
 from .styles import resolve_tags
 
@@ -32,16 +34,20 @@ def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song
     progress("planning", 0.0)
     lyrics = parse_lyrics(request.lyrics)
     style = resolve_tags(request.tags)
-    plan = make_plan(request, lyrics, style, seed, SAMPLE_RATE)
+    casting = None
+    if is_vocal(request, lyrics, style):
+        lyrics, casting = cast_lyrics(lyrics, request.voice, voice_gender(style))
+    plan = make_plan(request, lyrics, style, seed, SAMPLE_RATE, casting.lead.name if casting else None)
     score = compose(plan)
     progress("rendering", 0.1)
-    stems = render_mix(score, plan.total_samples, SAMPLE_RATE)
+    stems = render_mix(score, plan, SAMPLE_RATE)
     progress("mastering", 0.8)
     mastered = master(np.sum(list(stems.values()), axis=0, dtype=np.float32), SAMPLE_RATE)
     stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
     progress("done", 1.0)
     warnings = [f"unknown tag '{t}' ignored" for t in style.unknown_tags]
     warnings += [f"unknown section tag [{t}]" for t in lyrics.unknown_tags] + plan.warnings
+    warnings += casting.warnings if casting else []
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
                 "composer", warnings, _versions())
 

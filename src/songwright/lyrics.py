@@ -44,6 +44,8 @@ class Word:
     text: str
     syllables: tuple[str, ...]
     language: str  # "en", "zh", "ja", "ko", "latin"
+    phones: tuple = ()  # one singer's SungSyllable per syllable, once phonetized
+    voice: str | None = None  # the voice that sings it, once cast
 
 
 @dataclass(frozen=True)

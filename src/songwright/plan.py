@@ -63,6 +63,7 @@ class Plan:
     final_chord: Chord
     sample_rate: int
     vocal: bool
+    lead_voice: str | None = None  # the MBROLA voice of the vocal line, once cast
     adjustments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -105,6 +106,7 @@ class Plan:
         return {
             "tempo_bpm": self.tempo_bpm,
             "key": self.key.name,
+            "lead_voice": self.lead_voice,
             "time_signature": self.time_signature,
             "bar_s": round(self.bar_s, 6),
             "content_bars": self.content_bars,
@@ -127,22 +129,27 @@ class Plan:
         }
 
 
-def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int) -> Plan:
+def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
+              lead_voice: str | None = None) -> Plan:
     rng = np.random.default_rng([seed, 1])
     tempo = request.tempo_bpm if request.tempo_bpm is not None else float(round(rng.uniform(*style.tempo_range_bpm)))
     meter = request.time_signature or style.time_signature
     key = parse_key(request.key) if request.key else _choose_key(style, rng)
-    vocal = lyrics.has_words and not (request.instrumental or style.instrumental)
+    vocal = is_vocal(request, lyrics, style)
     bar_s = BEATS_PER_BAR[meter] * 60.0 / tempo
     content_bars = math.floor((request.duration_s - MIN_RINGOUT_S) / bar_s + 1e-9)
     if content_bars < 2:
         raise InvalidRequest("duration_s", f"is too short for two bars plus an ending at {tempo:g} BPM in {meter}; "
                              f"ask for at least {2 * bar_s + MIN_RINGOUT_S:.1f} s or a faster tempo", request.duration_s)
     plan = Plan(request, style, seed, tempo, key, meter, [], content_bars, parse_roman("i" if key.mode == "minor" else "I", key),
-                sample_rate, vocal)
+                sample_rate, vocal, lead_voice)
     plan.sections = _form(plan, lyrics, rng)
     _assign_chords(plan, rng)
     return plan
+
+
+def is_vocal(request: SongRequest, lyrics: Lyrics, style: StyleProfile) -> bool:
+    return lyrics.has_words and not (request.instrumental or style.instrumental)
 
 
 def _choose_key(style: StyleProfile, rng: np.random.Generator) -> Key:

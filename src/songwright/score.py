@@ -16,6 +16,8 @@ class Note:
     syllable: str | None = None  # sung text, on vocal notes only
     word_start: bool = False  # first syllable of a word
     phrase_start: bool = False  # first syllable of a lyric phrase
+    phones: object = None  # the singer's SungSyllable for this note
+    voice: str | None = None  # the MBROLA voice that sings it
 
     @property
     def end_beats(self) -> float:

@@ -14,6 +14,8 @@ import numpy as np
 from ..lyrics import Phrase
 from ..plan import Plan, Section
 from ..score import Part
+from ..singer.voices import VOICES
+from ..styles import StyleProfile
 from ..theory import nearest_pitch
 
 VOCAL_RANGES = {"female": (57, 77, 67), "male": (45, 65, 55)}  # low, high, centre (MIDI)
@@ -28,10 +30,10 @@ class Tone:
     pitch: int
 
 
-def voice_gender(plan: Plan) -> str:
-    if plan.style.voice_gender:
-        return plan.style.voice_gender
-    return "male" if plan.style.groove_genre in MALE_GENRES else "female"
+def voice_gender(style: StyleProfile) -> str:
+    if style.voice_gender:
+        return style.voice_gender
+    return "male" if style.groove_genre in MALE_GENRES else "female"
 
 
 def phrase_rhythm(notes: int, room_beats: float, rng: np.random.Generator) -> list[tuple[float, float]]:
@@ -142,13 +144,15 @@ class MelodyWriter:
 
     def sing(self, section: Section, phrase: Phrase, index: int, start_bar: int, bars: int, ending: str,
              velocity: int) -> None:
-        syllables = [(s, j == 0, w) for w in phrase.words for j, s in enumerate(w.syllables)]
+        syllables = [(s, j == 0, w.phones[j] if w.phones else None, w.voice)
+                     for w in phrase.words for j, s in enumerate(w.syllables)]
         start_beat = start_bar * self.plan.beats_per_bar
         tones = self.tones(section, index, len(syllables), start_beat, bars, ending)
-        for i, (tone, (syllable, word_start, _)) in enumerate(zip(tones, syllables)):
+        for i, (tone, (syllable, word_start, phones, voice)) in enumerate(zip(tones, syllables)):
             accent = 8 if abs(tone.offset_beats % 1) < 1e-6 else 0
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
-                          velocity + accent, syllable=syllable, word_start=word_start, phrase_start=i == 0)
+                          velocity + accent, syllable=syllable, word_start=word_start, phrase_start=i == 0,
+                          phones=phones, voice=voice)
 
     def play(self, section: Section, index: int, start_bar: int, bars: int, ending: str, velocity: int) -> None:
         notes = int(self.rng.integers(4, 7)) * bars
@@ -159,7 +163,7 @@ class MelodyWriter:
 
 
 def write_vocals(plan: Plan, part: Part) -> None:
-    low, high, centre = VOCAL_RANGES[voice_gender(plan)]
+    low, high, centre = VOICES[plan.lead_voice].range_midi if plan.lead_voice else VOCAL_RANGES[voice_gender(plan.style)]
     writer = MelodyWriter(plan, part, low, high, centre, seed_offset=7)
     sung = [s for s in plan.sections if s.phrases]
     for section in sung:

@@ -35,9 +35,11 @@ def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
         "strings": [pb.HighpassFilter(150), pb.Reverb(room_size=0.7, damping=0.4, wet_level=0.22, dry_level=1.0, width=1.0)],
         "lead": [pb.HighpassFilter(150), pb.Delay(delay_seconds=0.75 * beat_s, feedback=0.25, mix=0.15),
                  pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.15, dry_level=1.0, width=1.0)],
+        # A slapback, not a beat delay: echoes of whole words cost intelligibility (Whisper's WER
+        # on the stem went from 16 % to 40 % with a quarter-note delay at 12 %).
         "vocals": [pb.HighpassFilter(100), pb.Compressor(threshold_db=-20, ratio=3.5, attack_ms=5, release_ms=80),
-                   pb.HighShelfFilter(7000, -3.0), pb.Delay(delay_seconds=beat_s, feedback=0.2, mix=0.12),
-                   pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.15, dry_level=1.0, width=1.0)],
+                   pb.HighShelfFilter(7000, -3.0), pb.Delay(delay_seconds=0.09, feedback=0.0, mix=0.08),
+                   pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.10, dry_level=1.0, width=1.0)],
     }
     return pb.Pedalboard(chains[stem])
 

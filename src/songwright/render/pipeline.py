@@ -13,20 +13,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..plan import Plan
 from ..score import Score
+from ..singer import sing
 from .mix import process_stem
 from .synth import FluidRenderer, soundfont_path
 
 
-def render_mix(score: Score, total_samples: int, sample_rate: int) -> dict[str, np.ndarray]:
-    """Every stem of the score, rendered by FluidSynth and through its mix chain."""
+def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarray]:
+    """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
+    through its mix chain."""
+    total_samples = plan.total_samples
     renderer = FluidRenderer(sample_rate, soundfont_path(), cpu_cores=min(2, os.cpu_count() or 1))
     try:
         with ThreadPoolExecutor(max_workers=1) as mixer:
             pending = {}
             for stem in score.stems:
                 parts = [p for p in score.parts if p.stem == stem and p.notes]
-                raw = renderer.render(parts, score.tempo_bpm, total_samples)
+                if stem == "vocals" and any(n.phones is not None for p in parts for n in p.notes):
+                    raw = sing(parts[0], plan, sample_rate, total_samples)
+                else:
+                    raw = renderer.render(parts, score.tempo_bpm, total_samples)
                 pending[stem] = mixer.submit(process_stem, stem, raw, sample_rate, score.tempo_bpm)
             return {stem: future.result() for stem, future in pending.items()}
     finally:

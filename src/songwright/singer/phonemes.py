@@ -15,6 +15,8 @@ from .pinyin import syllable_units
 _VOWEL_START = set("aeiouAEIOUV@{3Q")
 SYLLABIC = {"r=", "l=", "n=", "m="}
 DEFAULT_CONSONANT_MS = 70
+# Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
+CITATION_FIXES = {"a": "uh"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ def is_vowel(phoneme: str) -> bool:
 
 def syllabify(phones: list[tuple[str, int]]) -> list[SungSyllable]:
     """Vowel nuclei become syllables; a consonant run between two vowels gives its last
-    consonant to the next syllable's onset (two when it forms a cluster like st, pl, tr)."""
+    consonant to the next syllable's onset (two when it forms a cluster like st, pl, tr).
+    A final consonant + l or n with no vowel ("little", "button") is sung as its own syllable."""
+    phones = _syllabic_endings(phones)
     nuclei = [i for i, (p, _) in enumerate(phones) if is_vowel(p)]
     if not nuclei:
         return []
@@ -40,6 +44,12 @@ def syllabify(phones: list[tuple[str, int]]) -> list[SungSyllable]:
         end = len(phones) if index == len(nuclei) - 1 else _onset_start(phones, nucleus, nuclei[index + 1])
         syllables.append(SungSyllable(tuple(phones[start:nucleus]), phones[nucleus][0], tuple(phones[nucleus + 1:end])))
     return syllables
+
+
+def _syllabic_endings(phones: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    if len(phones) >= 3 and phones[-1][0] in ("l", "n") and not is_vowel(phones[-2][0]) and any(is_vowel(p) for p, _ in phones[:-2]):
+        return phones[:-1] + [("@", 60), phones[-1]]
+    return phones
 
 
 def _onset_start(phones: list[tuple[str, int]], previous: int, nucleus: int) -> int:
@@ -56,9 +66,10 @@ def english_pronunciations(words: list[str], espeak_voice: str) -> dict[str, lis
     distinct = sorted({w.lower() for w in words})
     if not distinct:
         return {}
-    groups = _espeak_groups("\n".join(distinct), espeak_voice)
+    spoken = [CITATION_FIXES.get(w, w) for w in distinct]
+    groups = _espeak_groups("\n".join(spoken), espeak_voice)
     if len(groups) != len(distinct):  # espeak split or joined a word: ask one word at a time
-        groups = [sum(_espeak_groups(w, espeak_voice), []) for w in distinct]
+        groups = [sum(_espeak_groups(w, espeak_voice), []) for w in spoken]
     return {word: syllabify(group) for word, group in zip(distinct, groups)}
 
 

@@ -1,0 +1,241 @@
+"""The vocal line -> a sung stem. Each note becomes onset consonants placed just before its beat,
+a vowel held across it and coda consonants at its end, written as an MBROLA .pho file with pitch
+targets (a short glide in, portamento between close notes, vibrato on long notes). MBROLA has no
+volume control, so the note envelopes and breaths are shaped afterwards."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, resample_poly, sosfilt
+
+from ..errors import MissingDependency, RenderError
+from ..plan import Plan
+from ..score import Note, Part
+from .voices import VOICES, Voice
+
+MAX_ONSET_S = 0.16
+MAX_CODA_SHARE = 0.35
+MIN_VOWEL_SHARE = 0.4
+GLIDE_S = 0.05
+PORTAMENTO_S = 0.09
+VIBRATO_FROM_S = 0.28
+VIBRATO_HZ = 5.3
+VIBRATO_CENTS = 22.0
+BREATH_S = 0.22
+HARMONY_GAIN = 0.25
+MAX_REST_MS = 5000
+VOICED = set("bdgvzDZmnNlrwjJ") | {"r=", "l=", "dZ", "4"}
+
+
+@dataclass
+class Segment:
+    phoneme: str
+    start_s: float
+    end_s: float
+    hz: list[tuple[float, float]] = field(default_factory=list)  # (seconds from segment start, Hz)
+
+
+def midi_hz(pitch: float) -> float:
+    return 440.0 * 2 ** ((pitch - 69) / 12)
+
+
+def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.ndarray:
+    """The vocal part sung: (2, total_samples) float32, centred."""
+    if shutil.which("mbrola") is None:
+        raise MissingDependency("mbrola", "bash scripts/setup-system.sh  (apt-get install mbrola mbrola-us1 ...)")
+    seconds = 60.0 / plan.tempo_bpm
+    notes = [n for n in part.notes if n.phones is not None]
+    mono = np.zeros(total_samples, dtype=np.float32)
+    rng = np.random.default_rng([plan.seed, 13])
+    for name in sorted({n.voice for n in notes}):
+        voice = VOICES[name]
+        line = [n for n in notes if n.voice == name]
+        mono += render_line(line, voice, seconds, sample_rate, total_samples)
+        harmony = harmony_line(line, plan, voice.range_midi[1])
+        if harmony:
+            mono += HARMONY_GAIN * render_line(harmony, voice, seconds, sample_rate, total_samples)
+    mono += breaths(notes, seconds, sample_rate, total_samples, rng)
+    return np.stack([mono, mono])
+
+
+def harmony_line(notes: list[Note], plan: Plan, highest: int) -> list[Note]:
+    """Chorus and hook notes doubled a diatonic third above (below, near the top of the range)."""
+    chorus_bars = {b for s in plan.sections if s.kind in ("chorus", "hook") for b in range(s.start_bar, s.end_bar)}
+    scale = [p for p in range(24, 108) if p % 12 in set(plan.key.scale)]
+    out = []
+    for note in notes:
+        if int(note.start_beats // plan.beats_per_bar) in chorus_bars:
+            above = [p for p in scale if p > note.pitch][:2][-1]
+            below = [p for p in scale if p < note.pitch][-2:][0]
+            out.append(Note(note.start_beats, note.duration_beats, above if above <= highest else below, note.velocity, note.syllable,
+                            note.word_start, note.phrase_start, note.phones, note.voice))
+    return out
+
+
+# ---------------------------------------------------------------- timing
+
+def segments(notes: list[Note], seconds_per_beat: float) -> list[Segment]:
+    """Place every phoneme in time: vowels start on the beat, onsets just before it."""
+    out: list[Segment] = []
+    previous_end = 0.0
+    previous_vowel: Segment | None = None
+    previous_pitch: float | None = None
+    for note in sorted(notes, key=lambda n: n.start_beats):
+        start = note.start_beats * seconds_per_beat
+        end = note.end_beats * seconds_per_beat
+        syllable = note.phones
+        onset_s = min(MAX_ONSET_S, sum(ms for _, ms in syllable.onset) / 1000.0)
+        coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in syllable.coda) / 1000.0)
+        onset_start = start - onset_s
+        if onset_start < previous_end:  # legato: shorten the previous note's tail, then this onset
+            room = previous_end - onset_start
+            if previous_vowel is not None:
+                keep = previous_vowel.start_s + MIN_VOWEL_SHARE * (previous_vowel.end_s - previous_vowel.start_s)
+                cut = min(room, max(0.0, previous_vowel.end_s - keep))
+                _shift_tail(out, previous_vowel, cut)
+                previous_end -= cut
+            onset_start = max(onset_start, previous_end)
+            onset_s = start - onset_start
+        f0 = midi_hz(note.pitch)
+        out += _spread(syllable.onset, onset_start, start, f0)
+        vowel = Segment(syllable.vowel, start, end - coda_s, _vowel_contour(end - coda_s - start, f0, previous_pitch,
+                                                                             start - previous_end))
+        out.append(vowel)
+        out += _spread(syllable.coda, end - coda_s, end, f0)
+        previous_end, previous_vowel, previous_pitch = end, vowel, f0
+    return out
+
+
+def _spread(phones: tuple, start: float, end: float, f0: float) -> list[Segment]:
+    """Consonants share their span in proportion to their natural lengths."""
+    total = sum(ms for _, ms in phones)
+    if not phones or end <= start or total <= 0:
+        return []
+    segs, at = [], start
+    for phoneme, ms in phones:
+        length = (end - start) * ms / total
+        segs.append(Segment(phoneme, at, at + length, [(0.0, f0)]))
+        at += length
+    return segs
+
+
+def _shift_tail(out: list[Segment], vowel: Segment, cut: float) -> None:
+    """Move the end of `vowel`, and the coda after it, `cut` seconds earlier."""
+    index = out.index(vowel)
+    vowel.end_s -= cut
+    vowel.hz = [(t, f) for t, f in vowel.hz if t <= vowel.end_s - vowel.start_s] or vowel.hz[:1]
+    for segment in out[index + 1:]:
+        segment.start_s -= cut
+        segment.end_s -= cut
+
+
+def _vowel_contour(length: float, f0: float, previous: float | None, gap: float) -> list[tuple[float, float]]:
+    if previous is not None and gap < 0.12 and abs(12 * np.log2(f0 / previous)) <= 5:
+        points = [(0.0, previous), (min(PORTAMENTO_S, 0.3 * length), f0)]
+    else:
+        points = [(0.0, f0 * 2 ** (-0.5 / 12)), (min(GLIDE_S, 0.25 * length), f0)]
+    if length > VIBRATO_FROM_S + 0.15:
+        for t in np.arange(VIBRATO_FROM_S, length, 0.03):
+            depth = VIBRATO_CENTS * min(1.0, (t - VIBRATO_FROM_S) / 0.2)
+            points.append((float(t), f0 * 2 ** (depth * np.sin(2 * np.pi * VIBRATO_HZ * (t - VIBRATO_FROM_S)) / 1200)))
+    points.append((length, f0))
+    return points
+
+
+# ---------------------------------------------------------------- MBROLA
+
+def pho_text(segs: list[Segment]) -> str:
+    """MBROLA's input: one phoneme per line with its length in ms and (position %, Hz) targets.
+    Boundaries are rounded to whole milliseconds from the start, so no error accumulates."""
+    lines = []
+    now_ms = 0
+    for seg in segs:
+        start_ms, end_ms = round(seg.start_s * 1000), round(seg.end_s * 1000)
+        while start_ms > now_ms:  # MBROLA fails on a phoneme longer than about 10 s: rest in pieces
+            rest = min(MAX_REST_MS, start_ms - now_ms)
+            lines.append(f"_ {rest}")
+            now_ms += rest
+        length = end_ms - now_ms
+        if length <= 0:
+            continue
+        targets = " ".join(f"{min(100.0, 100 * t / max(seg.end_s - seg.start_s, 1e-6)):.0f} {f:.1f}" for t, f in seg.hz)
+        lines.append(f"{seg.phoneme} {length} {targets}".rstrip())
+        now_ms = end_ms
+    lines.append("_ 50")
+    return "\n".join(lines) + "\n"
+
+
+def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
+    segs = segments(notes, seconds_per_beat)
+    with tempfile.TemporaryDirectory(prefix="songwright-sing-") as folder:
+        pho = Path(folder) / "line.pho"
+        raw = Path(folder) / "line.raw"
+        pho.write_text(pho_text(segs), encoding="ascii")
+        result = subprocess.run(["mbrola", "-e", str(voice.path), str(pho), str(raw)], capture_output=True, timeout=120)
+        if result.returncode != 0 or not raw.exists():
+            raise RenderError(f"mbrola failed for voice {voice.name}: {result.stderr.decode(errors='replace')[:300]}")
+        voice_audio = np.fromfile(raw, dtype="<i2").astype(np.float32) / 32768.0
+    audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
+                          voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)).astype(np.float32)
+    audio = _fit(audio, total_samples)
+    return audio * envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
+
+
+def _fit(audio: np.ndarray, total_samples: int) -> np.ndarray:
+    if len(audio) >= total_samples:
+        return audio[:total_samples]
+    return np.pad(audio, (0, total_samples - len(audio)))
+
+
+def envelope(notes: list[Note], segs: list[Segment], seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
+    """Per-note loudness from velocity, with soft attacks and releases."""
+    gain = np.zeros(total_samples, dtype=np.float32)
+    ordered = sorted(notes, key=lambda n: n.start_beats)
+    starts = [n.start_beats * seconds_per_beat for n in ordered]
+    bounds = _note_bounds(segs, starts)
+    for note, (begin, end) in zip(ordered, bounds):
+        a, b = max(0, int(begin * sample_rate)), min(total_samples, int(end * sample_rate))
+        if b <= a:
+            continue
+        shape = np.full(b - a, (note.velocity / 100.0) ** 1.5, dtype=np.float32)
+        ramp_in, ramp_out = min(len(shape), int(0.012 * sample_rate)), min(len(shape), int(0.04 * sample_rate))
+        shape[:ramp_in] *= np.linspace(0.2, 1.0, ramp_in)
+        shape[len(shape) - ramp_out:] *= np.linspace(1.0, 0.0, ramp_out)
+        gain[a:b] = np.maximum(gain[a:b], shape)
+    return gain
+
+
+def _note_bounds(segs: list[Segment], starts: list[float]) -> list[tuple[float, float]]:
+    """Each note's sounding span: from its first onset consonant to its last coda consonant."""
+    bounds = []
+    for i, start in enumerate(starts):
+        following = starts[i + 1] if i + 1 < len(starts) else float("inf")
+        mine = [s for s in segs if start - MAX_ONSET_S - 1e-6 <= s.start_s < following - 1e-9 or
+                (s.start_s < start <= s.end_s)]
+        bounds.append((min(s.start_s for s in mine), max(s.end_s for s in mine)) if mine else (start, start))
+    return bounds
+
+
+def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_samples: int,
+            rng: np.random.Generator) -> np.ndarray:
+    """A soft breath before each phrase that follows a rest long enough to breathe in."""
+    out = np.zeros(total_samples, dtype=np.float32)
+    sos = butter(2, [600, 5000], btype="bandpass", fs=sample_rate, output="sos")
+    ordered = sorted(notes, key=lambda n: n.start_beats)
+    previous_end = -1.0
+    for note in ordered:
+        start = note.start_beats * seconds_per_beat - MAX_ONSET_S
+        if note.phrase_start and start - previous_end > BREATH_S + 0.15:
+            length = int(BREATH_S * sample_rate)
+            a = int((start - BREATH_S - 0.04) * sample_rate)
+            if a >= 0:
+                noise = sosfilt(sos, rng.standard_normal(length)).astype(np.float32)
+                out[a:a + length] += 0.02 * noise * np.hanning(length).astype(np.float32)
+        previous_end = note.end_beats * seconds_per_beat
+    return out
