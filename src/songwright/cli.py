@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--time-signature", choices=["4/4", "3/4", "6/8"], help="meter (default: the style's)")
     gen.add_argument("--seed", type=int, help="the same request and seed give the same bytes (default: random)")
     gen.add_argument("--instrumental", action="store_true", help="no vocals; the lyrics' structure still shapes the form")
+    gen.add_argument("--voice", help="the singer (see `songwright voices`; default: from the vocal tags and the lyrics' language)")
     gen.add_argument("--engine", default="composer", help="composer (default)")
     gen.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
     gen.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     commands.add_parser("styles", help="list the tags Songwright understands")
+    commands.add_parser("voices", help="list the singing voices and whether they are installed")
 
     analyze = commands.add_parser("analyze", help="estimate tempo, key, loudness, true peak and duration of an audio file")
     analyze.add_argument("file")
@@ -52,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"generate": _generate, "styles": _styles, "analyze": _analyze}[args.command](args)
+        return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
     except InvalidRequest as exc:
         print(f"songwright: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -95,6 +97,7 @@ def _generate(args: argparse.Namespace) -> int:
     request = SongRequest(
         tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
         time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
+        voice=args.voice,
     ).validate()
     audio_format(args.output, "output")
     check_writable(args.output, "output")
@@ -118,8 +121,9 @@ def _generate(args: argparse.Namespace) -> int:
         song.save_json(args.json)
     if not args.quiet:
         plan = song.plan
+        voice = f", sung by {plan.lead_voice}" if plan.lead_voice else ", instrumental"
         print(f"{args.output}: {song.duration_s:.2f} s, {plan.tempo_bpm:g} BPM, {plan.key.name}, {plan.time_signature}, "
-              f"seed {song.seed}, {song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
+              f"seed {song.seed}{voice}, {song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
         print("form: " + " ".join(f"{s.kind}({s.bars})" for s in plan.sections))
         for warning in song.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -130,6 +134,15 @@ def _styles(args: argparse.Namespace) -> int:
     from .styles import describe_styles
 
     print(describe_styles())
+    return EXIT_OK
+
+
+def _voices(args: argparse.Namespace) -> int:
+    from .singer.voices import VOICES
+
+    for voice in VOICES.values():
+        state = "installed" if voice.installed else "not installed (bash scripts/setup-system.sh)"
+        print(f"{voice.name:5} {voice.language:3} {voice.gender:7} {voice.description}: {state}")
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ from .render.mix import master
 from .render.pipeline import render_mix
 from .render.synth import soundfont_path
 from .request import SongRequest
-from .singer import cast_lyrics
+from .singer.casting import cast_lyrics
 from .song import Song
 from .styles import resolve_tags
 

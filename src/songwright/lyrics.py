@@ -112,6 +112,7 @@ def parse_lyrics(text: str) -> Lyrics:
 
     def add_words(chunk: str) -> None:
         nonlocal line_index
+        chunk = _URL.sub(_spoken_url, chunk)
         words = words_of(chunk)
         if not words:
             return
@@ -155,9 +156,16 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
     return text
 
 
+def _spoken_url(match: re.Match) -> str:
+    """"https://www.example.com/song" -> "example dot com slash song"."""
+    address = re.sub(r"^(https?://)?(www\.)?", "", match.group(0), flags=re.I).rstrip(".,;:!?)")
+    spoken = address.replace(".", " dot ").replace("/", " slash ").replace("-", " dash ")
+    return " ".join(re.findall(r"[^\W_]+", spoken))
+
+
 def words_of(text: str) -> list[Word]:
     text = unicodedata.normalize("NFKC", text)
-    text = _URL.sub(lambda m: " ".join(re.findall(r"[A-Za-z]+", re.sub(r"^(https?://|www\.)", "", m.group(0))) ), text)
+    text = _URL.sub(_spoken_url, text)
     words: list[Word] = []
     for token in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u3040-\u30ff]+|[\uac00-\ud7af]+|[^\W_]+(?:['’][^\W_]+)*", text):
         if _CJK.match(token):

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .errors import InvalidRequest
+from .singer.voices import VOICES
 from .theory import parse_key
 
 MIN_DURATION_S = 10.0
@@ -69,8 +70,8 @@ class SongRequest:
                 raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", self.seed)
         if not isinstance(self.instrumental, bool):
             raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
-        if self.voice is not None and (not isinstance(self.voice, str) or not self.voice.strip()):
-            raise InvalidRequest("voice", "must be a voice name (see `songwright voices`)", self.voice)
+        if self.voice is not None and self.voice not in VOICES:
+            raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         if self.engine not in ENGINES:
             raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
         return self

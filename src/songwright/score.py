@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STEMS = ("drums", "bass", "keys", "guitar", "strings", "lead", "vocals")
+STEMS = ("drums", "bass", "keys", "guitar", "strings", "lead", "vocals", "harmony")
 
 
 @dataclass

@@ -10,13 +10,13 @@ from .bass import BASS_IDIOMS
 from .common import Bar, bars_of
 from .comping import Comper
 from .drums import write_drums
-from .melody import write_lead, write_vocals
+from .melody import write_harmony, write_lead, write_vocals
 from .voicing import bass_root, close_voicing, guitar_voicing
 
 PAD_KINDS = {"intro", "pre-chorus", "chorus", "hook", "bridge", "break", "inst", "solo", "outro"}
 KEYS_KINDS = {"intro", "pre-chorus", "chorus", "hook", "bridge", "break", "inst", "outro"}
 TIGHT_GENRES = {"electronic", "trap", "synthwave", "disco"}
-VOCAL_GUIDE_PROGRAM = 53  # GM "Voice Oohs": the vocal line until the singer renders it
+VOCAL_GUIDE_PROGRAM = 53  # GM "Voice Oohs": the vocal line's program in the MIDI file
 RELEASE_BEFORE_END_S = 1.2
 
 
@@ -52,14 +52,16 @@ def compose(plan: Plan) -> Score:
 
     lead = Part("lead", "lead", style.lead_program, pan=70, volume=92)
     vocals = Part("vocals", "vocals", VOCAL_GUIDE_PROGRAM, volume=110)
+    harmony = Part("harmony", "harmony", VOCAL_GUIDE_PROGRAM, volume=90)
     if plan.vocal:
         write_vocals(plan, vocals)
+        write_harmony(plan, vocals, harmony)
         write_lead(plan, lead, ("solo", "inst"))
     else:
         write_lead(plan, lead, ("verse", "chorus", "hook", "bridge", "solo", "inst", "pre-chorus"))
 
     _final_chord(plan, bass, comp, keys if keyer else None, pad)
-    parts = [drums, bass, comp, keys, pad, lead, vocals]
+    parts = [drums, bass, comp, keys, pad, lead, vocals, harmony]
     rng = np.random.default_rng([plan.seed, 5])
     timing_ms = 2.0 if style.groove_genre in TIGHT_GENRES else 6.0
     for part in parts:

@@ -174,6 +174,21 @@ def write_vocals(plan: Plan, part: Part) -> None:
             bar += bars
 
 
+def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
+    """Chorus and hook lines doubled a diatonic third above (below, near the top of the range)."""
+    highest = VOICES[plan.lead_voice].range_midi[1] if plan.lead_voice else VOCAL_RANGES["female"][1]
+    chorus_bars = {b for s in plan.sections if s.kind in ("chorus", "hook") for b in range(s.start_bar, s.end_bar)}
+    scale = [p for p in range(24, 108) if p % 12 in set(plan.key.scale)]
+    for note in vocals.notes:
+        if int(note.start_beats // plan.beats_per_bar) not in chorus_bars:
+            continue
+        above = [p for p in scale if p > note.pitch][1]
+        below = [p for p in scale if p < note.pitch][-2]
+        part.add(note.start_beats, note.duration_beats, above if above <= highest else below, note.velocity - 12,
+                 syllable=note.syllable, word_start=note.word_start, phrase_start=note.phrase_start,
+                 phones=note.phones, voice=note.voice)
+
+
 def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...]) -> None:
     """The lead plays two-bar phrases in the given section kinds; it ends the song on the tonic."""
     low, high, centre = LEAD_RANGE

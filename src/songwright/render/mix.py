@@ -16,7 +16,7 @@ LIMITER_CEILING_DB = -1.5
 END_FADE_S = 0.3
 # How loud each stem sits while it plays (RMS dBFS before the master bus).
 STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,
-                 "lead": -24.0, "vocals": -21.0}
+                 "lead": -24.0, "vocals": -21.0, "harmony": -29.0}
 MAX_STEM_GAIN_DB = 18.0
 SILENCE = 1e-6
 SPAN_STRIDE = 64
@@ -40,6 +40,8 @@ def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
         "vocals": [pb.HighpassFilter(100), pb.Compressor(threshold_db=-20, ratio=3.5, attack_ms=5, release_ms=80),
                    pb.HighShelfFilter(7000, -3.0), pb.Delay(delay_seconds=0.09, feedback=0.0, mix=0.08),
                    pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.10, dry_level=1.0, width=1.0)],
+        "harmony": [pb.HighpassFilter(150), pb.Compressor(threshold_db=-22, ratio=4, attack_ms=5, release_ms=80),
+                    pb.HighShelfFilter(6000, -4.0), pb.Reverb(room_size=0.6, damping=0.5, wet_level=0.2, dry_level=1.0, width=1.0)],
     }
     return pb.Pedalboard(chains[stem])
 

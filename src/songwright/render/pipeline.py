@@ -15,7 +15,7 @@ import numpy as np
 
 from ..plan import Plan
 from ..score import Score
-from ..singer import sing
+from ..singer.synthesis import sing
 from .mix import process_stem
 from .synth import FluidRenderer, soundfont_path
 
@@ -30,7 +30,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarr
             pending = {}
             for stem in score.stems:
                 parts = [p for p in score.parts if p.stem == stem and p.notes]
-                if stem == "vocals" and any(n.phones is not None for p in parts for n in p.notes):
+                if any(n.phones is not None for p in parts for n in p.notes):
                     raw = sing(parts[0], plan, sample_rate, total_samples)
                 else:
                     raw = renderer.render(parts, score.tempo_bpm, total_samples)

@@ -1,6 +1,4 @@
-"""The singer: espeak-ng phonemes (or pinyin) and MBROLA diphone voices sing the vocal line."""
+"""The singer: espeak-ng phonemes (or pinyin) and MBROLA diphone voices sing the vocal line.
 
-from .casting import cast_lyrics
-from .synthesis import sing
-
-__all__ = ["cast_lyrics", "sing"]
+voices: the voice table; phonemes/pinyin: words -> sung syllables; casting: who sings which
+word; synthesis: notes -> .pho -> MBROLA -> the vocal stem."""

@@ -39,7 +39,7 @@ def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyr
     lead = choose_lead(requested, _sung_language(main), gender)
     warnings: list[str] = []
     voices_by_language: dict[str, Voice] = {lead.language: lead}
-    for language in {_sung_language(l) for l in languages}:
+    for language in {_sung_language(w.language) for s in lyrics.sections for p in s.phrases for w in p.words}:
         if language not in voices_by_language:
             name = DEFAULTS.get((language, gender))
             voice = VOICES[name] if name and VOICES[name].installed else None

