@@ -23,19 +23,17 @@ class NoteTiming:
     end_s: float
     pitch: int
     vowel_end_s: float  # where the coda consonants begin
-    clean_onset: bool  # the vowel is the first sound at this pitch: its onset can be heard
+    clean_onset: bool  # starts with unvoiced consonants: the vowel onset is where voicing begins
 
 
 def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]:
     out = []
-    previous_pitch = None
     for note in sorted(notes, key=lambda n: n.start_beats):
         start, end = note.start_beats * seconds_per_beat, note.end_beats * seconds_per_beat
         coda_s = min(0.35 * (end - start), sum(ms for _, ms in note.phones.coda) / 1000.0) if note.phones else 0.0
         unvoiced_onset = note.phones is not None and all(p in UNVOICED for p, _ in note.phones.onset)
-        clean = unvoiced_onset and previous_pitch is not None and abs(note.pitch - previous_pitch) >= 2
+        clean = bool(note.phones and note.phones.onset) and unvoiced_onset
         out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean))
-        previous_pitch = note.pitch
     return out
 
 
@@ -66,20 +64,20 @@ def pitch_accuracy(track: tuple, timings: list[NoteTiming], tolerance_cents: flo
 
 
 def onset_errors(track: tuple, timings: list[NoteTiming]) -> np.ndarray:
-    """Vowel onset - note onset (s), where the vowel onset is the first frame voiced at the note's
-    pitch (within a semitone). Measured on notes that start with a vowel or an unvoiced consonant
-    and move at least a whole tone from the previous note, so the previous vowel and its reverb
-    cannot pass for this one."""
-    times, f0, voiced = track
+    """Vowel onset - note onset (s) for notes that start with unvoiced consonants: the vowel
+    onset is the first voiced frame after the consonant's unvoiced frames."""
+    times, _, voiced = track
     errors = []
     for t in timings:
         if not t.clean_onset:
             continue
-        target = 440.0 * 2 ** ((t.pitch - 69) / 12)
-        near = voiced & (f0 > 0) & (np.abs(1200 * np.log2(np.maximum(f0, 1e-6) / target)) <= 100)
-        window = np.flatnonzero((times >= t.start_s - 0.12) & (times <= t.start_s + 0.15) & near)
-        if window.size:
-            errors.append(times[window[0]] - t.start_s)
+        window = (times >= t.start_s - 0.15) & (times <= t.start_s + 0.1)
+        unvoiced = np.flatnonzero(window & ~voiced)
+        if not unvoiced.size:
+            continue  # the consonant left no unvoiced frame: nothing to measure from
+        after = np.flatnonzero(voiced & (times > times[unvoiced[-1]]) & (times <= t.start_s + 0.2))
+        if after.size:
+            errors.append(times[after[0]] - t.start_s)
     return np.asarray(errors)
 
 

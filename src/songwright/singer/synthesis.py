@@ -39,6 +39,7 @@ class Segment:
     start_s: float
     end_s: float
     hz: list[tuple[float, float]] = field(default_factory=list)  # (seconds from segment start, Hz)
+    syllable_start: bool = False
 
 
 def midi_hz(pitch: float) -> float:
@@ -62,16 +63,17 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
 
 # ---------------------------------------------------------------- timing
 
-def segments(notes: list[Note], seconds_per_beat: float) -> list[Segment]:
-    """Place every phoneme in time: vowels start on the beat, onsets just before it."""
+def segments(notes: list[Note], seconds_per_beat: float, voice: Voice | None = None) -> list[Segment]:
+    """Place every phoneme in time: vowels are heard on the beat, onsets just before it."""
     out: list[Segment] = []
     previous_end = 0.0
     previous_vowel: Segment | None = None
     previous_pitch: float | None = None
     for note in sorted(notes, key=lambda n: n.start_beats):
-        start = note.start_beats * seconds_per_beat
-        end = note.end_beats * seconds_per_beat
         syllable = note.phones
+        lag = voice.onset_lag(syllable.onset) if voice is not None else 0.0
+        start = note.start_beats * seconds_per_beat - lag
+        end = note.end_beats * seconds_per_beat
         onset_s = min(MAX_ONSET_S, sum(ms for _, ms in syllable.onset) / 1000.0)
         coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in syllable.coda) / 1000.0)
         onset_start = start - onset_s
@@ -85,10 +87,12 @@ def segments(notes: list[Note], seconds_per_beat: float) -> list[Segment]:
             onset_start = max(onset_start, previous_end)
             onset_s = start - onset_start
         f0 = midi_hz(note.pitch)
+        first = len(out)
         out += _spread(syllable.onset, onset_start, start, f0)
         vowel = Segment(syllable.vowel, start, end - coda_s, _vowel_contour(end - coda_s - start, f0, previous_pitch,
                                                                              start - previous_end))
         out.append(vowel)
+        out[first].syllable_start = True
         out += _spread(syllable.coda, end - coda_s, end, f0)
         previous_end, previous_vowel, previous_pitch = end, vowel, f0
     return out
@@ -134,7 +138,7 @@ def _vowel_contour(length: float, f0: float, previous: float | None, gap: float)
 
 # ---------------------------------------------------------------- MBROLA
 
-def pho_text(segs: list[Segment]) -> str:
+def pho_text(segs: list[Segment], rest_between_syllables: bool = False) -> str:
     """MBROLA's input: one phoneme per line with its length in ms and (position %, Hz) targets.
     Boundaries are rounded to whole milliseconds from the start, so no error accumulates."""
     lines = []
@@ -148,6 +152,8 @@ def pho_text(segs: list[Segment]) -> str:
         length = end_ms - now_ms
         if length <= 0:
             continue
+        if rest_between_syllables and seg.syllable_start and lines and not lines[-1].startswith("_"):
+            lines.append("_ 0")
         targets = " ".join(f"{min(100.0, 100 * t / max(seg.end_s - seg.start_s, 1e-6)):.0f} {f:.1f}" for t, f in seg.hz)
         lines.append(f"{seg.phoneme} {length} {targets}".rstrip())
         now_ms = end_ms
@@ -156,11 +162,11 @@ def pho_text(segs: list[Segment]) -> str:
 
 
 def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
-    segs = segments(notes, seconds_per_beat)
+    segs = segments(notes, seconds_per_beat, voice)
     with tempfile.TemporaryDirectory(prefix="songwright-sing-") as folder:
         pho = Path(folder) / "line.pho"
         raw = Path(folder) / "line.raw"
-        pho.write_text(pho_text(segs), encoding="ascii")
+        pho.write_text(pho_text(segs, voice.rest_between_syllables), encoding="ascii")
         result = subprocess.run(["mbrola", "-e", str(voice.path), str(pho), str(raw)], capture_output=True, timeout=120)
         if result.returncode != 0 or not raw.exists():
             raise RenderError(f"mbrola failed for voice {voice.name}: {result.stderr.decode(errors='replace')[:300]}")

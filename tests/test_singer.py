@@ -1,0 +1,159 @@
+"""The singer: every syllable sung, in the voice asked for, in tune and in time, whatever the text."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+
+import songwright as sw
+from songwright.audio import vocal_metrics as vm
+from songwright.errors import InvalidRequest
+from songwright.lyrics import parse_lyrics
+from songwright.singer.casting import cast_lyrics
+from songwright.singer.phonemes import english_pronunciations, syllabify
+from songwright.singer.pinyin import split_pinyin
+
+LYRICS = [json.loads(line) for line in (Path(__file__).parent / "data" / "vocal_lyrics.jsonl").read_text("utf-8").splitlines()]
+
+
+def request_for(entry: dict, duration_s: float = 45) -> sw.SongRequest:
+    fields = {k: v for k, v in entry.items() if k != "lang"}
+    return sw.SongRequest(**fields, duration_s=duration_s, seed=1)
+
+
+@pytest.fixture(scope="module")
+def songs() -> list[sw.Song]:
+    return [sw.generate(request_for(entry)) for entry in LYRICS]
+
+
+def test_the_lyric_set_is_broad():
+    assert len(LYRICS) >= 20
+    assert {e["lang"] for e in LYRICS} == {"en", "zh", "mixed"}
+
+
+def test_every_syllable_of_every_lyric_is_sung(songs):
+    for entry, song in zip(LYRICS, songs):
+        notes = song.score.part("vocals").notes
+        written = [w for s in song.plan.sections for p in s.phrases for w in p.words]
+        assert len(notes) == sum(len(w.syllables) for w in written), entry["lyrics"][:40]
+        sung = [w.text for line in song.lyric_timings() for w in line.words]
+        assert sung == [w.text for w in written], entry["lyrics"][:40]
+        assert all(n.phones is not None and n.voice for n in notes)
+
+
+def test_chinese_is_one_sung_syllable_per_character(songs):
+    for entry, song in zip(LYRICS, songs):
+        if entry["lang"] != "zh":
+            continue
+        hanzi = [c for c in entry["lyrics"] if "\u4e00" <= c <= "\u9fff"]
+        notes = song.score.part("vocals").notes
+        assert len(notes) == len(hanzi)
+        assert {n.voice for n in notes} == {"cn1"}
+
+
+def test_no_silent_gap_where_words_were(songs):
+    """Every sung note sounds in the vocal stem."""
+    for song in songs:
+        stem = song.stems["vocals"].mean(axis=1)
+        seconds = 60.0 / song.plan.tempo_bpm
+        for note in song.score.part("vocals").notes:
+            a = int(note.start_beats * seconds * song.sample_rate)
+            b = int(note.end_beats * seconds * song.sample_rate)
+            assert np.sqrt(np.mean(stem[a:b] ** 2)) > 1e-3, (note.syllable, note.start_beats)
+
+
+def test_sung_in_tune_on_the_english_stems(songs):
+    """WORLD F0 of voiced frames inside sustained notes, within 50 cents of the written note."""
+    total, good = 0, 0.0
+    for entry, song in zip(LYRICS, songs):
+        if entry["lang"] != "en":
+            continue
+        timings = vm.note_timings(song.score.part("vocals").notes, 60.0 / song.plan.tempo_bpm)
+        share, frames = vm.pitch_accuracy(vm.f0_track(song.stems["vocals"], song.sample_rate), timings)
+        total += frames
+        good += share * frames
+    assert total > 5000
+    assert good / total >= 0.95
+
+
+def test_vowels_start_on_the_beat():
+    """Median distance between heard vowel onsets and written note onsets, on the sung line."""
+    from songwright.singer.synthesis import sing
+
+    errors = []
+    for entry in LYRICS[:4]:
+        song = sw.generate(request_for(entry, 30))
+        part = song.score.part("vocals")
+        dry = sing(part, song.plan, song.sample_rate, song.plan.total_samples)
+        timings = vm.note_timings(part.notes, 60.0 / song.plan.tempo_bpm)
+        errors.extend(vm.onset_errors(vm.f0_track(dry.T, song.sample_rate), timings))
+    assert len(errors) >= 10
+    assert np.median(np.abs(errors)) <= 0.030
+
+
+def test_female_and_male_tags_choose_the_voice():
+    lyrics = "[verse]\nHello there"
+    assert sw.generate(sw.SongRequest(tags="pop, female vocal", lyrics=lyrics, duration_s=10, seed=1)).plan.lead_voice == "us1"
+    assert sw.generate(sw.SongRequest(tags="pop, male vocal", lyrics=lyrics, duration_s=10, seed=1)).plan.lead_voice == "us2"
+    assert sw.generate(sw.SongRequest(tags="pop", voice="en1", lyrics=lyrics, duration_s=10, seed=1)).plan.lead_voice == "en1"
+    assert sw.generate(sw.SongRequest(tags="pop", lyrics="[verse]\n你好", duration_s=10, seed=1)).plan.lead_voice == "cn1"
+
+
+def test_unknown_voice_is_refused():
+    with pytest.raises(InvalidRequest) as error:
+        sw.SongRequest(voice="xx9").validate()
+    assert error.value.field == "voice"
+
+
+def test_a_foreign_word_is_sung_from_a_transliteration_with_a_warning():
+    lyrics, casting = cast_lyrics(parse_lyrics("[verse]\nCorazón mi amor"), None, "female")
+    assert any("corazón" in w.lower() for w in casting.warnings)
+    word = lyrics.sections[0].phrases[0].words[0]
+    assert word.voice == "us1" and len(word.phones) == 3
+
+
+@pytest.mark.parametrize("text", ["🎸🎸🎸", "?!... --- !!!", "https://example.com", "24/7 1999 100%", "zxqwv brrr hmm",
+                                  "a" * 300, "Hello 你好 こんにちは 안녕"])
+def test_odd_text_never_crashes(text):
+    song = sw.generate(sw.SongRequest(tags="pop", lyrics=f"[verse]\n{text}", duration_s=60, seed=1))
+    written = sum(len(w.syllables) for s in song.plan.sections for p in s.phrases for w in p.words)
+    assert len(song.score.part("vocals").notes if song.score.part("vocals") else []) == written
+    assert song.audio.shape == (60 * 44100, 2)
+
+
+def test_syllabify_keeps_every_phoneme():
+    phones = english_pronunciations(["strengths", "little", "everything"], "mb-us1")
+    assert [len(phones[w]) for w in ("strengths", "little", "everything")] == [1, 2, 3]
+    flat = [("s", 60), ("t", 60), ("r", 60), ("I", 100), ("N", 60), ("g", 60), ("@", 80), ("l", 60)]
+    syllables = syllabify(flat)
+    rebuilt = [p for s in syllables for p in (*s.onset, (s.vowel, 0), *s.coda)]
+    assert [p for p, _ in rebuilt] == [p for p, _ in flat]
+
+
+@pytest.mark.parametrize("pinyin,units", [("hao", ("h", "ao")), ("huan", ("hu", "an")), ("biao", ("bi", "ao")),
+                                          ("shi", ("sh", "ll")), ("si", ("s", "ii")), ("yu", (None, "v")),
+                                          ("jue", ("j", "ue")), ("ying", (None, "ing")), ("wo", ("w", "o"))])
+def test_pinyin_to_cn1_units(pinyin, units):
+    assert split_pinyin(pinyin) == units
+
+
+def test_midi_vocal_track_has_a_lyric_per_sung_syllable(tmp_path):
+    song = sw.generate(sw.SongRequest(tags="pop", lyrics="[verse]\nEverything is beautiful tonight", duration_s=15, seed=1))
+    song.save_midi(tmp_path / "s.mid")
+    midi = mido.MidiFile(tmp_path / "s.mid", charset="utf-8")
+    track = next(t for t in midi.tracks if any(m.type == "track_name" and m.name == "vocals" for m in t))
+    lyrics = [m.text for m in track if m.type == "lyrics"]
+    notes = [m for m in track if m.type == "note_on"]
+    assert len(lyrics) == len(notes) == len(song.score.part("vocals").notes)
+    assert "".join(lyrics).split() == ["Everything", "is", "beautiful", "tonight"]
+
+
+def test_json_names_the_voice_and_the_cli_lists_voices(tmp_path):
+    song = sw.generate(sw.SongRequest(tags="rock, male vocal", lyrics="[verse]\nRide on", duration_s=10, seed=1))
+    assert song.to_dict()["plan"]["lead_voice"] == "us2"
+    listing = subprocess.run([sys.executable, "-m", "songwright", "voices"], capture_output=True, text=True, check=True)
+    assert "us1" in listing.stdout and "cn1" in listing.stdout and "installed" in listing.stdout
