@@ -14,7 +14,7 @@ from songwright.audio import vocal_metrics as vm
 from songwright.errors import InvalidRequest
 from songwright.lyrics import parse_lyrics
 from songwright.singer.casting import cast_lyrics
-from songwright.singer.phonemes import english_pronunciations, syllabify
+from songwright.singer.phonemes import pronunciations, syllabify
 from songwright.singer.pinyin import split_pinyin
 
 LYRICS = [json.loads(line) for line in (Path(__file__).parent / "data" / "vocal_lyrics.jsonl").read_text("utf-8").splitlines()]
@@ -32,7 +32,7 @@ def songs() -> list[sw.Song]:
 
 def test_the_lyric_set_is_broad():
     assert len(LYRICS) >= 20
-    assert {e["lang"] for e in LYRICS} == {"en", "zh", "mixed"}
+    assert {e["lang"] for e in LYRICS} >= {"en", "zh", "es", "fr", "de", "it", "pt", "nl", "ja", "mixed"}
 
 
 def test_every_syllable_of_every_lyric_is_sung(songs):
@@ -109,11 +109,36 @@ def test_unknown_voice_is_refused():
     assert error.value.field == "voice"
 
 
-def test_a_foreign_word_is_sung_from_a_transliteration_with_a_warning():
-    lyrics, casting = cast_lyrics(parse_lyrics("[verse]\nCorazón mi amor"), None, "female")
-    assert any("corazón" in w.lower() for w in casting.warnings)
+def test_a_language_without_a_voice_is_sung_from_a_transliteration_with_a_warning():
+    lyrics, casting = cast_lyrics(parse_lyrics("[verse]\n사랑해요 I love you"), None, "female")
+    assert any("사랑해요" in w and "transliteration" in w for w in casting.warnings)
     word = lyrics.sections[0].phrases[0].words[0]
-    assert word.voice == "us1" and len(word.phones) == 3
+    assert word.voice == "us1" and len(word.phones) >= 3
+
+
+@pytest.mark.parametrize("line,voice", [("Te quiero mi amor, corazón de la noche", "es3"),
+                                        ("Je t'aime mon amour, mon coeur est à toi", "fr4"),
+                                        ("Ich liebe dich über alles in der Welt", "de1"),
+                                        ("Ti amo amore mio, sei la mia luce", "it4"),
+                                        ("Eu te amo, meu amor, você é minha canção", "br4"),
+                                        ("Ik hou van jou, mijn lieve schat", "nl3"),
+                                        ("さくら さくら やよいの そらは", "jp2"),
+                                        ("窗外的雨 轻轻落下", "cn1"),
+                                        ("Morning light on the window pane", "us1")])
+def test_each_language_is_sung_by_its_own_voice(line, voice):
+    lyrics, casting = cast_lyrics(parse_lyrics(f"[verse]\n{line}"), None, "female")
+    assert casting.lead.name == voice and not casting.warnings
+    assert {w.voice for p in lyrics.sections[0].phrases for w in p.words} == {voice}
+
+
+def test_male_voices_exist_where_debian_has_them():
+    from songwright.singer.voices import VOICES, installed_voices
+
+    installed = installed_voices()
+    languages = {v.language for v in installed}
+    assert len(languages) >= 8
+    for language in languages - {"zh"}:
+        assert {v.gender for v in installed if v.language == language} == {"female", "male"}, language
 
 
 @pytest.mark.parametrize("text", ["🎸🎸🎸", "?!... --- !!!", "https://example.com", "24/7 1999 100%", "zxqwv brrr hmm",
@@ -126,7 +151,7 @@ def test_odd_text_never_crashes(text):
 
 
 def test_syllabify_keeps_every_phoneme():
-    phones = english_pronunciations(["strengths", "little", "everything"], "mb-us1")
+    phones = pronunciations(["strengths", "little", "everything"], "mb-us1")
     assert [len(phones[w]) for w in ("strengths", "little", "everything")] == [1, 2, 3]
     flat = [("s", 60), ("t", 60), ("r", 60), ("I", 100), ("N", 60), ("g", 60), ("@", 80), ("l", 60)]
     syllables = syllabify(flat)

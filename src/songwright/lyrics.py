@@ -43,7 +43,7 @@ MAX_PHRASE_SYLLABLES = 12
 class Word:
     text: str
     syllables: tuple[str, ...]
-    language: str  # "en", "zh", "ja", "ko", "latin"
+    language: str  # "en", "es", "fr", "de", "it", "pt", "nl" (Latin script, by line), "zh", "ja", "ko"
     phones: tuple = ()  # one singer's SungSyllable per syllable, once phonetized
     voice: str | None = None  # the voice that sings it, once cast
 
@@ -113,7 +113,7 @@ def parse_lyrics(text: str) -> Lyrics:
     def add_words(chunk: str) -> None:
         nonlocal line_index
         chunk = _URL.sub(_spoken_url, chunk)
-        words = words_of(chunk)
+        words = with_line_language(words_of(chunk))
         if not words:
             return
         if not sections:
@@ -142,6 +142,7 @@ def parse_lyrics(text: str) -> Lyrics:
             open_section(kind, label)
             position = match.end()
         add_words(raw_line[position:])
+    _song_language(sections)
     return Lyrics(sections, unknown)
 
 
@@ -154,6 +155,57 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
         close = previous is not None and previous.language in ("zh", "ja") and word.language in ("zh", "ja")
         text += ("" if close or previous is None else " ") + word.text
     return text
+
+
+# ---------------------------------------------------------------- language of a Latin-script line
+
+_FUNCTION_WORDS = {
+    "en": "the and you i is it to of in my me we your on this that with for be are so no all love what when".split(),
+    "es": "el la los las de que y en un una mi tu te es por con no se lo yo para como amor corazón noche está".split(),
+    "fr": "le la les de et je tu il un une est pas mon ma mes que qui dans pour avec amour nous vous moi toi c'est j'ai".split(),
+    "de": "der die das und ich du ist nicht ein eine mein dich mich mit wir zu den dem liebe auf sie noch nur über".split(),
+    "it": "il la le di che e io tu un una non mi ti per con sono amore mio mia cuore nel della è ancora".split(),
+    "pt": "o a os as de que e eu você um uma não meu minha te com para amor coração em no na é está".split(),
+    "nl": "de het een en ik jij je is niet van mijn op met zijn wij we dat die hou jou liefde".split(),
+}
+_LETTER_HINTS = {"ñ": "es", "¿": "es", "¡": "es", "ç": "fr", "œ": "fr", "ß": "de", "ä": "de", "ö": "de", "ü": "de",
+                 "ã": "pt", "õ": "pt", "ò": "it", "ì": "it", "ij": "nl"}
+
+
+def latin_language(words: list[str]) -> tuple[str, bool]:
+    """The language of a Latin-script line, from its function words and letters (English if
+    unsure), and whether the line alone is clear about it."""
+    lower = [w.lower() for w in words]
+    scores = {lang: sum(w in vocabulary for w in lower) for lang, vocabulary in _FUNCTION_WORDS.items()}
+    text = " ".join(lower)
+    for hint, lang in _LETTER_HINTS.items():
+        scores[lang] += 2 * text.count(hint)
+    ranked = sorted(scores, key=lambda lang: -scores[lang])
+    best, second = ranked[0], ranked[1]
+    clear = scores[best] >= 2 and scores[best] >= scores[second] + 2
+    return (best if scores[best] > scores[second] else "en"), clear
+
+
+def with_line_language(words: list[Word], fallback: str | None = None) -> list[Word]:
+    """Latin-script words take their line's language; a line too short to tell takes `fallback`."""
+    latin = [w for w in words if w.language in ("en", "latin") or w.language in _FUNCTION_WORDS]
+    if not latin:
+        return words
+    language, clear = latin_language([w.text for w in latin])
+    if not clear and fallback:
+        language = fallback
+    return [Word(w.text, w.syllables, language) if w in latin else w for w in words]
+
+
+def _song_language(sections: list[LyricSection]) -> None:
+    """Lines that say too little about their language take the song's."""
+    words = [w.text for s in sections for p in s.phrases for w in p.words if w.language in _FUNCTION_WORDS]
+    song, clear = latin_language(words)
+    if not clear:
+        return
+    for section in sections:
+        section.phrases = [Phrase(p.text, tuple(with_line_language(list(p.words), song)), p.line_index)
+                           for p in section.phrases]
 
 
 def _spoken_url(match: re.Match) -> str:

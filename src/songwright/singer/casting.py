@@ -1,18 +1,23 @@
-"""Casting: which voice sings each lyric line, and the phonemes of every word in that voice.
+"""Casting: which voice sings each word, and the phonemes of every word in that voice.
 
-A word's sung syllables come from its pronunciation (espeak-ng for English, pinyin for Chinese),
-and its written syllables are re-split to match, so every note of the melody carries exactly one
-sung syllable and the MIDI lyrics, LRC and audio agree."""
+A line is sung by a voice of its own language when one is installed (the lead's gender first);
+otherwise by the lead from a transliteration, with a warning. A word's sung syllables come from
+its pronunciation (espeak-ng in the MBROLA voice's phoneme set, or pinyin for Mandarin), and its
+written syllables are re-split to match, so every melody note carries exactly one sung syllable
+and the MIDI lyrics, the LRC and the audio agree."""
 
 from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from collections import Counter
 
 from ..errors import InvalidRequest
 from ..lyrics import Lyrics, Phrase, Word, english_syllables
-from .phonemes import chinese_syllable, english_pronunciations
+from .phonemes import SungSyllable, chinese_syllable, pronunciations
 from .voices import DEFAULTS, VOICES, Voice, installed_voices
+
+HUM = SungSyllable((), "@", (("m", 80),))
 
 
 @dataclasses.dataclass
@@ -28,69 +33,67 @@ def choose_lead(requested: str | None, language: str, gender: str) -> Voice:
             names = ", ".join(v.name for v in installed_voices()) or "none"
             raise InvalidRequest("voice", f"must be an installed voice ({names}; see `songwright voices`)", requested)
         return voice
-    name = DEFAULTS.get((language, gender)) or DEFAULTS[("en", gender)]
-    return VOICES[name]
+    return voice_for(language, gender) or VOICES[DEFAULTS[("en", gender)]]
+
+
+def voice_for(language: str, gender: str) -> Voice | None:
+    """An installed voice of the language, of the given gender if there is one."""
+    for wanted in (gender, "female" if gender == "male" else "male"):
+        name = DEFAULTS.get((language, wanted))
+        if name and VOICES[name].installed:
+            return VOICES[name]
+    return None
 
 
 def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyrics, Casting]:
-    """Give every word a voice and its sung syllables; warn where a line needs another language's voice."""
-    languages = [p.language for s in lyrics.sections for p in s.phrases]
-    main = max(set(languages), key=languages.count) if languages else "en"
-    lead = choose_lead(requested, _sung_language(main), gender)
-    warnings: list[str] = []
-    voices_by_language: dict[str, Voice] = {lead.language: lead}
-    for language in {_sung_language(w.language) for s in lyrics.sections for p in s.phrases for w in p.words}:
-        if language not in voices_by_language:
-            name = DEFAULTS.get((language, gender))
-            voice = VOICES[name] if name and VOICES[name].installed else None
-            voices_by_language[language] = voice or lead
-    english = [w.text for s in lyrics.sections for p in s.phrases for w in p.words]
-    english_voice = voices_by_language.get("en", lead if lead.language == "en" else VOICES[DEFAULTS[("en", gender)]])
-    pronunciations = english_pronunciations([_latin(w) for w in english], english_voice.espeak) if english else {}
+    """Give every word a voice and its sung syllables; warn where a word is sung from a transliteration."""
+    words = [w for s in lyrics.sections for p in s.phrases for w in p.words]
+    counts = Counter(w.language for w in words for _ in w.syllables)
+    main = counts.most_common(1)[0][0] if counts else "en"
+    lead = choose_lead(requested, main, gender)
+    singers = {lead.language: lead}
+    for language in counts:
+        singers.setdefault(language, voice_for(language, gender) or lead)
+    assigned = [(w, singers[w.language]) for w in words]
+    warnings = sorted({f"'{w.text}' ({w.language}) has no installed voice: sung by {v.name} from a transliteration"
+                       for w, v in assigned if w.language != v.language})
+    spoken = {}
+    for voice in {v for _, v in assigned if v.espeak}:
+        texts = [spoken_text(w, voice) for w, v in assigned if v is voice]
+        spoken[voice.name] = pronunciations(texts, voice.espeak)
+    sung = iter(_phonetize(w, v, spoken.get(v.name, {})) for w, v in assigned)
     for section in lyrics.sections:
-        phrases = []
-        for phrase in section.phrases:
-            words = []
-            for word in phrase.words:
-                language = _sung_language(word.language)
-                voice = voices_by_language[language]
-                if language != voice.language:
-                    voice = english_voice
-                if word.language not in ("en", voice.language):
-                    warnings.append(f"'{word.text}' ({word.language}) sung by {voice.name} from a transliteration")
-                words.append(_phonetize(word, voice, pronunciations))
-            phrases.append(Phrase(phrase.text, tuple(words), phrase.line_index))
-        section.phrases = phrases
-    return lyrics, Casting(lead, sorted(set(warnings)))
+        section.phrases = [Phrase(p.text, tuple(next(sung) for _ in p.words), p.line_index) for p in section.phrases]
+    return lyrics, Casting(lead, warnings)
 
 
-def _sung_language(language: str) -> str:
-    return "zh" if language == "zh" else "en"
-
-
-def _latin(text: str) -> str:
-    """Latin letters for espeak: accents stripped ("corazón" -> "corazon"), Chinese as pinyin."""
-    if any("\u3400" <= c <= "\u9fff" for c in text):
+def spoken_text(word: Word, voice: Voice) -> str:
+    """What the voice's espeak-ng front end reads for this word: the word itself in its own
+    language, else a Latin transliteration (pinyin for Chinese, romanised Hangul, no accents)."""
+    if word.language == voice.language:
+        return word.text.lower()
+    text = word.text
+    if word.language == "zh":
         from pypinyin import lazy_pinyin
 
         text = "".join(lazy_pinyin(text))
+    elif word.language == "ko":
+        text = romanize_hangul(text)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if c.isascii() and (c.isalnum() or c == "'")) or "la"
+    return "".join(c for c in decomposed if c.isascii() and (c.isalnum() or c == "'")).lower() or "la"
 
 
-def _phonetize(word: Word, voice: Voice, pronunciations: dict) -> Word:
-    if voice.language == "zh" and word.language == "zh":
+def _phonetize(word: Word, voice: Voice, spoken: dict) -> Word:
+    if voice.espeak is None:  # cn1: written from pinyin
         return dataclasses.replace(word, phones=(chinese_syllable(word.text),), voice=voice.name)
-    sung = pronunciations.get(_latin(word.text).lower()) or []
-    if not sung:  # espeak found no vowel (e.g. "hmm"): hum it on a neutral vowel
-        from .phonemes import SungSyllable
-        sung = [SungSyllable((), "@", (("m", 80),))]
+    sung = spoken.get(spoken_text(word, voice)) or [HUM]  # no vowel at all ("hmm", "brrr"): hum it
     return dataclasses.replace(word, syllables=respell(word.text, len(sung)), phones=tuple(sung), voice=voice.name)
 
 
 def respell(text: str, count: int) -> tuple[str, ...]:
     """The word's written syllables, split or merged to `count` pieces."""
-    pieces = list(english_syllables(text)) if text.isascii() else list(text)
+    latin = all(not c.isalpha() or unicodedata.name(c, "").startswith("LATIN") for c in text)
+    pieces = list(english_syllables(text)) if latin else list(text)
     while len(pieces) > count and len(pieces) > 1:
         pieces[-2:] = [pieces[-2] + pieces[-1]]
     while len(pieces) < count:
@@ -102,3 +105,22 @@ def respell(text: str, count: int) -> tuple[str, ...]:
         half = len(piece) // 2
         pieces[longest:longest + 1] = [piece[:half], piece[half:]]
     return tuple(pieces)
+
+
+# Revised Romanization of Korean, for singing Hangul through another language's voice.
+_INITIALS = ["g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"]
+_MEDIALS = ["a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu",
+            "eu", "ui", "i"]
+_FINALS = ["", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t", "ng",
+           "t", "t", "k", "t", "p", "t"]
+
+
+def romanize_hangul(text: str) -> str:
+    out = []
+    for char in text:
+        code = ord(char) - 0xAC00
+        if 0 <= code < 11172:
+            out.append(_INITIALS[code // 588] + _MEDIALS[(code % 588) // 28] + _FINALS[code % 28])
+        else:
+            out.append(char)
+    return "".join(out)

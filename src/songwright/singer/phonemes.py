@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from ..errors import MissingDependency
 from .pinyin import syllable_units
 
-# First characters of MBROLA English vowels (us1-3: i I E { A V O U u @ 3 r= EI AI OI @U aU;
-# en1 adds Q, e@, I@, U@, i:, u:, A:, O:, 3:).
-_VOWEL_START = set("aeiouAEIOUV@{3Q")
+# First characters of MBROLA vowels, SAMPA-based in every voice (us: i I E { A V O U u @ 3 r=;
+# en1: Q e@ I@ i: A: ...; de: y: 2: 6 9 Y; fr: o~ a~ e~ 9~; it: a1 o1 ...).
+_VOWEL_START = set("aeiouAEIOUV@{3Qy2Y69&")
 SYLLABIC = {"r=", "l=", "n=", "m="}
 DEFAULT_CONSONANT_MS = 70
 # Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
@@ -61,12 +61,12 @@ def _onset_start(phones: list[tuple[str, int]], previous: int, nucleus: int) -> 
     return nucleus - (2 if cluster else 1)
 
 
-def english_pronunciations(words: list[str], espeak_voice: str) -> dict[str, list[SungSyllable]]:
-    """Each distinct word (lower-cased) -> its sung syllables, from one espeak-ng call."""
+def pronunciations(words: list[str], espeak_voice: str) -> dict[str, list[SungSyllable]]:
+    """Each distinct word (lower-cased) -> its sung syllables in that voice, from one espeak-ng call."""
     distinct = sorted({w.lower() for w in words})
     if not distinct:
         return {}
-    spoken = [CITATION_FIXES.get(w, w) for w in distinct]
+    spoken = [CITATION_FIXES.get(w, w) if espeak_voice.startswith("mb-us") else w for w in distinct]
     groups = _espeak_groups("\n".join(spoken), espeak_voice)
     if len(groups) != len(distinct):  # espeak split or joined a word: ask one word at a time
         groups = [sum(_espeak_groups(w, espeak_voice), []) for w in spoken]

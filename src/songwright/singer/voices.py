@@ -54,6 +54,7 @@ def onset_kind(onset: tuple[tuple[str, int], ...]) -> str:
     return "fricative" if last in FRICATIVES else "voiced"
 
 
+FEMALE, MALE = (57, 76, 66), (45, 64, 54)
 VOICES = {
     v.name: v
     for v in (
@@ -67,9 +68,25 @@ VOICES = {
               (("vowel", 0.035), ("aspirated", 0.015), ("stop", 0.015), ("fricative", 0.02))),
         Voice("cn1", "zh", "female", None, 22050, (57, 76, 66), "Mandarin Chinese, female (recorded from singers)",
               (("vowel", 0.035),), rest_between_syllables=True),
+        Voice("es3", "es", "female", "mb-es3", 16000, FEMALE, "Spanish, female"),
+        Voice("es1", "es", "male", "mb-es1", 16000, MALE, "Spanish, male"),
+        Voice("fr4", "fr", "female", "mb-fr4", 22050, FEMALE, "French, female"),
+        Voice("fr1", "fr", "male", "mb-fr1", 16000, MALE, "French, male"),
+        Voice("de1", "de", "female", "mb-de1", 16000, FEMALE, "German, female"),
+        Voice("de2", "de", "male", "mb-de2", 16000, MALE, "German, male"),
+        Voice("it4", "it", "female", "mb-it4", 16000, FEMALE, "Italian, female"),
+        Voice("it3", "it", "male", "mb-it3", 16000, MALE, "Italian, male"),
+        Voice("br4", "pt", "female", "mb-br4", 16000, FEMALE, "Brazilian Portuguese, female"),
+        Voice("br1", "pt", "male", "mb-br1", 16000, MALE, "Brazilian Portuguese, male"),
+        Voice("nl3", "nl", "female", "mb-nl3", 16000, FEMALE, "Dutch, female"),
+        Voice("nl2", "nl", "male", "mb-nl2", 16000, MALE, "Dutch, male"),
+        Voice("jp2", "ja", "female", "mb-jp2", 22050, FEMALE, "Japanese, female"),
+        Voice("jp1", "ja", "male", "mb-jp1", 22050, MALE, "Japanese, male"),
     )
 }
-DEFAULTS = {("en", "female"): "us1", ("en", "male"): "us2", ("zh", "female"): "cn1", ("zh", "male"): "cn1"}
+DEFAULTS = {(v.language, v.gender): v.name for v in reversed(list(VOICES.values()))}
+DEFAULTS[("zh", "male")] = "cn1"  # Debian has one Mandarin voice
+LANGUAGES = sorted({v.language for v in VOICES.values()})
 
 
 def installed_voices() -> list[Voice]:
