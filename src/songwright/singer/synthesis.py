@@ -63,16 +63,15 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
 
 # ---------------------------------------------------------------- timing
 
-def segments(notes: list[Note], seconds_per_beat: float, voice: Voice | None = None) -> list[Segment]:
-    """Place every phoneme in time: vowels are heard on the beat, onsets just before it."""
+def segments(notes: list[Note], seconds_per_beat: float) -> list[Segment]:
+    """Place every phoneme in time: vowels start on the beat, onsets just before it."""
     out: list[Segment] = []
     previous_end = 0.0
     previous_vowel: Segment | None = None
     previous_pitch: float | None = None
     for note in sorted(notes, key=lambda n: n.start_beats):
         syllable = note.phones
-        lag = voice.onset_lag(syllable.onset) if voice is not None else 0.0
-        start = note.start_beats * seconds_per_beat - lag
+        start = note.start_beats * seconds_per_beat
         end = note.end_beats * seconds_per_beat
         onset_s = min(MAX_ONSET_S, sum(ms for _, ms in syllable.onset) / 1000.0)
         coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in syllable.coda) / 1000.0)
@@ -162,7 +161,7 @@ def pho_text(segs: list[Segment], rest_between_syllables: bool = False) -> str:
 
 
 def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
-    segs = segments(notes, seconds_per_beat, voice)
+    segs = segments(notes, seconds_per_beat)
     with tempfile.TemporaryDirectory(prefix="songwright-sing-") as folder:
         pho = Path(folder) / "line.pho"
         raw = Path(folder) / "line.raw"
