@@ -7,7 +7,6 @@ The CLI runs as a real subprocess, so exit codes and stderr are exactly what a u
 from __future__ import annotations
 
 import ctypes
-import os
 import random
 import subprocess
 import sys

@@ -135,7 +135,7 @@ def test_each_language_is_sung_by_its_own_voice(line, voice):
 
 
 def test_male_voices_exist_where_debian_has_them():
-    from songwright.singer.voices import VOICES, installed_voices
+    from songwright.singer.voices import installed_voices
 
     installed = installed_voices()
     languages = {v.language for v in installed}

@@ -12,8 +12,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-SUNG_KINDS = ("verse", "pre-chorus", "chorus", "bridge", "hook")
-INSTRUMENTAL_KINDS = ("intro", "outro", "inst", "solo", "break")
 
 _SECTION_ALIASES = {
     "intro": "intro", "introduction": "intro", "opening": "intro",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InvalidRequest
-from .lyrics import INSTRUMENTAL_KINDS, Lyrics, Phrase
+from .lyrics import Lyrics, Phrase
 from .request import SongRequest
 from .styles import StyleProfile, load_styles
 from .theory import Chord, Key, parse_key, parse_roman

@@ -86,7 +86,7 @@ class Song:
         request = self.plan.request
         out = [f"[ti:{request.tags}]", "[by:songwright]", f"[length:{_stamp(self.duration_s)}]"]
         for line in self.lyric_timings():
-            words = "".join(f"<{_stamp(w.start_s)}>{w.text}" + ("" if _script(w.text) == "zh" else " ") for w in line.words)
+            words = "".join(f"<{_stamp(w.start_s)}>{w.text}" + ("" if _script(w.text) in ("zh", "ja") else " ") for w in line.words)
             out.append(f"[{_stamp(line.start_s)}]{words.rstrip()}")
         return "\n".join(out) + "\n"
 
@@ -146,4 +146,7 @@ def _stamp(seconds: float) -> str:
 
 
 def _script(text: str) -> str:
-    return "zh" if any("\u3400" <= c <= "\u9fff" for c in text) else "en"
+    """Enough of a word's script to join words as they are written (no spaces in CJK)."""
+    if any("\u3400" <= c <= "\u9fff" for c in text):
+        return "zh"
+    return "ja" if any("\u3040" <= c <= "\u30ff" for c in text) else "en"

@@ -53,8 +53,3 @@ def bars_of(plan: Plan, seed_offset: int) -> list[Bar]:
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
                             chord, next_chord, section, position, energy, rng, plan.key.tonic_pc))
     return bars
-
-
-def steps_pattern(patterns: dict[int, list], steps: int) -> list:
-    """Pick the 16-step or 12-step form of a rhythm."""
-    return patterns.get(steps) or patterns[16][: steps]

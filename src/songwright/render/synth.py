@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MissingDependency
-from ..score import Part, Score
+from ..score import Part
 
 SOUNDFONT_CANDIDATES = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
