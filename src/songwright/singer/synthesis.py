@@ -30,7 +30,6 @@ VIBRATO_CENTS = 22.0
 BREATH_S = 0.22
 BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
-VOICED = set("bdgvzDZmnNlrwjJ") | {"r=", "l=", "dZ", "4"}
 
 
 @dataclass
