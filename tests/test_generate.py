@@ -127,3 +127,22 @@ def test_different_seeds_give_different_songs():
 def test_seed_example_request_matches_the_issue_text():
     request = sw.SongRequest(**SEED_EXAMPLE)
     assert request.validate().duration_s == 60
+
+
+def test_de_esser_turns_down_loud_sibilance_only():
+    from scipy.signal import butter, sosfilt
+
+    from songwright.render.mix import de_ess
+
+    sr = 44100
+    t = np.arange(2 * sr) / sr
+    burst = np.where((t >= 0.5) & (t < 1.0), 0.3 * np.sin(2 * np.pi * 7000 * t), 0.0)
+    loud = np.stack([0.3 * np.sin(2 * np.pi * 500 * t) + burst] * 2).astype(np.float32)
+    out = de_ess(loud, sr)
+    high = butter(4, 5000, "highpass", fs=sr, output="sos")
+    low = butter(4, 1000, "lowpass", fs=sr, output="sos")
+    inside = slice(int(0.55 * sr), int(0.95 * sr))
+    assert rms_db(sosfilt(high, out[0])[inside]) < rms_db(sosfilt(high, loud[0])[inside]) - 6
+    assert abs(rms_db(sosfilt(low, out[0])[sr:]) - rms_db(sosfilt(low, loud[0])[sr:])) < 0.01
+    quiet = np.stack([0.3 * np.sin(2 * np.pi * 500 * t) + 0.005 * np.sin(2 * np.pi * 7000 * t)] * 2).astype(np.float32)
+    assert np.max(np.abs(de_ess(quiet, sr) - quiet)) < 1e-5
