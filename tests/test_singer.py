@@ -184,3 +184,15 @@ def test_json_names_the_voice_and_the_cli_lists_voices(tmp_path):
     assert song.to_dict()["plan"]["lead_voice"] == "us2"
     listing = subprocess.run([sys.executable, "-m", "songwright", "voices"], capture_output=True, text=True, check=True)
     assert "us1" in listing.stdout and "cn1" in listing.stdout and "installed" in listing.stdout
+
+
+def test_an_unstressed_first_syllable_is_a_pickup_to_the_stressed_one():
+    song = sw.generate(sw.SongRequest(tags="pop, female vocal", lyrics="[verse]\nThe moon hangs low\nTonight we ride",
+                                      duration_s=30, tempo_bpm=100, seed=3))
+    notes = song.score.part("vocals").notes
+    per_bar = song.plan.beats_per_bar
+    for first, second in ((notes[0], notes[1]), (notes[4], notes[5])):
+        assert (first.syllable, second.syllable) in (("The", "moon"), ("To", "night"))
+        bar_line = round(second.start_beats / per_bar) * per_bar
+        assert abs(second.start_beats - bar_line) < 0.05, "the stress lands on the downbeat"
+        assert first.start_beats < bar_line, "the unstressed syllable comes before the bar line"

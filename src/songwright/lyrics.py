@@ -356,6 +356,30 @@ def _cardinal(n: int) -> list[str]:
     return _cardinal(n // 1_000_000) + ["million"] + rest
 
 
+# ---------------------------------------------------------------- stress
+
+_UNSTRESSED_WORDS = set("a an the to of and or but in on at by for from with as is am are was were be been it its "
+                        "my your his her our their me him us them i you he she we they that this than so if do does "
+                        "did has have had can could will would shall should may might must not no nor".split())
+_UNSTRESSED_PREFIXES = ("a", "be", "de", "re", "to", "for", "un", "in", "en", "ex", "con", "com", "pre", "pro")
+
+
+def syllable_stress(word: Word) -> tuple[bool, ...]:
+    """Which syllables of an English word carry stress (a rule of thumb: function words have
+    none, two-syllable words stress the first unless they open with an unstressed prefix such as
+    a-, be-, re-, to-). Other languages: every syllable counts as stressed."""
+    count = len(word.syllables)
+    if word.language != "en" or count == 0:
+        return (True,) * count
+    lower = word.text.lower()
+    if count == 1:
+        return (lower not in _UNSTRESSED_WORDS,)
+    first = word.syllables[0].lower()
+    if count == 2 and first in _UNSTRESSED_PREFIXES:
+        return (False, True)
+    return tuple(i % 2 == 0 for i in range(count))
+
+
 # ---------------------------------------------------------------- phrases
 
 def split_phrases(chunk: str, words: list[Word]) -> list[list[Word]]:

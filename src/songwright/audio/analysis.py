@@ -68,7 +68,7 @@ def analyze_file(path: str) -> dict:
         "duration_s": round(len(audio) / sample_rate, 3),
         "sample_rate": sample_rate,
         "channels": audio.shape[1],
-        "tempo_bpm": round(estimate_tempo(audio, sample_rate), 1),
+        "tempo_bpm": round(float(estimate_tempo(audio, sample_rate)), 1),
         "key": f"{tonic} {mode}",
         "loudness_lufs": round(integrated_lufs(audio, sample_rate), 2),
         "true_peak_dbtp": round(true_peak_db(audio), 2),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..lyrics import Phrase
+from ..lyrics import Phrase, syllable_stress
 from ..plan import Plan, Section
 from ..score import Part
 from ..singer.voices import VOICES
@@ -113,6 +113,20 @@ def _step(scale: list[int], previous: int, target: float, rng: np.random.Generat
     return scale[max(0, min(len(scale) - 1, index + direction))]
 
 
+def pickup(tones: list[Tone], stress: list[bool], start_beat: float) -> list[Tone]:
+    """An unstressed first syllable before a stressed one ("to-NIGHT", "the MOON") is sung as a
+    pickup before the bar line, so the stress lands on the downbeat."""
+    if len(tones) < 2 or len(stress) < 2 or stress[0] or not stress[1] or tones[0].offset_beats != 0:
+        return tones
+    shift = tones[1].offset_beats
+    if shift > 1.0 or shift > start_beat:
+        return tones
+    moved = [Tone(t.offset_beats - shift, t.duration_beats, t.pitch) for t in tones]
+    last = moved[-1]
+    moved[-1] = Tone(last.offset_beats, last.duration_beats + shift, last.pitch)  # keep the phrase's end
+    return moved
+
+
 class MelodyWriter:
     """Writes phrases into a part and remembers them, so a returning chorus sings the same tune."""
 
@@ -146,8 +160,9 @@ class MelodyWriter:
              velocity: int) -> None:
         syllables = [(s, j == 0, w.phones[j] if w.phones else None, w.voice)
                      for w in phrase.words for j, s in enumerate(w.syllables)]
+        stress = [st for w in phrase.words for st in syllable_stress(w)]
         start_beat = start_bar * self.plan.beats_per_bar
-        tones = self.tones(section, index, len(syllables), start_beat, bars, ending)
+        tones = pickup(self.tones(section, index, len(syllables), start_beat, bars, ending), stress, start_beat)
         for i, (tone, (syllable, word_start, phones, voice)) in enumerate(zip(tones, syllables)):
             accent = 8 if abs(tone.offset_beats % 1) < 1e-6 else 0
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
