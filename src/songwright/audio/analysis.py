@@ -20,19 +20,20 @@ MAJOR_PROFILE = np.array([0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214
 MINOR_PROFILE = np.array([0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052])
 
 
-def _mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def mono_at(audio: np.ndarray, sample_rate: int, target_rate: int = ANALYSIS_RATE) -> np.ndarray:
+    """(samples, channels) or mono audio, mixed to mono and resampled to `target_rate`."""
     import librosa
 
     mono = np.asarray(audio, dtype=np.float32)
     mono = mono.mean(axis=1) if mono.ndim == 2 else mono
-    return librosa.resample(mono, orig_sr=sample_rate, target_sr=ANALYSIS_RATE, res_type="soxr_hq")
+    return librosa.resample(mono, orig_sr=sample_rate, target_sr=target_rate, res_type="soxr_hq")
 
 
 def estimate_tempo(audio: np.ndarray, sample_rate: int) -> float:
     """The beat rate in BPM (librosa may answer half or double the written tempo)."""
     import librosa
 
-    y = _mono(audio, sample_rate)
+    y = mono_at(audio, sample_rate)
     onset = librosa.onset.onset_strength(y=y, sr=ANALYSIS_RATE, hop_length=HOP)
     coarse = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=ANALYSIS_RATE, hop_length=HOP))[0])
     # Refine: parabolic interpolation of the onset autocorrelation around the chosen lag.
@@ -50,7 +51,7 @@ def estimate_key(audio: np.ndarray, sample_rate: int) -> tuple[str, str, float]:
     """(tonic name, "major"|"minor", correlation score)."""
     import librosa
 
-    y = _mono(audio, sample_rate)
+    y = mono_at(audio, sample_rate)
     chroma = librosa.feature.chroma_cqt(y=y, sr=ANALYSIS_RATE, hop_length=2048).mean(axis=1)
     best = ("C", "major", -np.inf)
     for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):

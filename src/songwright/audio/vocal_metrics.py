@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..score import Note
+from ..singer.synthesis import MAX_CODA_SHARE, midi_hz
+from .analysis import mono_at
 
 F0_RATE = 16000
 HOP = 160  # 10 ms
+WHISPER_RATE = 16000
 UNVOICED = set("ptkfsSTh") | {"p_h", "t_h", "k_h", "tS"}
 
 
@@ -30,7 +33,7 @@ def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]
     out = []
     for note in sorted(notes, key=lambda n: n.start_beats):
         start, end = note.start_beats * seconds_per_beat, note.end_beats * seconds_per_beat
-        coda_s = min(0.35 * (end - start), sum(ms for _, ms in note.phones.coda) / 1000.0) if note.phones else 0.0
+        coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in note.phones.coda) / 1000.0) if note.phones else 0.0
         unvoiced_onset = note.phones is not None and all(p in UNVOICED for p, _ in note.phones.onset)
         clean = bool(note.phones and note.phones.onset) and unvoiced_onset
         out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean))
@@ -39,12 +42,9 @@ def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]
 
 def f0_track(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times_s, f0_hz, voiced) every 10 ms, from WORLD's DIO + StoneMask (pyworld)."""
-    import librosa
     import pyworld
 
-    mono = np.asarray(audio, dtype=np.float32)
-    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
-    y = librosa.resample(mono, orig_sr=sample_rate, target_sr=F0_RATE).astype(np.float64)
+    y = mono_at(audio, sample_rate, F0_RATE).astype(np.float64)
     f0, times = pyworld.dio(y, F0_RATE, f0_floor=70.0, f0_ceil=1000.0, frame_period=1000.0 * HOP / F0_RATE)
     f0 = pyworld.stonemask(y, f0, times, F0_RATE)
     return times, f0, f0 > 0
@@ -57,7 +57,7 @@ def pitch_accuracy(track: tuple, timings: list[NoteTiming], tolerance_cents: flo
     errors = []
     for t in timings:
         inside = (times >= t.start_s + 0.08) & (times <= t.vowel_end_s - 0.04) & voiced & (f0 > 0)
-        target = 440.0 * 2 ** ((t.pitch - 69) / 12)
+        target = midi_hz(t.pitch)
         errors.extend(np.abs(1200 * np.log2(f0[inside] / target)))
     errors = np.asarray(errors)
     return (float(np.mean(errors <= tolerance_cents)) if errors.size else 0.0), int(errors.size)
@@ -69,9 +69,7 @@ def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming])
     the consonant's unvoiced frames."""
     import librosa
 
-    mono = np.asarray(audio, dtype=np.float32)
-    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
-    y = librosa.resample(mono, orig_sr=sample_rate, target_sr=F0_RATE)
+    y = mono_at(audio, sample_rate, F0_RATE)
     hop = F0_RATE // 200
     errors = []
     for t in timings:
@@ -104,11 +102,7 @@ def _whisper():
 
 
 def transcribe(audio: np.ndarray, sample_rate: int) -> str:
-    import librosa
-
-    mono = np.asarray(audio, dtype=np.float32)
-    mono = mono.mean(axis=1) if mono.ndim == 2 else mono
-    y = librosa.resample(mono, orig_sr=sample_rate, target_sr=16000)
+    y = mono_at(audio, sample_rate, WHISPER_RATE)
     segments, _ = _whisper().transcribe(y, language="en", beam_size=5, vad_filter=False, condition_on_previous_text=False)
     return " ".join(s.text for s in segments)
 

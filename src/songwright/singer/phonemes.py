@@ -1,5 +1,6 @@
-"""Words -> sung syllables of phonemes: espeak-ng for English (in the MBROLA voice's own phoneme
-names), pinyin for Mandarin. A sung syllable is onset consonants, one vowel, coda consonants."""
+"""Words -> sung syllables of phonemes: espeak-ng for every language with an `mb-*` voice (in the
+MBROLA voice's own phoneme names), pinyin for Mandarin. A sung syllable is onset consonants, one
+vowel, coda consonants."""
 
 from __future__ import annotations
 
