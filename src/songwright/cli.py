@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import InvalidRequest, MissingDependency, SongwrightError
+from .errors import CheckpointError, InvalidRequest, MissingDependency, SongwrightError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 MAX_LYRICS_FILE_BYTES = 1_000_000
@@ -34,7 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="the same request and seed give the same bytes (default: random)")
     gen.add_argument("--instrumental", action="store_true", help="no vocals; the lyrics' structure still shapes the form")
     gen.add_argument("--voice", help="the singer (see `songwright voices`; default: from the vocal tags and the lyrics' language)")
-    gen.add_argument("--engine", default="composer", help="composer (default)")
+    gen.add_argument("--engine", default="composer", help="composer (default) or acestep (needs the neural extra and a checkpoint)")
+    neural = gen.add_argument_group("acestep engine")
+    neural.add_argument("--checkpoint", metavar="DIR", help="ACE-Step v1 checkpoint folder (default: $SONGWRIGHT_ACESTEP_CHECKPOINT)")
+    neural.add_argument("--steps", type=int, help="diffusion steps (1-200, default 60)")
+    neural.add_argument("--sampler", default="euler", help="euler (default), heun or pingpong")
+    neural.add_argument("--guidance", type=float, default=15.0, metavar="SCALE", help="guidance scale (default 15; 0 or 1: off)")
+    neural.add_argument("--guided", action="store_true", help="follow the composer's render of the same request (tempo, key, form)")
+    neural.add_argument("--guide-strength", type=float, default=0.5, help="how closely a guided song follows it (0-0.95, default 0.5)")
+    neural.add_argument("--device", default="auto", help="auto (default: CUDA, then MPS, then CPU), cpu, cuda, cuda:1...")
+    neural.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], help="default: bfloat16 on CUDA, float32 elsewhere")
+    neural.add_argument("--cpu-offload", action="store_true", help="keep models in CPU memory, move each to the GPU only while it runs")
+    neural.add_argument("--compile", action="store_true", help="torch.compile the transformer")
+    neural.add_argument("--lyric-vocab", metavar="FILE", help="ACE-Step's lyric vocab.json if it is not in the checkpoint folder")
     gen.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
     gen.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
     gen.add_argument("--midi", metavar="FILE", help="write the arrangement as a multi-track MIDI file")
@@ -57,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
     except InvalidRequest as exc:
         print(f"songwright: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except CheckpointError as exc:
+        print(f"songwright: error: checkpoint: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except MissingDependency as exc:
         print(f"songwright: missing dependency: {exc}", file=sys.stderr)
@@ -97,8 +112,13 @@ def _generate(args: argparse.Namespace) -> int:
     request = SongRequest(
         tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
         time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
-        voice=args.voice,
+        voice=args.voice, checkpoint=args.checkpoint, steps=args.steps, sampler=args.sampler,
+        guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
     ).validate()
+    if request.engine != "composer":
+        for field in ("stems", "midi", "lrc"):
+            if getattr(args, field):
+                raise InvalidRequest(field, "comes only from the composer engine", f"--engine {request.engine}")
     audio_format(args.output, "output")
     check_writable(args.output, "output")
     for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
@@ -107,7 +127,7 @@ def _generate(args: argparse.Namespace) -> int:
             check_writable(path, field, is_dir)
 
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
-    song = generate(request, progress or (lambda stage, fraction: None))
+    song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
     if progress:
         progress.finish()
     song.save(args.output)
@@ -120,14 +140,32 @@ def _generate(args: argparse.Namespace) -> int:
     if args.json:
         song.save_json(args.json)
     if not args.quiet:
-        plan = song.plan
+        _summary(args.output, song)
+    return EXIT_OK
+
+
+def _runtime(args: argparse.Namespace):
+    if args.engine != "acestep":
+        return None
+    from .acestep.engine import Runtime
+
+    return Runtime(device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload, compile=args.compile,
+                   lyric_vocab=args.lyric_vocab)
+
+
+def _summary(output: str, song) -> None:
+    plan = song.plan
+    if plan is None:
+        settings = ", ".join(f"{k} {v}" for k, v in song.settings.items())
+        print(f"{output}: {song.duration_s:.2f} s, seed {song.seed}, {song.engine} ({settings}), "
+              f"{song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
+    else:
         voice = f", sung by {plan.lead_voice}" if plan.lead_voice else ", instrumental"
-        print(f"{args.output}: {song.duration_s:.2f} s, {plan.tempo_bpm:g} BPM, {plan.key.name}, {plan.time_signature}, "
+        print(f"{output}: {song.duration_s:.2f} s, {plan.tempo_bpm:g} BPM, {plan.key.name}, {plan.time_signature}, "
               f"seed {song.seed}{voice}, {song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
         print("form: " + " ".join(f"{s.kind}({s.bars})" for s in plan.sections))
-        for warning in song.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-    return EXIT_OK
+    for warning in song.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _styles(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from importlib import metadata
 import numpy as np
 
 from .composer import compose
+from .errors import MissingDependency
 from .composer.melody import voice_gender
 from .lyrics import parse_lyrics
 from .plan import is_vocal, make_plan
@@ -49,7 +50,7 @@ def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song
     warnings += [f"unknown section tag [{t}]" for t in lyrics.unknown_tags] + plan.warnings
     warnings += casting.warnings if casting else []
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
-                "composer", warnings, _versions())
+                request=request, seed=seed, engine="composer", warnings=warnings, versions=_versions())
 
 
 def _versions() -> dict[str, str]:
@@ -63,10 +64,24 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-ENGINES: dict[str, Callable[[SongRequest, Progress], Song]] = {"composer": generate_composer}
+def generate_acestep(request: SongRequest, progress: Progress = _quiet, runtime=None) -> Song:
+    """The neural engine, imported only when asked for (it needs torch: the `neural` extra)."""
+    try:
+        from .acestep.engine import generate_acestep as run
+    except ImportError as exc:
+        raise MissingDependency(f"the acestep engine ({exc.name})", 'pip install "songwright[neural]"') from exc
+    return run(request, progress, runtime)
 
 
-def generate(request: SongRequest, progress: Progress = _quiet) -> Song:
-    """Make a song. The request is validated first; InvalidRequest names any bad field."""
+ENGINES: dict[str, Callable[..., Song]] = {"composer": generate_composer, "acestep": generate_acestep}
+
+
+def generate(request: SongRequest, progress: Progress = _quiet, runtime=None) -> Song:
+    """Make a song. The request is validated first; InvalidRequest names any bad field.
+
+    `runtime` (a `songwright.acestep.engine.Runtime`) says where the acestep engine runs.
+    """
     request = request.validate()
+    if request.engine == "acestep":
+        return generate_acestep(request, progress, runtime)
     return ENGINES[request.engine](request, progress)

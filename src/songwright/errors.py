@@ -31,3 +31,7 @@ class MissingDependency(SongwrightError, RuntimeError):
 
 class RenderError(SongwrightError, RuntimeError):
     """Rendering or writing audio failed for a reason outside the request."""
+
+
+class CheckpointError(SongwrightError, RuntimeError):
+    """A model checkpoint is missing files, or its tensors do not fit the architecture."""

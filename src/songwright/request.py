@@ -18,8 +18,13 @@ MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
-ENGINES = ("composer",)
+ENGINES = ("composer", "acestep")
 MAX_SEED = 2**32 - 1
+# The acestep engine: upstream's model makes up to 240 s; its own defaults otherwise.
+ACESTEP_DURATION_S = (1.0, 240.0)
+SAMPLERS = ("euler", "heun", "pingpong")
+MAX_STEPS = 200
+MAX_GUIDANCE_SCALE = 200.0
 
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 
@@ -37,6 +42,15 @@ class SongRequest:
     seed: 0..2**32-1; the same request and seed give byte-identical audio. None: a random seed,
         reported in the Song.
     instrumental: ignore the lyrics' words (their structure still shapes the form).
+    engine: "composer" (default, no model download) or "acestep" (needs the `neural` extra and
+        a downloaded ACE-Step v1 checkpoint). Only acestep reads the fields below.
+    checkpoint: the ACE-Step v1 checkpoint folder; None reads $SONGWRIGHT_ACESTEP_CHECKPOINT.
+    steps: diffusion steps (1..200); None is upstream's 60.
+    sampler: "euler", "heun" or "pingpong".
+    guidance_scale: classifier-free guidance strength (APG); 0 or 1 turns it off.
+    guided: first render the request with the composer and let the model follow that audio,
+        so the song keeps the requested tempo, key and form.
+    guide_strength: how closely a guided song follows the composer's render (0..0.95).
     """
 
     tags: str = "pop"
@@ -49,6 +63,12 @@ class SongRequest:
     instrumental: bool = False
     engine: str = "composer"
     voice: str | None = None
+    checkpoint: str | None = None
+    steps: int | None = None
+    sampler: str = "euler"
+    guidance_scale: float = 15.0
+    guided: bool = False
+    guide_strength: float = 0.5
 
     def validate(self) -> "SongRequest":
         """Return the request if every field is valid, else raise InvalidRequest."""
@@ -56,7 +76,12 @@ class SongRequest:
         if not re.search(r"\w", self.tags):
             raise InvalidRequest("tags", "must name at least one style, mood or instrument (see `songwright styles`)", self.tags)
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
-        _check_number("duration_s", self.duration_s, MIN_DURATION_S, MAX_DURATION_S, "seconds")
+        if self.engine not in ENGINES:
+            raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
+        low, high = MIN_DURATION_S, MAX_DURATION_S
+        if self.engine == "acestep":  # a guided song is first made by the composer, which needs 10 s
+            low, high = (MIN_DURATION_S if self.guided else ACESTEP_DURATION_S[0]), ACESTEP_DURATION_S[1]
+        _check_number("duration_s", self.duration_s, low, high, "seconds")
         if self.tempo_bpm is not None:
             _check_number("tempo_bpm", self.tempo_bpm, MIN_TEMPO_BPM, MAX_TEMPO_BPM, "BPM")
         if self.key is not None:
@@ -72,9 +97,21 @@ class SongRequest:
             raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
         if self.voice is not None and self.voice not in VOICES:
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
-        if self.engine not in ENGINES:
-            raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
+        self._validate_neural()
         return self
+
+    def _validate_neural(self) -> None:
+        if self.checkpoint is not None and not isinstance(self.checkpoint, str):
+            raise InvalidRequest("checkpoint", "must be a folder path", self.checkpoint)
+        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
+                                       or not 1 <= self.steps <= MAX_STEPS):
+            raise InvalidRequest("steps", f"must be a whole number from 1 to {MAX_STEPS}", self.steps)
+        if self.sampler not in SAMPLERS:
+            raise InvalidRequest("sampler", "must be one of " + ", ".join(SAMPLERS), self.sampler)
+        _check_number("guidance_scale", self.guidance_scale, 0.0, MAX_GUIDANCE_SCALE, "(0 or 1: no guidance)")
+        if not isinstance(self.guided, bool):
+            raise InvalidRequest("guided", "must be true or false", self.guided)
+        _check_number("guide_strength", self.guide_strength, 0.0, 0.95, "(0: loose, 0.95: close)")
 
     @classmethod
     def from_dict(cls, data: dict) -> "SongRequest":

@@ -1,4 +1,7 @@
-"""Song: what generate() returns. The mastered mix, the stems, the plan and score, and writers."""
+"""Song: what generate() returns. The mastered mix, the stems, the plan and score, and writers.
+
+The composer fills everything. The acestep engine makes audio only: no plan, score or stems.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from .audio.io import write_audio, write_bytes, write_text
+from .errors import RenderError
 from .lyrics import Word, join_words
 from .midi import midi_bytes
 from .plan import Plan
+from .request import SongRequest
 from .score import Score
 
 
@@ -37,17 +42,16 @@ class Song:
     audio: np.ndarray  # (samples, 2) float32, mastered
     sample_rate: int
     stems: dict[str, np.ndarray]  # processed stems; they add up to `premaster`
-    plan: Plan
-    score: Score
+    plan: Plan | None
+    score: Score | None
     loudness_lufs: float
     true_peak_dbtp: float
+    request: SongRequest
+    seed: int
     engine: str = "composer"
     warnings: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def seed(self) -> int:
-        return self.plan.seed
+    settings: dict = field(default_factory=dict)  # engine settings worth reporting (steps, sampler...)
 
     @property
     def duration_s(self) -> float:
@@ -61,7 +65,7 @@ class Song:
 
     def lyric_timings(self) -> list[LineTiming]:
         """Each sung phrase with its words, timed as the vocal line sings them."""
-        part = self.score.part("vocals")
+        part = self.score.part("vocals") if self.score is not None else None
         if part is None:
             return []
         lines: list[list] = []
@@ -83,8 +87,7 @@ class Song:
 
     def lrc(self) -> str:
         """Enhanced LRC: a [mm:ss.xx] stamp per line and a <mm:ss.xx> stamp per word."""
-        request = self.plan.request
-        out = [f"[ti:{request.tags}]", "[by:songwright]", f"[length:{_stamp(self.duration_s)}]"]
+        out = [f"[ti:{self.request.tags}]", "[by:songwright]", f"[length:{_stamp(self.duration_s)}]"]
         for line in self.lyric_timings():
             words = "".join(f"<{_stamp(w.start_s)}>{w.text}" + ("" if _script(w.text) in ("zh", "ja") else " ") for w in line.words)
             out.append(f"[{_stamp(line.start_s)}]{words.rstrip()}")
@@ -93,18 +96,13 @@ class Song:
     # ------------------------------------------------------------ report
 
     def to_dict(self) -> dict:
-        style = self.plan.style
-        request = self.plan.request.to_dict() | {"seed": self.seed}
-        return {
-            "engine": self.engine,
-            "request": request,
-            "resolved": {"tempo_bpm": self.plan.tempo_bpm, "key": self.plan.key.name, "time_signature": self.plan.time_signature,
-                         "duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate,
-                         "vocal": self.plan.vocal},
-            "style": {"genres": list(style.genres), "moods": list(style.moods), "instruments": list(style.instruments),
-                      "groove": style.groove_genre, "harmony": style.harmony_genre, "texture": style.texture_genre},
-            "unknown_tags": list(style.unknown_tags),
-            "plan": self.plan.to_dict(),
+        report = {"engine": self.engine, "request": self.request.to_dict() | {"seed": self.seed}}
+        if self.plan is None:
+            report |= {"resolved": {"duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate},
+                       "settings": self.settings}
+        else:
+            report |= self._plan_report()
+        return report | {
             "stems": list(self.stems),
             "lyrics": [{"text": line.text, "start_s": round(line.start_s, 3), "end_s": round(line.end_s, 3),
                         "words": [{"text": w.text, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3)} for w in line.words]}
@@ -113,6 +111,18 @@ class Song:
             "true_peak_dbtp": round(self.true_peak_dbtp, 2),
             "warnings": self.warnings,
             "versions": self.versions,
+        }
+
+    def _plan_report(self) -> dict:
+        style = self.plan.style
+        return {
+            "resolved": {"tempo_bpm": self.plan.tempo_bpm, "key": self.plan.key.name, "time_signature": self.plan.time_signature,
+                         "duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate,
+                         "vocal": self.plan.vocal},
+            "style": {"genres": list(style.genres), "moods": list(style.moods), "instruments": list(style.instruments),
+                      "groove": style.groove_genre, "harmony": style.harmony_genre, "texture": style.texture_genre},
+            "unknown_tags": list(style.unknown_tags),
+            "plan": self.plan.to_dict(),
         }
 
     # ------------------------------------------------------------ files
@@ -131,6 +141,8 @@ class Song:
         return paths
 
     def save_midi(self, path: str | os.PathLike) -> None:
+        if self.score is None:
+            raise RenderError(f"the {self.engine} engine makes no MIDI; use the composer engine for MIDI")
         write_bytes(path, midi_bytes(self.score))
 
     def save_lrc(self, path: str | os.PathLike) -> None:

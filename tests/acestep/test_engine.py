@@ -1,0 +1,89 @@
+"""The acestep engine behind SongRequest and the CLI, on the tiny fixture checkpoint."""
+
+import hashlib
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+pytest.importorskip("transformers")
+
+import songwright as sw  # noqa: E402
+from songwright.acestep.engine import Runtime, generate_acestep, load_pipeline  # noqa: E402
+from songwright.acestep.pipeline import DiffusionSettings, Generation  # noqa: E402
+from songwright.cli import main  # noqa: E402
+
+from .conftest import CHECKPOINT  # noqa: E402
+
+LYRICS = "[verse]\nNeon lights they flicker bright\n[chorus]\nTurn it up"
+
+
+def cli(*args: str) -> int:
+    return main(["generate", "--engine", "acestep", "--checkpoint", str(CHECKPOINT), "-q", *args])
+
+
+def test_cli_writes_a_deterministic_song(tmp_path):
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    for path in (first, second):
+        assert cli("--duration", "4", "--steps", "5", "--seed", "3", "--lyrics-text", LYRICS, "-o", str(path)) == 0
+    audio, rate = sf.read(first)
+    assert rate == 44100 and audio.shape == (4 * 44100, 2)
+    assert np.abs(audio).max() > 0.01
+    assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+    assert cli("--duration", "4", "--steps", "5", "--seed", "4", "-o", str(second)) == 0
+    assert first.read_bytes() != second.read_bytes()
+
+
+@pytest.mark.parametrize("sampler", ["euler", "heun", "pingpong"])
+def test_every_sampler_runs_from_the_request(sampler):
+    request = sw.SongRequest(tags="rock", lyrics=LYRICS, duration_s=2, engine="acestep", checkpoint=str(CHECKPOINT),
+                             steps=3, sampler=sampler, seed=1)
+    song = sw.generate(request)
+    assert song.engine == "acestep" and song.audio.shape == (2 * 44100, 2)
+    assert song.to_dict()["settings"]["sampler"] == sampler
+    assert song.loudness_lufs == pytest.approx(-14.0, abs=0.5)
+
+
+def test_bad_checkpoint_is_exit_2_naming_it(tmp_path, capsys):
+    assert cli("--checkpoint", str(tmp_path / "nowhere"), "--duration", "4", "-o", str(tmp_path / "x.wav")) == 2
+    assert "checkpoint" in capsys.readouterr().err
+    (tmp_path / "half" / "music_vocoder").mkdir(parents=True)
+    assert main(["generate", "--engine", "acestep", "--checkpoint", str(tmp_path / "half"), "--duration", "4",
+                 "-o", str(tmp_path / "x.wav")]) == 2
+    error = capsys.readouterr().err
+    assert "ace_step_transformer" in error and "umt5-base" in error
+    assert not list(tmp_path.glob("*.wav"))
+
+
+def test_composer_only_outputs_are_refused(tmp_path, capsys):
+    assert cli("--duration", "4", "--midi", str(tmp_path / "x.mid"), "-o", str(tmp_path / "x.wav")) == 2
+    assert "midi" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_guided_song_follows_the_composer_render():
+    """audio2audio from the composer's render: the closer the guide, the closer the latents."""
+    pipeline = load_pipeline(CHECKPOINT.resolve(), Runtime(device="cpu"))
+    request = sw.SongRequest(tags="pop, piano", duration_s=10, seed=5, tempo_bpm=100, key="C major")
+    guide = torch.from_numpy(np.ascontiguousarray(sw.generate(request).audio.T))
+    reference = pipeline.encode_audio(guide, 44100)
+    settings = DiffusionSettings(steps=10)
+
+    def distance(strength: float | None) -> float:
+        task = dict(task="audio2audio", source_audio=guide, source_rate_hz=44100, strength=strength) if strength else {}
+        latents = pipeline.generate_latents(Generation(prompt="pop", duration_s=reference.shape[-1] * 4096 / 44100,
+                                                       seed=5, settings=settings, **task))
+        return (latents - reference).pow(2).mean().sqrt().item()
+
+    close, loose, free = distance(0.9), distance(0.5), distance(None)
+    assert close < loose < free
+
+
+def test_guided_request_end_to_end():
+    request = sw.SongRequest(tags="pop", duration_s=10, engine="acestep", checkpoint=str(CHECKPOINT), steps=2,
+                             guided=True, seed=2, tempo_bpm=120)
+    song = generate_acestep(request, lambda stage, fraction: None, Runtime(device="cpu"))
+    assert song.audio.shape == (10 * 44100, 2)
+    assert song.settings["guided"] is True
