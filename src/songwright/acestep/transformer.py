@@ -159,10 +159,15 @@ class GatedConvFeedForward(nn.Module):
         self.point_conv = _Conv(hidden, dim, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = nn.functional.silu(self.inverted_conv(x.transpose(1, 2)))
-        x, gate = self.depth_conv(x).chunk(2, dim=1)
-        x = self.point_conv(x * nn.functional.silu(gate))
-        return x.transpose(1, 2)
+        # The 1x1 convolutions run as matmuls on (B, T, C) tokens: same arithmetic, faster on CPU.
+        x = nn.functional.silu(_pointwise(x, self.inverted_conv.conv))
+        x, gate = self.depth_conv(x.transpose(1, 2)).transpose(1, 2).chunk(2, dim=-1)
+        return _pointwise(x * nn.functional.silu(gate), self.point_conv.conv)
+
+
+def _pointwise(tokens: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
+    """A kernel-size-1 Conv1d applied to (B, T, C_in) tokens as a linear map."""
+    return nn.functional.linear(tokens, conv.weight.squeeze(-1), conv.bias)
 
 
 class DiTBlock(nn.Module):
