@@ -271,3 +271,28 @@ def test_error_for_too_long_text_reports_the_length_not_the_text():
     error = rejects("lyrics", lyrics="x" * 25_000)
     assert error.value == "25000 characters"
     assert "x" * 100 not in str(error)
+
+
+# ---------------------------------------------------------------- the acestep engine's fields
+
+def test_acestep_duration_is_1_to_240_seconds_and_10_when_guided():
+    SongRequest(engine="acestep", duration_s=1).validate()
+    SongRequest(engine="acestep", duration_s=240).validate()
+    rejects("duration_s", engine="acestep", duration_s=0.5)
+    rejects("duration_s", engine="acestep", duration_s=241)
+    rejects("duration_s", engine="acestep", duration_s=4, guided=True)
+    rejects("duration_s", duration_s=4)  # the composer keeps 10 s
+
+
+@pytest.mark.parametrize("field, value", [
+    ("steps", 0), ("steps", 201), ("steps", 2.5), ("steps", True), ("sampler", "ddim"), ("guidance_scale", -1),
+    ("guidance_scale", 500), ("guided", "yes"), ("guide_strength", 0.99), ("guide_strength", -0.1), ("checkpoint", 5),
+])
+def test_acestep_settings_are_checked(field, value):
+    rejects(field, engine="acestep", duration_s=30, **{field: value})
+
+
+def test_acestep_settings_round_trip_through_a_dict():
+    request = SongRequest(engine="acestep", duration_s=30, checkpoint="/models/ace", steps=27, sampler="heun",
+                          guidance_scale=7.0, guided=True, guide_strength=0.7)
+    assert SongRequest.from_dict(request.to_dict()) == request

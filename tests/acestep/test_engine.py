@@ -1,6 +1,7 @@
 """The acestep engine behind SongRequest and the CLI, on the tiny fixture checkpoint."""
 
 import hashlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -87,3 +88,58 @@ def test_guided_request_end_to_end():
     song = generate_acestep(request, lambda stage, fraction: None, Runtime(device="cpu"))
     assert song.audio.shape == (10 * 44100, 2)
     assert song.settings["guided"] is True
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_pipeline(CHECKPOINT.resolve(), Runtime(device="cpu"))
+
+
+def source_song(pipeline, seconds: float = 4.0) -> torch.Tensor:
+    generation = Generation(prompt="pop", duration_s=seconds, seed=9, settings=DiffusionSettings(steps=3))
+    return pipeline.decode(pipeline.generate_latents(generation), 44100)[0]
+
+
+def test_repaint_changes_only_the_window(tiny):
+    source = source_song(tiny)
+    reference = tiny.encode_audio(source, 44100)
+    generation = Generation(prompt="rock", duration_s=4, seed=1, task="repaint", start_s=1.0, end_s=2.5,
+                            source_audio=source, variance=0.8, settings=DiffusionSettings(steps=5))
+    latents = tiny.generate_latents(generation)
+    first, last = int(1.0 * 44100 / 4096), int(2.5 * 44100 / 4096)
+    assert torch.equal(latents[..., :first], reference[..., :first])
+    assert torch.equal(latents[..., last:], reference[..., last:])
+    assert (latents[..., first:last] - reference[..., first:last]).abs().mean() > 0.05
+
+
+def test_extend_keeps_the_source_and_adds_both_ends(tiny):
+    source = source_song(tiny)
+    reference = tiny.encode_audio(source, 44100)
+    frames = reference.shape[-1]
+    generation = Generation(prompt="pop", duration_s=4, seed=1, task="extend", start_s=-1.0, end_s=6.0,
+                            source_audio=source, variance=1.0, settings=DiffusionSettings(steps=4))
+    latents = tiny.generate_latents(generation)
+    left = int(1.0 * 44100 / 4096)
+    right = int(6.0 * 44100 / 4096) - frames
+    assert latents.shape[-1] == left + frames + right
+    assert torch.equal(latents[..., left:left + frames], reference)
+    assert latents[..., :left].abs().mean() > 0.05 and latents[..., -right:].abs().mean() > 0.05
+
+
+def test_retake_variance_moves_away_from_the_original(tiny):
+    base = Generation(prompt="jazz", duration_s=3, seed=2, settings=DiffusionSettings(steps=4))
+    original = tiny.generate_latents(base)
+
+    def retake(variance: float) -> torch.Tensor:
+        return tiny.generate_latents(replace(base, task="retake", retake_seed=77, variance=variance))
+
+    assert torch.allclose(retake(0.0), original, atol=1e-6)
+    small, large = (retake(v).sub(original).abs().mean().item() for v in (0.1, 0.9))
+    assert 0 < small < large
+
+
+@pytest.mark.parametrize("field, value", [("task", "edit"), ("variance", 1.5), ("strength", 1.0)])
+def test_bad_generation_names_the_field(field, value):
+    with pytest.raises(sw.InvalidRequest) as error:
+        Generation(prompt="pop", **{field: value}).validate()
+    assert error.value.field == field

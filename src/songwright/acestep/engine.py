@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -85,8 +85,8 @@ def generate_acestep(request: SongRequest, progress, runtime: Runtime | None = N
     if request.guided:
         progress("composing the guide", 0.0)
         guide = _composer_guide(request, seed)
-        generation = Generation(**{**generation.__dict__, "task": "audio2audio", "source_audio": guide,
-                                   "source_rate_hz": SAMPLE_RATE_HZ, "strength": request.guide_strength})
+        generation = replace(generation, task="audio2audio", source_audio=guide, source_rate_hz=SAMPLE_RATE_HZ,
+                             strength=request.guide_strength)
         warnings.append("guided by the composer's render of the same request")
     progress("sampling", 0.2)
     latents = pipeline.generate_latents(generation)

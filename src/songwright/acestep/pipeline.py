@@ -32,6 +32,7 @@ from .transformer import AceStepTransformer, load_transformer
 SAMPLE_RATE_HZ = 44100
 SAMPLES_PER_FRAME = 512 * 8  # one latent frame: 8 mel frames of 512 samples
 SPEAKER_DIM = 512
+MAX_DURATION_S = 240.0  # the longest song the model was trained to make
 SAMPLERS = ("euler", "heun", "pingpong")
 GUIDANCE_TYPES = ("apg", "cfg", "cfg_star")
 TASKS = ("text2music", "retake", "repaint", "extend", "audio2audio")
@@ -122,6 +123,9 @@ class Generation:
             raise InvalidRequest("repaint_end_s", "must be after repaint_start_s", (self.start_s, self.end_s))
         if self.task == "extend" and self.start_s >= 0 and self.end_s <= self.source_duration_s:
             raise InvalidRequest("extend", "needs start_s < 0 (left) or end_s past the source's end (right)",
+                                 (self.start_s, self.end_s))
+        if self.task == "extend" and max(self.end_s, self.source_duration_s) - min(self.start_s, 0.0) > MAX_DURATION_S:
+            raise InvalidRequest("extend", f"the extended song must be at most {MAX_DURATION_S:g} s",
                                  (self.start_s, self.end_s))
         self.settings.validate()
         return self
@@ -367,7 +371,7 @@ class AceStepPipeline:
     def _extend_start(self, start: Start, generation: Generation, source: torch.Tensor) -> Start:
         """Pad the source with new frames left and/or right; only the new frames are generated."""
         frames = source.shape[-1]
-        left = max(0, -frame_count(generation.start_s)) if generation.start_s < 0 else 0
+        left = -frame_count(min(generation.start_s, 0.0))
         right = max(0, frame_count(generation.end_s) - frames)
         extra = self._noise(self._retake_seed(generation), left + frames + right)
         padded = torch.nn.functional.pad(source, (left, right))
