@@ -52,15 +52,33 @@ def build_pipeline(device: torch.device, dtype: torch.dtype) -> AceStepPipeline:
     return AceStepPipeline(transformer, codec, tags, lyrics, device=device, dtype=dtype)
 
 
-def time_generation(pipeline: AceStepPipeline, clip_s: float, steps: int, seed: int) -> float:
+def time_generation(pipeline: AceStepPipeline, clip_s: float, steps: int, seed: int) -> dict[str, float]:
+    """Seconds spent conditioning, sampling and decoding one clip, and in total."""
     generation = Generation(prompt=PROMPT, lyrics=LYRICS, duration_s=clip_s, seed=seed,
                             settings=DiffusionSettings(steps=steps))
-    synchronize(pipeline.device)
-    start = time.perf_counter()
-    latents = pipeline.generate_latents(generation)
+    clock = Stopwatch(pipeline.device)
+    conditions = pipeline.conditions(generation.prompt, generation.lyrics, generation.settings)
+    clock.lap("condition")
+    start = pipeline.start_latents(generation)
+    latents = pipeline.denoise(start, conditions, generation.settings, torch.Generator().manual_seed(seed))
+    clock.lap("sample")
     pipeline.decode(latents, 44100)
-    synchronize(pipeline.device)
-    return time.perf_counter() - start
+    clock.lap("decode")
+    return clock.laps | {"total": sum(clock.laps.values())}
+
+
+class Stopwatch:
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.laps: dict[str, float] = {}
+        synchronize(device)
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        synchronize(self.device)
+        now = time.perf_counter()
+        self.laps[name] = now - self.last
+        self.last = now
 
 
 def synchronize(device: torch.device) -> None:
@@ -95,10 +113,12 @@ def main() -> None:
     time_generation(pipeline, min(args.clip_s, 2.0), 2, seed=0)  # warm-up (kernels, allocator)
     for steps in args.steps:
         runs = [time_generation(pipeline, args.clip_s, steps, seed=i) for i in range(args.repeats)]
-        seconds = statistics.median(runs)
-        print(f"{steps:3d} steps, {args.clip_s:g} s clip: {seconds:.2f} s (median of {len(runs)}) -> "
+        median = {stage: statistics.median(run[stage] for run in runs) for stage in runs[0]}
+        seconds = median["total"]
+        stages = ", ".join(f"{stage} {median[stage]:.1f} s" for stage in ("condition", "sample", "decode"))
+        print(f"{steps:3d} steps, {args.clip_s:g} s clip: {seconds:.2f} s (median of {len(runs)}; {stages}) -> "
               f"{seconds * 60 / args.clip_s:.1f} s per minute of audio, {args.clip_s / seconds:.2f}x real time; "
-              f"peak {peak_memory_gb(device)}")
+              f"peak {peak_memory_gb(device)}", flush=True)
 
 
 if __name__ == "__main__":
