@@ -80,21 +80,83 @@ def test_sung_in_tune_on_the_english_stems(songs):
     assert good / total >= 0.95
 
 
-def test_vowels_start_near_the_beat():
-    """Heard vowel onsets against written note onsets, on the sung line. A regression guard:
-    the median is within 40 ms, but only about half the onsets are within the 30 ms the issue asks."""
+def test_vowels_start_on_the_beat():
+    """Heard vowel onsets (pYIN, after voiceless consonants) against written note onsets, on the
+    sung line, in four voices: the singer renders, finds where each vowel after a voiceless stop
+    becomes voiced and moves it onto the beat. Issue 3 asks for 30 ms."""
     from songwright.singer.synthesis import sing
 
     errors = []
-    for entry in LYRICS[:4]:
-        song = sw.generate(request_for(entry, 30))
+    for entry in (LYRICS[0], LYRICS[22], LYRICS[25], LYRICS[28]):  # us1, es3, it3, jp2
+        song = sw.generate(request_for(entry))
         part = song.score.part("vocals")
         dry = sing(part, song.plan, song.sample_rate, song.plan.total_samples)
         timings = vm.note_timings(part.notes, 60.0 / song.plan.tempo_bpm)
         errors.extend(vm.onset_errors(dry.T, song.sample_rate, timings))
-    assert len(errors) >= 10
-    assert -0.040 <= np.median(errors) <= 0.040
-    assert np.median(np.abs(errors)) <= 0.060
+    errors = np.asarray(errors)
+    assert len(errors) >= 30
+    assert np.mean(np.abs(errors) <= 0.030) >= 0.8  # 0.5 before the singer moved vowels
+    assert abs(np.median(errors)) <= 0.015
+
+
+def test_voicing_onset_skips_short_periodic_blips():
+    """Noise (an unvoiced consonant) with a 30 ms periodic blip in it, as MBROLA makes when it
+    stretches aspiration, then a voiced vowel from 0.3 s: the onset is the vowel's."""
+    from songwright.singer.voicing import voicing_onsets_s
+
+    rate = 16000
+    t = np.arange(int(0.6 * rate)) / rate
+    audio = 0.05 * np.random.default_rng(0).standard_normal(t.size)
+    blip = (t >= 0.15) & (t < 0.18)
+    audio[blip] = 0.3 * np.sin(2 * np.pi * 150 * t[blip])
+    vowel = t >= 0.3
+    audio[vowel] = sum(0.4 / k * np.sin(2 * np.pi * 220 * k * t[vowel]) for k in range(1, 6))
+    onset, = voicing_onsets_s(audio, rate, [(0.05, 0.3, 0.55)])
+    assert abs(onset - 0.3) <= 0.02
+    assert voicing_onsets_s(audio[vowel], rate, [(0.05, 0.1, 0.25)]) == [None]  # nothing unvoiced
+
+
+def _two_notes(second_onset: tuple) -> list:
+    from songwright.score import Note
+    from songwright.singer.phonemes import SungSyllable
+
+    return [Note(0, 2, 60, 90, "ah", phones=SungSyllable((), "A", ()), voice="us1"),
+            Note(2, 2, 62, 90, "pay", phones=SungSyllable(second_onset, "EI", ()), voice="us1")]
+
+
+@pytest.mark.parametrize("early_s,consonant_s,vowel_s,previous_end_s", [
+    (0.05, (0.92, 0.95), 0.95, 0.92),  # from the consonant's own time
+    (0.2, (0.77, 0.80), 0.80, 0.77),  # down to 30 ms of consonant, then from the previous vowel
+    (0.9, (0.40, 0.43), 0.43, 0.40),  # the previous vowel keeps 40 %
+    (-0.05, (0.97, 1.05), 1.05, 0.97)])  # late: the consonant moves with it
+def test_a_vowel_moved_early_takes_time_from_its_consonant_then_the_previous_vowel(early_s, consonant_s, vowel_s,
+                                                                                  previous_end_s):
+    from songwright.singer.synthesis import segments
+
+    segs = segments(_two_notes((("p_h", 80),)), 0.5, {1: early_s})
+    assert [s.phoneme for s in segs] == ["A", "p_h", "EI"]
+    assert segs[0].end_s == pytest.approx(previous_end_s)
+    assert (segs[1].start_s, segs[1].end_s) == pytest.approx(consonant_s)
+    assert segs[2].start_s == pytest.approx(vowel_s) and segs[2].beat_s == 1.0 and segs[2].end_s == 2.0
+
+
+@pytest.mark.parametrize("onset", [(("m", 80),), (("s", 80),)])
+def test_only_vowels_after_voiceless_stops_move(onset):
+    from songwright.singer.synthesis import segments
+
+    segs = segments(_two_notes(onset), 0.5, {1: 0.1})
+    assert segs[2].start_s == 1.0 and segs[2].beat_s is None
+
+
+@pytest.mark.parametrize("tries,expected_s", [
+    ([(0.0, 0.1, 0.2)], 0.125),  # the stretched share moves with the vowel
+    ([(0.0, 0.1, 0.2), (0.125, 0.02, 0.2)], 0.15625),  # along the line through both
+    ([(0.0, 0.1, 0.2), (0.125, 0.095, 0.2)], 0.0),  # moving did not move the voicing: back
+    ([(0.0, 0.5, 0.5)], 0.3)])  # at most 300 ms early
+def test_next_early(tries, expected_s):
+    from songwright.singer.synthesis import next_early
+
+    assert next_early(tries) == pytest.approx(expected_s)
 
 
 def test_female_and_male_tags_choose_the_voice():

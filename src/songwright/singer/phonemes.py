@@ -16,6 +16,9 @@ from .pinyin import syllable_units
 _VOWEL_START = set("aeiouAEIOUV@{3Qy2Y69&")
 SYLLABIC = {"r=", "l=", "n=", "m="}
 DEFAULT_CONSONANT_MS = 70
+# Voiceless stops and affricates in the voices' phoneme sets (SAMPA; cn1's pinyin initials p t k c q
+# ch). After one of these a vowel becomes voiced late, the more so the longer it is.
+VOICELESS_STOPS = {"p", "t", "k", "p_h", "t_h", "k_h", "c", "tS", "ts", "pf", "q", "ch"}
 # Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
 CITATION_FIXES = {"a": "uh"}
 
@@ -29,6 +32,11 @@ class SungSyllable:
 
 def is_vowel(phoneme: str) -> bool:
     return phoneme in SYLLABIC or phoneme[:1] in _VOWEL_START
+
+
+def ends_in_voiceless_stop(onset: tuple[tuple[str, int], ...]) -> bool:
+    """Whether the last onset consonant before a vowel is a voiceless stop or affricate."""
+    return bool(onset) and onset[-1][0] in VOICELESS_STOPS
 
 
 def syllabify(phones: list[tuple[str, int]]) -> list[SungSyllable]:
