@@ -62,8 +62,8 @@ def _heads(x: torch.Tensor, heads: int) -> torch.Tensor:
     return x.unflatten(-1, (heads, -1)).transpose(1, 2)
 
 
-class LinearSelfAttention(nn.Module):
-    """ReLU-kernel linear self-attention with RoPE (the DiT block's `attn`)."""
+class _Projections(nn.Module):
+    """The q/k/v/out projections both attentions share (checkpoint names `to_q`... `to_out.0`)."""
 
     def __init__(self, dim: int, heads: int, head_dim: int):
         super().__init__()
@@ -74,12 +74,20 @@ class LinearSelfAttention(nn.Module):
         self.to_v = nn.Linear(dim, inner)
         self.to_out = nn.ModuleList([nn.Linear(inner, dim)])
 
+    def _query(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], weak: bool) -> torch.Tensor:
+        """Projected, optionally weakened (ERG), split into heads and rotated queries."""
+        query = self.to_q(x)
+        if weak:
+            query = query * ERG_SCALE
+        return apply_rope(_heads(query, self.heads), *rope)
+
+
+class LinearSelfAttention(_Projections):
+    """ReLU-kernel linear self-attention with RoPE (the DiT block's `attn`)."""
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor],
                 weak_query: bool = False) -> torch.Tensor:
-        query = self.to_q(x)
-        if weak_query:
-            query = query * ERG_SCALE
-        query = apply_rope(_heads(query, self.heads), *rope)
+        query = self._query(x, rope, weak_query)
         key = apply_rope(_heads(self.to_k(x), self.heads), *rope)
         value = _heads(self.to_v(x), self.heads)
 
@@ -106,28 +114,16 @@ class LinearSelfAttention(nn.Module):
         return out.transpose(-1, -2)
 
 
-class CrossAttention(nn.Module):
+class CrossAttention(_Projections):
     """Softmax attention from latent frames to the conditioning sequence (the block's `cross_attn`).
 
     Keys are rotated with positions 0..L-1 of the conditioning sequence. No norm, no gate.
     """
 
-    def __init__(self, dim: int, heads: int, head_dim: int):
-        super().__init__()
-        inner = heads * head_dim
-        self.heads = heads
-        self.to_q = nn.Linear(dim, inner)
-        self.to_k = nn.Linear(dim, inner)
-        self.to_v = nn.Linear(dim, inner)
-        self.to_out = nn.ModuleList([nn.Linear(inner, dim)])
-
     def forward(self, x: torch.Tensor, context: torch.Tensor, bias: torch.Tensor,
                 rope: tuple[torch.Tensor, torch.Tensor], context_rope: tuple[torch.Tensor, torch.Tensor],
                 weak_query: bool = False) -> torch.Tensor:
-        query = self.to_q(x)
-        if weak_query:
-            query = query * ERG_SCALE
-        query = apply_rope(_heads(query, self.heads), *rope)
+        query = self._query(x, rope, weak_query)
         key = apply_rope(_heads(self.to_k(context), self.heads), *context_rope)
         value = _heads(self.to_v(context), self.heads)
         out = F.scaled_dot_product_attention(query, key, value, attn_mask=bias)
