@@ -1,5 +1,5 @@
 """The singer's voicing detector against pYIN: for every note of the test lyrics that starts with a
-voiceless stop, where the vowel becomes voiced by `songwright.singer.voicing` and by the pYIN
+voiceless consonant, where the vowel becomes voiced by `songwright.singer.voicing` and by the pYIN
 rule of `songwright.audio.vocal_metrics.onset_errors`, on the same dry vocal line. Prints the median
 difference (the singer's DETECTOR_DELAY_S) and how many agree within 15 ms.
 
@@ -18,7 +18,7 @@ import songwright as sw
 from songwright.audio import vocal_metrics as vm
 from songwright.audio.analysis import mono_at
 from songwright.singer import voicing
-from songwright.singer.phonemes import ends_in_voiceless_stop
+from songwright.singer.phonemes import ends_voiceless
 from songwright.singer.synthesis import sing
 
 LYRICS = Path(__file__).resolve().parent.parent / "tests" / "data" / "vocal_lyrics.jsonl"
@@ -45,7 +45,7 @@ def differences_ms(entry: dict) -> list[float]:
     part = song.score.part("vocals")
     y = mono_at(sing(part, song.plan, song.sample_rate, song.plan.total_samples).T, song.sample_rate, RATE)
     beat_s = 60.0 / song.plan.tempo_bpm
-    starts = [n.start_beats * beat_s for n in part.notes if ends_in_voiceless_stop(n.phones.onset)]
+    starts = [n.start_beats * beat_s for n in part.notes if ends_voiceless(n.phones.onset)]
     starts = [s for s in starts if WINDOW_S <= s <= len(y) / RATE - WINDOW_S]
     ours = voicing.voicing_onsets_s(y, RATE, [(s - 0.15, s, s + WINDOW_S) for s in starts])
     out = []

@@ -16,6 +16,7 @@ from songwright.lyrics import parse_lyrics
 from songwright.singer.casting import cast_lyrics
 from songwright.singer.phonemes import pronunciations, syllabify
 from songwright.singer.pinyin import split_pinyin
+from songwright.singer.voices import VOICES, installed_voices
 
 LYRICS = [json.loads(line) for line in (Path(__file__).parent / "data" / "vocal_lyrics.jsonl").read_text("utf-8").splitlines()]
 
@@ -82,8 +83,8 @@ def test_sung_in_tune_on_the_english_stems(songs):
 
 def test_vowels_start_on_the_beat():
     """Heard vowel onsets (pYIN, after voiceless consonants) against written note onsets, on the
-    sung line, in four voices: the singer renders, finds where each vowel after a voiceless stop
-    becomes voiced and moves it onto the beat. Issue 3 asks for 30 ms."""
+    sung line, in four voices: the singer renders, finds where each vowel after a voiceless
+    consonant becomes voiced and moves it onto the beat. Issue 3 asks for 30 ms."""
     from songwright.singer.synthesis import sing
 
     errors = []
@@ -95,7 +96,7 @@ def test_vowels_start_on_the_beat():
         errors.extend(vm.onset_errors(dry.T, song.sample_rate, timings))
     errors = np.asarray(errors)
     assert len(errors) >= 30
-    assert np.mean(np.abs(errors) <= 0.030) >= 0.8  # 0.5 before the singer moved vowels
+    assert np.mean(np.abs(errors) <= 0.030) >= 0.9  # 0.5 before the singer moved vowels; 0.976 now
     assert abs(np.median(errors)) <= 0.015
 
 
@@ -140,12 +141,19 @@ def test_a_vowel_moved_early_takes_time_from_its_consonant_then_the_previous_vow
     assert segs[2].start_s == pytest.approx(vowel_s) and segs[2].beat_s == 1.0 and segs[2].end_s == 2.0
 
 
-@pytest.mark.parametrize("onset", [(("m", 80),), (("s", 80),)])
-def test_only_vowels_after_voiceless_stops_move(onset):
+def test_vowels_after_voiced_consonants_stay_on_the_beat():
     from songwright.singer.synthesis import segments
 
-    segs = segments(_two_notes(onset), 0.5, {1: 0.1})
+    segs = segments(_two_notes((("m", 80),)), 0.5, {1: 0.1})
     assert segs[2].start_s == 1.0 and segs[2].beat_s is None
+
+
+def test_a_fricative_keeps_its_length_when_its_vowel_moves():
+    from songwright.singer.synthesis import segments
+
+    segs = segments(_two_notes((("s", 80),)), 0.5, {1: 0.1})
+    assert (segs[1].start_s, segs[1].end_s) == pytest.approx((0.82, 0.90))
+    assert segs[2].start_s == pytest.approx(0.9) and segs[2].beat_s == 1.0
 
 
 @pytest.mark.parametrize("tries,expected_s", [
@@ -258,3 +266,37 @@ def test_an_unstressed_first_syllable_is_a_pickup_to_the_stressed_one():
         bar_line = round(second.start_beats / per_bar) * per_bar
         assert abs(second.start_beats - bar_line) < 0.05, "the stress lands on the downbeat"
         assert first.start_beats < bar_line, "the unstressed syllable comes before the bar line"
+
+
+VOICE_TEXTS = {
+    "en": "The quick brown fox jumps over the lazy dog, judge the church thing, vision, rhythm, bottle",
+    "es": "El perro de San Roque no tiene rabo, la jirafa y el chico juegan con la llama, mañana, hielo, huevo",
+    "fr": "Le chat mange une pomme, je suis heureux, jaune, oui, huit, gagner, fille, vin, brun, champagne",
+    "de": "Ich liebe dich über alles, zwei Pferde, Bach, Mädchen, schön, Straße, Zug, fünf, Pfeife, Quelle",
+    "it": "Ti amo amore mio, gli gnocchi, cielo, ciao, pizza, zero, figlio, sciare, giorno, chiesa, acqua",
+    "pt": "Eu te amo, coração, você, minha canção, filho, lhama, manhã, pão, chuva, jogo, rato, carro",
+    "nl": "Ik hou van jou, mijn lieve schat, de zon is op de weg, goed, huis, eeuw, graag, vrij, zee",
+    "ja": "さくら さくら やよいの そらは みわたす かぎり ありがとう ちょっと",
+}
+
+
+@pytest.mark.parametrize("name", [v.name for v in installed_voices() if v.espeak])
+def test_every_voice_sings_every_phoneme_it_is_given(name):
+    """espeak-ng writes phonemes some MBROLA databases lack (es3 has no R2, L, tS, x; es1 no o/,
+    e/...): they are sung through stand-ins; a missing pair of phonemes is joined through a
+    zero-length rest. MBROLA would sing silence for either. What may remain: a pair into a rest."""
+    from songwright.singer.synthesis import Segment, mbrola, pho_text
+
+    voice = VOICES[name]
+    words = VOICE_TEXTS[voice.language].replace(",", " ").split()
+    sung = pronunciations(words, voice.espeak, voice.substitutes)
+    segs, at = [], 0.1
+    for word in words:
+        for syllable in sung[word.lower()]:
+            for phoneme, ms in (*syllable.onset, (syllable.vowel, 200), *syllable.coda):
+                segs.append(Segment(phoneme, at, at + ms / 1000, [(0.0, 220.0)]))
+                at += ms / 1000
+        at += 0.05
+    _, missing = mbrola(pho_text(segs), voice)
+    _, still = mbrola(pho_text(segs, broken=missing), voice)
+    assert {pair for pair in still if pair[1] != "_"} == set()

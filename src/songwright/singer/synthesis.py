@@ -5,6 +5,7 @@ volume control, so the note envelopes and breaths are shaped afterwards."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -18,7 +19,7 @@ from ..errors import MissingDependency, RenderError
 from ..plan import Plan
 from ..score import Note, Part
 from .voices import VOICES, Voice
-from .phonemes import ends_in_voiceless_stop
+from .phonemes import VOICELESS_FRICATIVES, ends_voiceless
 from .voicing import voicing_onsets_s
 
 MAX_ONSET_S = 0.16
@@ -29,6 +30,7 @@ PORTAMENTO_S = 0.09
 VIBRATO_FROM_S = 0.28
 VIBRATO_HZ = 5.3
 VIBRATO_CENTS = 22.0
+RELEASE_S = 0.03  # after a note's last consonant: its burst is heard whole
 BREATH_S = 0.22
 BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
@@ -38,10 +40,9 @@ ASPIRATED = {"p_h", "t_h", "k_h"}
 # MBROLA stretches a vowel's first half-diphone, aspiration and all, with the vowel: a vowel becomes
 # voiced later the longer it is (a 1 s vowel after k_h: some 200 ms), by an amount that depends on
 # the voice, the consonant, the vowel and what follows. So each line is rendered, each vowel after
-# a voiceless stop found where it becomes voiced, and moved to put that on the beat; then rendered
-# again. Vowels after fricatives stay on the beat: moving them too put 86 % rather than 77 % of the
-# benchmark's onsets within 30 ms, but Whisper's word error rate on the English stems rose from
-# 38 % to 44 % (36 % to 46 % with seed 2), and with a 25 ms dead zone still to 41 % (38 %).
+# a voiceless consonant found where it becomes voiced, and moved to put that on the beat; then
+# rendered again. A fricative keeps its whole length when its vowel moves (the time comes from
+# before it): squeezing it as much as a stop cost intelligibility.
 ONSET_PASSES = 3  # renders per line: the last one is kept
 MAX_EARLY_S = 0.3
 MAX_LATE_S = 0.08
@@ -50,6 +51,7 @@ MIN_FOLLOW = 0.3  # a vowel whose voicing moves less than this with it is not mo
 # The voicing detector finds onsets a median 5 ms after pYIN does (benchmarks/bench_voicing.py:
 # 102 onsets, 83 % within 15 ms of that, 94 % within 30 ms).
 DETECTOR_DELAY_S = 0.005
+UNKNOWN_DIPHONE = re.compile(r"Warning: (\S+) unknown")
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Segment:
     hz: list[tuple[float, float]] = field(default_factory=list)  # (seconds from segment start, Hz)
     syllable_start: bool = False
     note: int = 0  # index of its note in start order
-    beat_s: float | None = None  # on a vowel after a voiceless stop: its note's written onset
+    beat_s: float | None = None  # on a vowel after a voiceless consonant: its note's written onset
 
 
 def midi_hz(pitch: float) -> float:
@@ -98,7 +100,7 @@ def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, floa
         start = note.start_beats * seconds_per_beat
         end = note.end_beats * seconds_per_beat
         coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in syllable.coda) / 1000.0)
-        moves = ends_in_voiceless_stop(syllable.onset)
+        moves = ends_voiceless(syllable.onset)
         early = (early_s or {}).get(index, 0.0) if moves else 0.0
         onset_start = start - _lead_s(syllable.onset, early)
         if onset_start < previous_end:  # legato: shorten the previous note's tail, then this onset
@@ -136,9 +138,12 @@ def _natural_onset_s(onset: tuple) -> float:
 
 def _shortest_onset_s(onset: tuple) -> float:
     """How short onset consonants may be squeezed: an aspirated stop to its burst (the aspiration
-    is the vowel's), others (an affricate's noise says which it is) to KEEP_CONSONANT_SHARE."""
+    is the vowel's), a fricative not at all, others (an affricate's noise says which it is) to
+    KEEP_CONSONANT_SHARE."""
     if onset[-1][0] in ASPIRATED:
         return MIN_CONSONANT_S
+    if onset[-1][0] in VOICELESS_FRICATIVES:
+        return _natural_onset_s(onset)
     return max(MIN_CONSONANT_S, KEEP_CONSONANT_SHARE * _natural_onset_s(onset))
 
 
@@ -201,25 +206,28 @@ def _voiced_contour(length: float, f0: float, previous: float | None, gap: float
 
 # ---------------------------------------------------------------- MBROLA
 
-def pho_text(segs: list[Segment], rest_between_syllables: bool = False) -> str:
+def pho_text(segs: list[Segment], rest_between_syllables: bool = False, broken: frozenset = frozenset()) -> str:
     """MBROLA's input: one phoneme per line with its length in ms and (position %, Hz) targets.
-    Boundaries are rounded to whole milliseconds from the start, so no error accumulates."""
+    Boundaries are rounded to whole milliseconds from the start, so no error accumulates. Two
+    phonemes whose diphone the voice lacks (a pair in `broken`) are joined through a zero-length
+    rest, as are all syllables with `rest_between_syllables`."""
     lines = []
     now_ms = 0
+    previous = "_"
     for seg in segs:
         start_ms, end_ms = round(seg.start_s * 1000), round(seg.end_s * 1000)
         while start_ms > now_ms:  # MBROLA fails on a phoneme longer than about 10 s: rest in pieces
             rest = min(MAX_REST_MS, start_ms - now_ms)
             lines.append(f"_ {rest}")
-            now_ms += rest
+            now_ms, previous = now_ms + rest, "_"
         length = end_ms - now_ms
         if length <= 0:
             continue
-        if rest_between_syllables and seg.syllable_start and lines and not lines[-1].startswith("_"):
+        if previous != "_" and ((rest_between_syllables and seg.syllable_start) or (previous, seg.phoneme) in broken):
             lines.append("_ 0")
         targets = " ".join(f"{min(100.0, 100 * t / max(seg.end_s - seg.start_s, 1e-6)):.0f} {f:.1f}" for t, f in seg.hz)
         lines.append(f"{seg.phoneme} {length} {targets}".rstrip())
-        now_ms = end_ms
+        now_ms, previous = end_ms, seg.phoneme
     lines.append("_ 50")
     return "\n".join(lines) + "\n"
 
@@ -228,9 +236,13 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
     """One voice's notes, sung: rendered ONSET_PASSES times, each vowel moved after each render so
     that it becomes voiced on its beat."""
     tries: dict[int, list[tuple[float, float, float]]] = {}
+    broken: frozenset = frozenset()
     for render in range(ONSET_PASSES):
         segs = segments(notes, seconds_per_beat, {note: next_early(seen) for note, seen in tries.items()})
-        voice_audio = mbrola(pho_text(segs, voice.rest_between_syllables), voice)
+        voice_audio, missing = mbrola(pho_text(segs, voice.rest_between_syllables, broken), voice)
+        if missing - broken:  # sing again, joining what the voice lacks through a rest
+            broken |= missing
+            voice_audio, _ = mbrola(pho_text(segs, voice.rest_between_syllables, broken), voice)
         if render < ONSET_PASSES - 1:
             _record_onsets(segs, voice_audio, voice.sample_rate, tries)
     audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
@@ -239,20 +251,23 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
     return audio * envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
 
 
-def mbrola(pho: str, voice: Voice) -> np.ndarray:
-    """MBROLA's rendering of a .pho text: float32 samples at the voice's own rate."""
+def mbrola(pho: str, voice: Voice) -> tuple[np.ndarray, frozenset]:
+    """MBROLA's rendering of a .pho text: float32 samples at the voice's own rate, and the
+    phoneme pairs whose diphone the voice lacks (MBROLA sings silence for those)."""
     with tempfile.TemporaryDirectory(prefix="songwright-sing-") as folder:
         path, raw = Path(folder) / "line.pho", Path(folder) / "line.raw"
         path.write_text(pho, encoding="ascii")
         result = subprocess.run(["mbrola", "-e", str(voice.path), str(path), str(raw)], capture_output=True, timeout=120)
         if result.returncode != 0 or not raw.exists():
             raise RenderError(f"mbrola failed for voice {voice.name}: {result.stderr.decode(errors='replace')[:300]}")
-        return np.fromfile(raw, dtype="<i2").astype(np.float32) / 32768.0
+        warnings = result.stderr.decode(errors="replace") + result.stdout.decode(errors="replace")
+        missing = frozenset(tuple(d.split("-", 1)) for d in UNKNOWN_DIPHONE.findall(warnings) if d.count("-") == 1)
+        return np.fromfile(raw, dtype="<i2").astype(np.float32) / 32768.0, missing
 
 
 def _record_onsets(segs: list[Segment], audio: np.ndarray, sample_rate: int,
                    tries: dict[int, list[tuple[float, float, float]]]) -> None:
-    """For each vowel after a voiceless stop, add (how early it started, how late it became
+    """For each vowel after a voiceless consonant, add (how early it started, how late it became
     voiced after its beat, the share of its written length before it did) to its note's tries."""
     vowels = [s for s in segs if s.beat_s is not None]
     firsts = {s.note: s.start_s for s in reversed(segs)}
@@ -295,11 +310,12 @@ def envelope(notes: list[Note], segs: list[Segment], seconds_per_beat: float, sa
         a, b = max(0, int(begin * sample_rate)), min(total_samples, int(end * sample_rate))
         if b <= a:
             continue
-        shape = np.full(b - a, (note.velocity / 100.0) ** 1.5, dtype=np.float32)
-        ramp_in, ramp_out = min(len(shape), int(0.012 * sample_rate)), min(len(shape), int(0.04 * sample_rate))
+        release = min(int(RELEASE_S * sample_rate), total_samples - b)
+        shape = np.full(b - a + release, (note.velocity / 100.0) ** 1.5, dtype=np.float32)
+        ramp_in = min(b - a, int(0.012 * sample_rate))
         shape[:ramp_in] *= np.linspace(0.2, 1.0, ramp_in)
-        shape[len(shape) - ramp_out:] *= np.linspace(1.0, 0.0, ramp_out)
-        gain[a:b] = np.maximum(gain[a:b], shape)
+        shape[len(shape) - release:] *= np.linspace(1.0, 0.0, release)
+        gain[a:b + release] = np.maximum(gain[a:b + release], shape)
     return gain
 
 

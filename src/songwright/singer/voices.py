@@ -8,6 +8,8 @@ from pathlib import Path
 MBROLA_DIR = Path("/usr/share/mbrola")
 FEMALE, MALE = (57, 76, 66), (45, 64, 54)  # singing ranges: lowest, highest, centre (MIDI)
 
+ITALIAN = (("ts2", ("ts",)), ("i/", ("i",)))
+
 
 @dataclass(frozen=True)
 class Voice:
@@ -21,6 +23,9 @@ class Voice:
     # cn1 has diphones into and out of silence for every unit but not between every pair of
     # units: a zero-length rest between syllables (as its own examples do) joins any two.
     rest_between_syllables: bool = False
+    # Phonemes espeak-ng writes for this voice that its database lacks (MBROLA would sing silence
+    # in their place), each with what is sung instead.
+    substitutes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def path(self) -> Path:
@@ -40,20 +45,22 @@ VOICES = {
         Voice("en1", "en", "male", "mb-en1", 16000, MALE, "British English, male"),
         Voice("cn1", "zh", "female", None, 22050, FEMALE, "Mandarin Chinese, female (recorded from singers)",
               rest_between_syllables=True),
-        Voice("es3", "es", "female", "mb-es3", 16000, FEMALE, "Spanish, female"),
-        Voice("es1", "es", "male", "mb-es1", 16000, MALE, "Spanish, male"),
+        Voice("es3", "es", "female", "mb-es3", 16000, FEMALE, "Spanish, female", substitutes=(
+            ("R2", ("R",)), ("rr", ("R",)), ("L", ("j",)), ("J^", ("j",)), ("h", ("H",)), ("x", ("H",)),
+            ("tS", ("t", "s")))),
+        Voice("es1", "es", "male", "mb-es1", 16000, MALE, "Spanish, male", substitutes=(("o/", ("o",)), ("e/", ("e",)))),
         Voice("fr4", "fr", "female", "mb-fr4", 22050, FEMALE, "French, female"),
         Voice("fr1", "fr", "male", "mb-fr1", 16000, MALE, "French, male"),
         Voice("de1", "de", "female", "mb-de1", 16000, FEMALE, "German, female"),
         Voice("de2", "de", "male", "mb-de2", 16000, MALE, "German, male"),
-        Voice("it4", "it", "female", "mb-it4", 16000, FEMALE, "Italian, female"),
-        Voice("it3", "it", "male", "mb-it3", 16000, MALE, "Italian, male"),
+        Voice("it4", "it", "female", "mb-it4", 16000, FEMALE, "Italian, female", substitutes=ITALIAN),
+        Voice("it3", "it", "male", "mb-it3", 16000, MALE, "Italian, male", substitutes=ITALIAN),
         Voice("br4", "pt", "female", "mb-br4", 16000, FEMALE, "Brazilian Portuguese, female"),
         Voice("br1", "pt", "male", "mb-br1", 16000, MALE, "Brazilian Portuguese, male"),
-        Voice("nl3", "nl", "female", "mb-nl3", 16000, FEMALE, "Dutch, female"),
+        Voice("nl3", "nl", "female", "mb-nl3", 16000, FEMALE, "Dutch, female", substitutes=(("W", ("w",)),)),
         Voice("nl2", "nl", "male", "mb-nl2", 16000, MALE, "Dutch, male"),
         Voice("jp2", "ja", "female", "mb-jp2", 22050, FEMALE, "Japanese, female"),
-        Voice("jp1", "ja", "male", "mb-jp1", 22050, MALE, "Japanese, male"),
+        Voice("jp1", "ja", "male", "mb-jp1", 22050, MALE, "Japanese, male", substitutes=(("r", ("d",)),)),
     )
 }
 # The first voice listed for a language and gender is its default.
