@@ -12,7 +12,7 @@ PACKAGES=(
   espeak-ng sox
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-cn1
   mbrola-es3 mbrola-es1 mbrola-fr4 mbrola-fr1 mbrola-de1 mbrola-de2 mbrola-it4 mbrola-it3
-  mbrola-br4 mbrola-br1 mbrola-nl3 mbrola-nl2 mbrola-jp2 mbrola-jp1
+  mbrola-br4 mbrola-br1 mbrola-nl3 mbrola-nl2 mbrola-jp2 mbrola-jp1 mbrola-hn1
 )
 
 missing=()

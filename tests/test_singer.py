@@ -33,7 +33,7 @@ def songs() -> list[sw.Song]:
 
 def test_the_lyric_set_is_broad():
     assert len(LYRICS) >= 20
-    assert {e["lang"] for e in LYRICS} >= {"en", "zh", "es", "fr", "de", "it", "pt", "nl", "ja", "mixed"}
+    assert {e["lang"] for e in LYRICS} >= {"en", "zh", "es", "fr", "de", "it", "pt", "nl", "ja", "ko", "ru", "mixed"}
 
 
 def test_every_syllable_of_every_lyric_is_sung(songs):
@@ -54,6 +54,15 @@ def test_chinese_is_one_sung_syllable_per_character(songs):
         notes = song.score.part("vocals").notes
         assert len(notes) == len(hanzi)
         assert {n.voice for n in notes} == {"cn1"}
+
+
+def test_korean_is_one_sung_syllable_per_hangul_block_by_hn1(songs):
+    for entry, song in zip(LYRICS, songs):
+        if entry["lang"] == "ko":
+            blocks = [c for c in entry["lyrics"] if "\uac00" <= c <= "\ud7a3"]
+            notes = song.score.part("vocals").notes
+            assert [n.syllable for n in sorted(notes, key=lambda n: n.start_beats)] == blocks
+            assert {n.voice for n in notes} == {"hn1"}
 
 
 def test_no_silent_gap_where_words_were(songs):
@@ -181,11 +190,39 @@ def test_unknown_voice_is_refused():
     assert error.value.field == "voice"
 
 
-def test_a_language_without_a_voice_is_sung_from_a_transliteration_with_a_warning():
-    lyrics, casting = cast_lyrics(parse_lyrics("[verse]\n사랑해요 I love you"), None, "female")
-    assert any("사랑해요" in w and "transliteration" in w for w in casting.warnings)
-    word = lyrics.sections[0].phrases[0].words[0]
-    assert word.voice == "us1" and len(word.phones) >= 3
+@pytest.mark.parametrize("line,language", [("Я тебя люблю", "ru"), ("Σ αγαπώ πολύ", "el"), ("أحبك يا قلبي", "ar"),
+                                           ("ฉันรักเธอ", "th"), ("मैं तुमसे प्यार करता हूँ", "hi"), ("שלום עולם", "he")])
+def test_a_language_without_a_voice_is_sung_from_a_transliteration_with_a_warning(line, language):
+    lyrics, casting = cast_lyrics(parse_lyrics(f"[verse]\n{line} I love you"), None, "female")
+    words = [w for p in lyrics.sections[0].phrases for w in p.words]
+    foreign = [w for w in words if w.language == language]
+    assert [w.text for w in foreign] == line.split() or language == "th"
+    for word in foreign:
+        assert word.voice == "us1" and len(word.phones) == len(word.syllables) >= 1
+        assert "".join(word.syllables) == word.text  # the written syllables are the word's own letters
+        assert any(f"'{word.text}' ({language})" in w and "transliteration" in w for w in casting.warnings)
+
+
+def test_a_mandarin_lead_leaves_transliterations_to_a_voice_that_reads_them():
+    lyrics, casting = cast_lyrics(parse_lyrics("[verse]\n我爱你 Я тебя люблю"), "cn1", "female")
+    voices = {w.text: w.voice for p in lyrics.sections[0].phrases for w in p.words}
+    assert voices == {"我": "cn1", "爱": "cn1", "你": "cn1", "Я": "us1", "тебя": "us1", "люблю": "us1"}
+
+
+@pytest.mark.parametrize("word,sung", [
+    ("사랑해요", ["s a", "4 a N", "h E", "jo"]),
+    ("당신을", ["t a N", "s i", "n M l_}"]),  # the final ㄴ sung as the next syllable's onset
+    ("먹어", ["m V", "g V"]),  # and a lax stop between vowels voiced
+    ("닭이", ["t a l_}", "g i"]),  # of two finals, the first stays
+    ("감사합니다", ["k a m_}", "s a", "h a m_}", "n i", "d a"]),  # ㅂ before ㄴ: m
+    ("좋다", ["ts\\ o", "t_h a"]),  # ㅎ + ㄷ: aspirated
+    ("빨리", ["p_> a l_}", "l i"]),
+    ("괜찮아", ["k wE n_}", "ts\\_h a", "n a"])])
+def test_hangul_to_hn1(word, sung):
+    from songwright.singer.hangul import hangul_syllables
+
+    written = [" ".join([p for p, _ in s.onset] + [s.vowel] + [p for p, _ in s.coda]) for s in hangul_syllables(word)]
+    assert written == sung
 
 
 @pytest.mark.parametrize("line,voice", [("Te quiero mi amor, corazón de la noche", "es3"),
@@ -196,6 +233,7 @@ def test_a_language_without_a_voice_is_sung_from_a_transliteration_with_a_warnin
                                         ("Ik hou van jou, mijn lieve schat", "nl3"),
                                         ("さくら さくら やよいの そらは", "jp2"),
                                         ("窗外的雨 轻轻落下", "cn1"),
+                                        ("사랑해요 당신을 보고 싶어요", "hn1"),
                                         ("Morning light on the window pane", "us1")])
 def test_each_language_is_sung_by_its_own_voice(line, voice):
     lyrics, casting = cast_lyrics(parse_lyrics(f"[verse]\n{line}"), None, "female")
@@ -208,8 +246,8 @@ def test_male_voices_exist_where_debian_has_them():
 
     installed = installed_voices()
     languages = {v.language for v in installed}
-    assert len(languages) >= 8
-    for language in languages - {"zh"}:
+    assert len(languages) >= 10
+    for language in languages - {"zh", "ko"}:  # Debian has one Mandarin voice and one Korean
         assert {v.gender for v in installed if v.language == language} == {"female", "male"}, language
 
 
@@ -277,19 +315,23 @@ VOICE_TEXTS = {
     "pt": "Eu te amo, coração, você, minha canção, filho, lhama, manhã, pão, chuva, jogo, rato, carro",
     "nl": "Ik hou van jou, mijn lieve schat, de zon is op de weg, goed, huis, eeuw, graag, vrij, zee",
     "ja": "さくら さくら やよいの そらは みわたす かぎり ありがとう ちょっと",
+    "ko": "사랑해요 당신을 안녕하세요 감사합니다 고마워 좋아 많다 닭이 먹어 국물 빨리 없어 읽다 밝은 하늘 노래 바다 학교 친구 쓰다"
+          " 짜다 괜찮아 의자 외국 뭐 위 예 얘기 꽃잎 밖에 넓은 앉아 싫어 값이",
 }
 
 
-@pytest.mark.parametrize("name", [v.name for v in installed_voices() if v.espeak])
+@pytest.mark.parametrize("name", [v.name for v in installed_voices() if v.name != "cn1"])
 def test_every_voice_sings_every_phoneme_it_is_given(name):
     """espeak-ng writes phonemes some MBROLA databases lack (es3 has no R2, L, tS, x; es1 no o/,
-    e/...): they are sung through stand-ins; a missing pair of phonemes is joined through a
+    e/...): they are sung through stand-ins (hn1 is written from Hangul); a missing pair of phonemes is joined through a
     zero-length rest. MBROLA would sing silence for either. What may remain: a pair into a rest."""
     from songwright.singer.synthesis import Segment, mbrola, pho_text
 
+    from songwright.singer.hangul import hangul_syllables
+
     voice = VOICES[name]
     words = VOICE_TEXTS[voice.language].replace(",", " ").split()
-    sung = pronunciations(words, voice.espeak, voice.substitutes)
+    sung = pronunciations(words, voice.espeak, voice.substitutes) if voice.espeak else {w: hangul_syllables(w) for w in words}
     segs, at = [], 0.1
     for word in words:
         for syllable in sung[word.lower()]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from anyascii import anyascii
 from dataclasses import dataclass, field
 
 
@@ -34,6 +36,13 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _SMALL_KANA = set("ゃゅょぁぃぅぇぉャュョァィゥェォ")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+# Combining marks belong to their word (Devanagari and Thai vowel signs, Arabic vowels...).
+_MARKS = "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M"))
+_LETTER = rf"(?:[^\W_]|[{_MARKS}])"
+_TOKEN = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u3040-\u30ff]+|[\uac00-\ud7af]+|{_LETTER}+(?:['’]{_LETTER}+)*")
+_WORD_PART = re.compile(rf"(?:(?!\d){_LETTER})+(?:['’](?:(?!\d){_LETTER})+)*|\d+")
+_SCRIPT_LANGUAGES = {"CYRILLIC": "ru", "GREEK": "el", "ARABIC": "ar", "HEBREW": "he", "THAI": "th", "DEVANAGARI": "hi",
+                     "LATIN": "latin"}
 MAX_PHRASE_SYLLABLES = 12
 
 
@@ -41,7 +50,7 @@ MAX_PHRASE_SYLLABLES = 12
 class Word:
     text: str
     syllables: tuple[str, ...]
-    language: str  # "en", "es", "fr", "de", "it", "pt", "nl" (Latin script, by line), "zh", "ja", "ko"
+    language: str  # "en", "es", "fr", "de", "it", "pt", "nl" (Latin script, by line), "zh", "ja", "ko", "ru", ...
     phones: tuple = ()  # one singer's SungSyllable per syllable, once phonetized
     voice: str | None = None  # the voice that sings it, once cast
 
@@ -217,7 +226,7 @@ def words_of(text: str) -> list[Word]:
     text = unicodedata.normalize("NFKC", text)
     text = _URL.sub(_spoken_url, text)
     words: list[Word] = []
-    for token in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u3040-\u30ff]+|[\uac00-\ud7af]+|[^\W_]+(?:['’][^\W_]+)*", text):
+    for token in _TOKEN.findall(text):
         if _CJK.match(token):
             words.append(Word(token, (token,), "zh"))
         elif _KANA.match(token):
@@ -227,13 +236,23 @@ def words_of(text: str) -> list[Word]:
         elif token.isdigit():
             words.extend(Word(w, tuple(english_syllables(w)), "en") for w in number_words(token))
         else:
-            language = "en" if token.isascii() else "latin"
-            for part in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", token):
+            language = "en" if token.isascii() else script_language(token)
+            for part in _WORD_PART.findall(token):
                 if part.isdigit():
                     words.extend(Word(w, tuple(english_syllables(w)), "en") for w in number_words(part))
-                else:
+                elif language == "latin" or part.isascii():
                     words.append(Word(part, tuple(english_syllables(part)), language))
+                else:  # another script: syllables from its Latin transliteration
+                    words.append(Word(part, tuple(english_syllables(anyascii(part))) or (part,), language))
     return words
+
+
+def script_language(token: str) -> str:
+    """The language a word's script tells (Cyrillic: "ru", Greek: "el", ...); "latin" for Latin
+    letters (the line's words tell which language), else the script's name ("georgian")."""
+    letter = next((c for c in token if c.isalpha()), "a")
+    script = unicodedata.name(letter, "LATIN").split()[0]
+    return _SCRIPT_LANGUAGES.get(script, script.lower())
 
 
 def _kana_syllables(token: str) -> list[str]:

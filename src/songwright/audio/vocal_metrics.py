@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..score import Note
+from ..singer.phonemes import VOICELESS_FRICATIVES, VOICELESS_STOPS
 from ..singer.synthesis import MAX_CODA_SHARE, midi_hz
 from .analysis import mono_at
 
 F0_RATE = 16000
 HOP = 160  # 10 ms
 WHISPER_RATE = 16000
-UNVOICED = set("ptkfsSTh") | {"p_h", "t_h", "k_h", "tS"}
+UNVOICED = VOICELESS_STOPS | VOICELESS_FRICATIVES
 
 
 @dataclass(frozen=True)

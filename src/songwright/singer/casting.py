@@ -12,8 +12,11 @@ import dataclasses
 import unicodedata
 from collections import Counter
 
+from anyascii import anyascii
+
 from ..errors import InvalidRequest
 from ..lyrics import Lyrics, Phrase, Word, english_syllables
+from .hangul import hangul_syllables
 from .phonemes import SungSyllable, chinese_syllable, pronunciations
 from .voices import DEFAULTS, VOICES, Voice, installed_voices
 
@@ -52,8 +55,10 @@ def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyr
     main = counts.most_common(1)[0][0] if counts else "en"
     lead = choose_lead(requested, main, gender)
     singers = {lead.language: lead}
+    # a voice written from pinyin or Hangul cannot read a transliteration: an English voice does
+    reader = lead if lead.espeak else voice_for("en", gender) or lead
     for language in counts:
-        singers.setdefault(language, voice_for(language, gender) or lead)
+        singers.setdefault(language, voice_for(language, gender) or reader)
     assigned = [(w, singers[w.language]) for w in words]
     warnings = sorted({f"'{w.text}' ({w.language}) has no installed voice: sung by {v.name} from a transliteration"
                        for w, v in assigned if w.language != v.language})
@@ -69,7 +74,8 @@ def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyr
 
 def spoken_text(word: Word, voice: Voice) -> str:
     """What the voice's espeak-ng front end reads for this word: the word itself in its own
-    language, else a Latin transliteration (pinyin for Chinese, romanised Hangul, no accents)."""
+    language, else a Latin transliteration (pinyin for Chinese, romanised Hangul, anyascii's for
+    other scripts, no accents)."""
     if word.language == voice.language:
         return word.text.lower()
     text = word.text
@@ -79,13 +85,13 @@ def spoken_text(word: Word, voice: Voice) -> str:
         text = "".join(lazy_pinyin(text))
     elif word.language == "ko":
         text = romanize_hangul(text)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if c.isascii() and (c.isalnum() or c == "'")).lower() or "la"
+    return "".join(c for c in anyascii(text) if c.isalnum() or c == "'").lower() or "la"
 
 
 def _phonetize(word: Word, voice: Voice, spoken: dict) -> Word:
-    if voice.espeak is None:  # cn1: written from pinyin
-        return dataclasses.replace(word, phones=(chinese_syllable(word.text),), voice=voice.name)
+    if voice.espeak is None:  # written from pinyin (cn1) or Hangul (hn1)
+        sung = [chinese_syllable(word.text)] if voice.language == "zh" else hangul_syllables(word.text)
+        return dataclasses.replace(word, phones=tuple(sung), voice=voice.name)
     sung = spoken.get(spoken_text(word, voice)) or [HUM]  # no vowel at all ("hmm", "brrr"): hum it
     return dataclasses.replace(word, syllables=respell(word.text, len(sung)), phones=tuple(sung), voice=voice.name)
 
@@ -93,7 +99,7 @@ def _phonetize(word: Word, voice: Voice, spoken: dict) -> Word:
 def respell(text: str, count: int) -> tuple[str, ...]:
     """The word's written syllables, split or merged to `count` pieces."""
     latin = all(not c.isalpha() or unicodedata.name(c, "").startswith("LATIN") for c in text)
-    pieces = list(english_syllables(text)) if latin else list(text)
+    pieces = list(english_syllables(text)) if latin else _characters(text)
     while len(pieces) > count and len(pieces) > 1:
         pieces[-2:] = [pieces[-2] + pieces[-1]]
     while len(pieces) < count:
@@ -105,6 +111,17 @@ def respell(text: str, count: int) -> tuple[str, ...]:
         half = len(piece) // 2
         pieces[longest:longest + 1] = [piece[:half], piece[half:]]
     return tuple(pieces)
+
+
+def _characters(text: str) -> list[str]:
+    """Characters, each with the combining marks that follow it (Thai and Devanagari vowel signs)."""
+    out: list[str] = []
+    for char in text:
+        if out and unicodedata.category(char).startswith("M"):
+            out[-1] += char
+        else:
+            out.append(char)
+    return out
 
 
 # Revised Romanization of Korean, for singing Hangul through another language's voice.

@@ -17,10 +17,11 @@ _VOWEL_START = set("aeiouAEIOUV@{3Qy2Y69&")
 SYLLABIC = {"r=", "l=", "n=", "m="}
 DEFAULT_CONSONANT_MS = 70
 # Voiceless stops and affricates in the voices' phoneme sets (SAMPA; cn1's pinyin initials p t k c q
-# ch), and voiceless fricatives (SAMPA; pinyin f s sh x h). After one of these a vowel becomes
-# voiced late, the more so the longer it is.
-VOICELESS_STOPS = {"p", "t", "k", "p_h", "t_h", "k_h", "c", "tS", "ts", "pf", "q", "ch"}
-VOICELESS_FRICATIVES = {"f", "s", "S", "T", "x", "h", "H", "C", "sh"}
+# ch; hn1's lax, tense and aspirated ones), and voiceless fricatives (SAMPA; pinyin f s sh x h;
+# hn1's s s_> h). After one of these a vowel becomes voiced late, the more so the longer it is.
+VOICELESS_STOPS = {"p", "t", "k", "p_h", "t_h", "k_h", "c", "tS", "ts", "pf", "q", "ch",
+                   "p_>", "t_>", "k_>", "ts\\", "ts\\_h", "ts\\_>"}
+VOICELESS_FRICATIVES = {"f", "s", "S", "T", "x", "h", "H", "C", "sh", "s_>"}
 # Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
 CITATION_FIXES = {"a": "uh"}
 

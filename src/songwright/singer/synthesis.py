@@ -36,7 +36,7 @@ BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
 MIN_CONSONANT_S = 0.03
 KEEP_CONSONANT_SHARE = 0.6
-ASPIRATED = {"p_h", "t_h", "k_h"}
+ASPIRATED = {"p_h", "t_h", "k_h", "ts\\_h"}
 # MBROLA stretches a vowel's first half-diphone, aspiration and all, with the vowel: a vowel becomes
 # voiced later the longer it is (a 1 s vowel after k_h: some 200 ms), by an amount that depends on
 # the voice, the consonant, the vowel and what follows. So each line is rendered, each vowel after

@@ -16,7 +16,7 @@ class Voice:
     name: str
     language: str  # "en", "zh", "es", ...
     gender: str  # "female" | "male"
-    espeak: str | None  # espeak-ng voice that gives this voice's phonemes (None: we write them)
+    espeak: str | None  # espeak-ng voice that gives this voice's phonemes (None: we write them: cn1, hn1)
     sample_rate: int
     range_midi: tuple[int, int, int]
     description: str
@@ -61,11 +61,13 @@ VOICES = {
         Voice("nl2", "nl", "male", "mb-nl2", 16000, MALE, "Dutch, male"),
         Voice("jp2", "ja", "female", "mb-jp2", 22050, FEMALE, "Japanese, female"),
         Voice("jp1", "ja", "male", "mb-jp1", 22050, MALE, "Japanese, male", substitutes=(("r", ("d",)),)),
+        Voice("hn1", "ko", "male", None, 16000, MALE, "Korean, male (written from Hangul)"),
     )
 }
 # The first voice listed for a language and gender is its default.
 DEFAULTS = {(v.language, v.gender): v.name for v in reversed(list(VOICES.values()))}
 DEFAULTS[("zh", "male")] = "cn1"  # Debian has one Mandarin voice
+DEFAULTS[("ko", "female")] = "hn1"  # and one Korean voice
 
 
 def installed_voices() -> list[Voice]:
