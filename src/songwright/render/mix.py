@@ -18,26 +18,32 @@ LIMITER_CEILING_DB = -1.5
 END_FADE_S = 0.3
 # How loud each stem sits while it plays (RMS dBFS before the master bus).
 STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,
-                 "lead": -24.0, "vocals": -17.0, "harmony": -27.0}
+                 "lead": -24.0, "vocals": -15.0, "harmony": -27.0}
 MAX_STEM_GAIN_DB = 18.0
 SILENCE = 1e-6
 SPAN_STRIDE = 64
 DE_ESSED = ("vocals", "harmony")
 DE_ESS_HZ = 5000.0
 EFFECT_TAIL_S = 4.0
+VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 
 
 def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
     beat_s = 60.0 / tempo_bpm
+    # Room for the words: the backing dips where consonants and vowel formants are heard (Whisper's
+    # WER on the full mix: 69 % with this and the vocals 2 dB up, 81 % without, 13 songs x 3 seeds).
+    def pocket() -> pb.PeakFilter:
+        return pb.PeakFilter(VOCAL_POCKET_HZ, VOCAL_POCKET_DB, 0.8)
+
     chains = {
         "drums": [pb.HighpassFilter(35), pb.Compressor(threshold_db=-16, ratio=3, attack_ms=5, release_ms=100)],
         "bass": [pb.HighpassFilter(35), pb.LowpassFilter(6000),
                  pb.Compressor(threshold_db=-20, ratio=4, attack_ms=10, release_ms=150)],
-        "keys": [pb.HighpassFilter(120), pb.Compressor(threshold_db=-20, ratio=2),
+        "keys": [pb.HighpassFilter(120), pocket(), pb.Compressor(threshold_db=-20, ratio=2),
                  pb.Reverb(room_size=0.45, damping=0.5, wet_level=0.12, dry_level=1.0, width=1.0)],
-        "guitar": [pb.HighpassFilter(110), pb.PeakFilter(3000, 2.0, 0.8)],
-        "strings": [pb.HighpassFilter(150), pb.Reverb(room_size=0.7, damping=0.4, wet_level=0.22, dry_level=1.0, width=1.0)],
-        "lead": [pb.HighpassFilter(150), pb.Delay(delay_seconds=0.75 * beat_s, feedback=0.25, mix=0.15),
+        "guitar": [pb.HighpassFilter(110), pocket(), pb.PeakFilter(3000, 2.0, 0.8)],
+        "strings": [pb.HighpassFilter(150), pocket(), pb.Reverb(room_size=0.7, damping=0.4, wet_level=0.22, dry_level=1.0, width=1.0)],
+        "lead": [pb.HighpassFilter(150), pocket(), pb.Delay(delay_seconds=0.75 * beat_s, feedback=0.25, mix=0.15),
                  pb.Reverb(room_size=0.5, damping=0.5, wet_level=0.15, dry_level=1.0, width=1.0)],
         # A slapback, not a beat delay: echoes of whole words cost intelligibility (Whisper's WER
         # on the stem went from 16 % to 40 % with a quarter-note delay at 12 %).
