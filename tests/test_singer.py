@@ -307,7 +307,7 @@ def test_an_unstressed_first_syllable_is_a_pickup_to_the_stressed_one():
 
 
 VOICE_TEXTS = {
-    "en": "The quick brown fox jumps over the lazy dog, judge the church thing, vision, rhythm, bottle",
+    "en": "The quick brown fox jumps over the lazy dog, judge the church thing, vision, rhythm, bottle, on, lyublyu",
     "es": "El perro de San Roque no tiene rabo, la jirafa y el chico juegan con la llama, mañana, hielo, huevo",
     "fr": "Le chat mange une pomme, je suis heureux, jaune, oui, huit, gagner, fille, vin, brun, champagne",
     "de": "Ich liebe dich über alles, zwei Pferde, Bach, Mädchen, schön, Straße, Zug, fünf, Pfeife, Quelle",
@@ -342,3 +342,26 @@ def test_every_voice_sings_every_phoneme_it_is_given(name):
     _, missing = mbrola(pho_text(segs), voice)
     _, still = mbrola(pho_text(segs, broken=missing), voice)
     assert {pair for pair in still if pair[1] != "_"} == set()
+
+
+def test_a_phoneme_the_voice_lacks_altogether_never_stops_the_song():
+    """MBROLA gave up ("PANIC") on this line of a Russian song sung from a transliteration by us1,
+    once the pair @-l/ was joined through a zero-length rest: us1 has no l/ at all. The line is
+    then sung without the join (the phoneme silent) rather than failing."""
+    from songwright.singer.synthesis import Joins, Segment
+
+    line = ["j 65 0 466.2", "@ 214 0 452.9 23 466.2 100 466.2", "t_h 87 0 415.3",
+            "E 260 0 466.2 7 466.2 41 415.3 100 415.3", "b 65 0 392.0", "I 297 0 415.3 30 392.0 100 392.0", "_ 26",
+            "@ 161 0 392.0 55 349.2 100 349.2", "l/ 65 0 392.0"]
+    segs, at = [], 9.935
+    for phoneme, ms, *targets in (entry.split() for entry in line):
+        length = int(ms) / 1000
+        if phoneme != "_":
+            hz = [(float(at_percent) / 100 * length, float(f)) for at_percent, f in zip(targets[::2], targets[1::2])]
+            segs.append(Segment(phoneme, at, at + length, hz))
+        at += length
+    joins = Joins()
+    audio = joins.sing(segs, VOICES["us1"])
+    assert ("@", "l/") in joins.tried and ("@", "l/") not in joins.broken
+    rate = VOICES["us1"].sample_rate
+    assert np.abs(audio[int((at - 0.3) * rate):int((at - 0.1) * rate)]).max() > 0.05  # the @ before it is sung

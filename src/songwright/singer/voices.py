@@ -8,6 +8,7 @@ from pathlib import Path
 MBROLA_DIR = Path("/usr/share/mbrola")
 FEMALE, MALE = (57, 76, 66), (45, 64, 54)  # singing ranges: lowest, highest, centre (MIDI)
 
+ENGLISH = (("l/", ("l",)),)  # espeak's l before j ("lyublyu", a transliteration)
 ITALIAN = (("ts2", ("ts",)), ("i/", ("i",)))
 
 
@@ -39,10 +40,11 @@ class Voice:
 VOICES = {
     v.name: v
     for v in (
-        Voice("us1", "en", "female", "mb-us1", 16000, FEMALE, "American English, female"),
-        Voice("us2", "en", "male", "mb-us2", 16000, MALE, "American English, male"),
-        Voice("us3", "en", "male", "mb-us3", 16000, MALE, "American English, male"),
-        Voice("en1", "en", "male", "mb-en1", 16000, MALE, "British English, male"),
+        Voice("us1", "en", "female", "mb-us1", 16000, FEMALE, "American English, female", substitutes=ENGLISH),
+        Voice("us2", "en", "male", "mb-us2", 16000, MALE, "American English, male", substitutes=ENGLISH),
+        Voice("us3", "en", "male", "mb-us3", 16000, MALE, "American English, male",
+              substitutes=ENGLISH + (("O2", ("O",)),)),
+        Voice("en1", "en", "male", "mb-en1", 16000, MALE, "British English, male", substitutes=ENGLISH),
         Voice("cn1", "zh", "female", None, 22050, FEMALE, "Mandarin Chinese, female (recorded from singers)",
               rest_between_syllables=True),
         Voice("es3", "es", "female", "mb-es3", 16000, FEMALE, "Spanish, female", substitutes=(
