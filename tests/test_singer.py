@@ -252,7 +252,8 @@ def test_male_voices_exist_where_debian_has_them():
 
 
 @pytest.mark.parametrize("text", ["🎸🎸🎸", "?!... --- !!!", "https://example.com", "24/7 1999 100%", "zxqwv brrr hmm",
-                                  "a" * 300, "Hello 你好 こんにちは 안녕"])
+                                  "a" * 300, "Hello 你好 こんにちは 안녕", "Я тебя люблю, احبك, ฉันรักเธอ, नमस्ते, Ω",
+                                  "ꦲꦤꦕꦫꦏ ᏣᎳᎩ ⵜⴰⵎⴰⵣⵉⵖⵜ ∑∫√ ①②③ ｆｕｌｌｗｉｄｔｈ"])
 def test_odd_text_never_crashes(text):
     song = sw.generate(sw.SongRequest(tags="pop", lyrics=f"[verse]\n{text}", duration_s=60, seed=1))
     written = sum(len(w.syllables) for s in song.plan.sections for p in s.phrases for w in p.words)
