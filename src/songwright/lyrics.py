@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 from anyascii import anyascii
-from dataclasses import dataclass, field
 
 
 _SECTION_ALIASES = {

@@ -41,27 +41,38 @@ def is_hangul(char: str) -> bool:
 def hangul_syllables(word: str) -> list[SungSyllable]:
     """One sung syllable per Hangul syllable of `word` (other characters are skipped)."""
     letters = [_letters(c) for c in word if is_hangul(c)]
-    codas, onsets = [], []
-    for index, (initial, vowel, final) in enumerate(letters):
-        alone, linked_coda, linked_onset = FINALS[final]
-        carried = onsets.pop() if len(onsets) > index else None
-        onset = INITIALS[initial] or carried
-        if index and onset in ASPIRATED_LAX and letters[index - 1][2] in WITH_H:
-            onset = ASPIRATED_LAX[onset]
-            codas[-1] = None if letters[index - 1][2] == 27 else codas[-1]  # 좋다 -> jo-ta
-        elif index and onset in VOICED_LAX and codas[-1] in SONORANT_CODAS:
-            onset = VOICED_LAX[onset]
-        if index and onset in ("n", "m") and codas[-1] in NASALISED:
-            codas[-1] = NASALISED[codas[-1]]
-        if onset == "4" and index and codas[-1] == "l_}":  # 빨리: ㄹㄹ is a long l
-            onset = "l"
-        onsets.append(onset)
-        vowel_next = index + 1 < len(letters) and INITIALS[letters[index + 1][0]] == SILENT
-        codas.append(linked_coda if vowel_next else alone)
-        if vowel_next:
-            onsets.append(linked_onset)
+    onsets, codas = _linked(letters)
+    for i in range(1, len(letters)):
+        onsets[i], codas[i - 1] = _joined(onsets[i], codas[i - 1], letters[i - 1][2])
     return [SungSyllable(((onset, ONSET_MS),) if onset else (), VOWELS[vowel], ((coda, CODA_MS),) if coda else ())
             for onset, (_, vowel, _), coda in zip(onsets, letters, codas)]
+
+
+def _linked(letters: list[tuple[int, int, int]]) -> tuple[list[str], list[str | None]]:
+    """Each syllable's onset and coda, a final moved onto a following syllable that starts with a vowel."""
+    onsets = [INITIALS[initial] for initial, _, _ in letters]
+    codas: list[str | None] = []
+    for i, (_, _, final) in enumerate(letters):
+        alone, before_vowel, moved = FINALS[final]
+        if i + 1 < len(letters) and onsets[i + 1] == SILENT:
+            codas.append(before_vowel)
+            onsets[i + 1] = moved or SILENT
+        else:
+            codas.append(alone)
+    return onsets, codas
+
+
+def _joined(onset: str, coda: str | None, final: int) -> tuple[str, str | None]:
+    """The sound changes where a syllable meets the one before it, which has `final`."""
+    if onset in ASPIRATED_LAX and final in WITH_H:
+        return ASPIRATED_LAX[onset], None if final == 27 else coda  # 좋다 -> jo-ta
+    if onset in VOICED_LAX and coda in SONORANT_CODAS:
+        return VOICED_LAX[onset], coda
+    if onset in ("n", "m") and coda in NASALISED:
+        return onset, NASALISED[coda]
+    if onset == "4" and coda == "l_}":  # 빨리: ㄹㄹ is a long l
+        return "l", coda
+    return onset, coda
 
 
 def _letters(char: str) -> tuple[int, int, int]:
