@@ -102,7 +102,7 @@ def test_strict_loading_names_the_bad_tensor(tmp_path, how):
     save_file(state, str(tmp_path / WEIGHTS))
     with pytest.raises(CheckpointError, match=name.replace(".", r"\.")) as error:
         load_vocoder(tmp_path)
-    assert {"missing": "missing", "unexpected": "unexpected", "misshaped": "mis-shaped"}[how] in str(error.value)
+    assert {"missing": "missing", "unexpected": "unexpected", "misshaped": "wrong shape"}[how] in str(error.value)
 
 
 @pytest.mark.parametrize("absent", ["config.json", WEIGHTS])

@@ -19,15 +19,8 @@ from torch import Tensor, nn
 
 from ..errors import CheckpointError, InvalidRequest, MissingDependency
 from .resample import resample
-from .vocoder import (
-    WEIGHTS_FILE,
-    Vocoder,
-    fill_random_,
-    load_strict,
-    load_vocoder,
-    random_vocoder,
-    read_json_config,
-)
+from .checkpoint import WEIGHTS_FILE, load_strict, read_json_config
+from .vocoder import Vocoder, fill_random_, load_vocoder, random_vocoder
 
 DCAE_DIR = "music_dcae_f8c8"
 VOCODER_DIR = "music_vocoder"

@@ -20,7 +20,6 @@ from typing import Any
 import torch
 from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from diffusers.models.normalization import RMSNorm
-from safetensors import safe_open
 from torch import nn
 
 from ..errors import CheckpointError
@@ -30,14 +29,13 @@ from .attention import (
     cross_attention_bias,
     rope_tables,
 )
+from .checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_strict, stored_shapes
 from .conformer import LyricConformer
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "diffusion_pytorch_model.safetensors"
+CONFIG_NAME, WEIGHTS_NAME = CONFIG_FILE, WEIGHTS_FILE
 TIMESTEP_CHANNELS = 256
 ERG_LYRIC_LAYERS = range(4, 6)
 ERG_DIFFUSION_BLOCKS = range(15, 20)
-STORAGE_DTYPES = {"F32", "F16", "BF16"}
 
 
 @dataclass(frozen=True)
@@ -104,8 +102,7 @@ def full_size_config() -> TransformerConfig:
 def _conformer_sizes(weights: Path) -> dict[str, int]:
     """The lyric Conformer sizes implied by the tensor shapes of a checkpoint file."""
     prefix = "lyric_encoder."
-    with _open(weights) as file:
-        shapes = {key: tensor.get_shape() for key, tensor in _slices(file).items() if key.startswith(prefix)}
+    shapes = {key: shape for key, shape in stored_shapes(weights).items() if key.startswith(prefix)}
     sizes = {}
     if (norm := shapes.get(prefix + "after_norm.weight")) is not None:
         sizes["lyric_encoder_output_size"] = norm[0]
@@ -330,51 +327,7 @@ def load_transformer(model_dir: str | Path, *, dtype: torch.dtype = torch.float3
     """
     model_dir = Path(model_dir)
     config = TransformerConfig.from_dir(model_dir)
-    weights = model_dir / WEIGHTS_NAME
-    if not weights.is_file():
-        raise CheckpointError(f"transformer weights are missing: {weights}")
     with torch.device("meta"):
         model = AceStepTransformer(config)
-    expected = {key: tuple(value.shape) for key, value in model.state_dict().items()}
-    with _open(weights) as file:
-        _check_tensors(weights, _slices(file), expected, model.unused_checkpoint_shapes())
-        state = {key: file.get_tensor(key).to(device=device, dtype=dtype) for key in expected}
-    model.load_state_dict(state, strict=True, assign=True)
+    load_strict(model, model_dir / WEIGHTS_NAME, dtype=dtype, device=device, unused=model.unused_checkpoint_shapes())
     return model.eval().requires_grad_(False)
-
-
-def _open(weights: Path) -> Any:
-    """A safetensors file opened lazily; an unreadable file is a CheckpointError."""
-    try:
-        return safe_open(str(weights), framework="pt")
-    except Exception as error:  # safetensors raises its own error type for a malformed file
-        raise CheckpointError(f"cannot read transformer weights {weights}: {error}") from error
-
-
-def _slices(file: Any) -> dict[str, Any]:
-    """Lazy handles on every tensor of an open safetensors file: shape and dtype, no data read."""
-    names = file.keys()
-    return {name: file.get_slice(name) for name in names}
-
-
-def _check_tensors(weights: Path, slices: dict[str, Any], expected: dict[str, tuple[int, ...]],
-                   unused: dict[str, tuple[int, ...]]) -> None:
-    """Raise CheckpointError naming every missing, unexpected, mis-shaped or non-float tensor."""
-    stored = {key: tuple(tensor.get_shape()) for key, tensor in slices.items()}
-    allowed = {**unused, **expected}
-    problems = {
-        "missing": sorted(expected.keys() - stored.keys()),
-        "unexpected": sorted(stored.keys() - allowed.keys()),
-        "wrong shape": sorted(f"{key} {list(shape)} (expected {list(allowed[key])})"
-                              for key, shape in stored.items() if key in allowed and shape != allowed[key]),
-        "unsupported dtype": sorted(f"{key} {tensor.get_dtype()}" for key, tensor in slices.items()
-                                    if tensor.get_dtype() not in STORAGE_DTYPES),
-    }
-    lines = [f"{kind}: {_listing(names)}" for kind, names in problems.items() if names]
-    if lines:
-        raise CheckpointError(f"{weights} does not fit the ACE-Step transformer; " + "; ".join(lines))
-
-
-def _listing(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(names[:limit])
-    return shown if len(names) <= limit else f"{shown}, ... ({len(names) - limit} more)"

@@ -16,7 +16,6 @@ is `g * v / ||v||`, recomputed at every call.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -26,9 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import CheckpointError
+from .checkpoint import WEIGHTS_FILE, load_strict, read_json_config
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "diffusion_pytorch_model.safetensors"
 
 
 @dataclass(frozen=True)
@@ -396,58 +394,7 @@ def random_vocoder(
     return vocoder.to(dtype).eval()
 
 
-# ---------------------------------------------------------------- checkpoint helpers
-
-
-def read_json_config(model_dir: Path) -> dict:
-    """The `config.json` of a model folder; CheckpointError if it is missing or unreadable."""
-    path = Path(model_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise CheckpointError(f"missing checkpoint file: {path}")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"unreadable checkpoint config {path}: {exc}") from exc
-
-
-def load_strict(
-    module: nn.Module, weights_path: Path, *, dtype: torch.dtype, device: str | torch.device
-) -> None:
-    """Load a safetensors file into `module` (possibly on the meta device), all or nothing.
-
-    Floating-point tensors are cast to `dtype` (16-bit and 32-bit files both work). Any
-    missing, unexpected or mis-shaped tensor raises CheckpointError naming each of them.
-    """
-    from safetensors.torch import load_file
-
-    weights_path = Path(weights_path)
-    if not weights_path.is_file():
-        raise CheckpointError(f"missing checkpoint file: {weights_path}")
-    state = load_file(str(weights_path), device=str(device))
-    expected = module.state_dict()
-    problems = _state_dict_problems(expected, state)
-    if problems:
-        raise CheckpointError(f"{weights_path} does not fit {type(module).__name__}: " + "; ".join(problems))
-    state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
-    module.load_state_dict(state, strict=True, assign=True)
-
-
-def _state_dict_problems(expected: dict, found: dict) -> list[str]:
-    problems = []
-    missing = sorted(set(expected) - set(found))
-    unexpected = sorted(set(found) - set(expected))
-    misshaped = [
-        f"{k} {tuple(found[k].shape)} != {tuple(expected[k].shape)}"
-        for k in sorted(set(expected) & set(found))
-        if found[k].shape != expected[k].shape
-    ]
-    if missing:
-        problems.append("missing tensors: " + ", ".join(missing))
-    if unexpected:
-        problems.append("unexpected tensors: " + ", ".join(unexpected))
-    if misshaped:
-        problems.append("mis-shaped tensors (file != model): " + ", ".join(misshaped))
-    return problems
+# ---------------------------------------------------------------- random weights (benchmarks)
 
 
 @torch.no_grad()
