@@ -16,9 +16,8 @@ pytest.importorskip("diffusers")
 
 from safetensors.torch import load_file, save_file
 
+from songwright.acestep.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 from songwright.acestep.transformer import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
     AceStepTransformer,
     TransformerConfig,
     full_size_config,
@@ -48,7 +47,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def weights():
-    return load_file(str(MODEL_DIR / WEIGHTS_NAME))
+    return load_file(str(MODEL_DIR / WEIGHTS_FILE))
 
 
 def encode_args(ref):
@@ -78,11 +77,11 @@ def capture(modules):
 
 def write_checkpoint(folder, tensors, config=None):
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(folder / WEIGHTS_NAME))
+    save_file(tensors, str(folder / WEIGHTS_FILE))
     if config is None:
-        shutil.copy(MODEL_DIR / CONFIG_NAME, folder / CONFIG_NAME)
+        shutil.copy(MODEL_DIR / CONFIG_FILE, folder / CONFIG_FILE)
     else:
-        (folder / CONFIG_NAME).write_text(json.dumps(config))
+        (folder / CONFIG_FILE).write_text(json.dumps(config))
     return folder
 
 
@@ -168,10 +167,10 @@ def test_load_rejects_tensors_that_do_not_fit(tmp_path, weights, edit, key, kind
 
 
 def test_load_rejects_missing_files(tmp_path, weights):
-    with pytest.raises(CheckpointError, match=CONFIG_NAME):
+    with pytest.raises(CheckpointError, match=CONFIG_FILE):
         load_transformer(tmp_path)
-    (tmp_path / CONFIG_NAME).write_text((MODEL_DIR / CONFIG_NAME).read_text())
-    with pytest.raises(CheckpointError, match=WEIGHTS_NAME):
+    (tmp_path / CONFIG_FILE).write_text((MODEL_DIR / CONFIG_FILE).read_text())
+    with pytest.raises(CheckpointError, match=WEIGHTS_FILE):
         load_transformer(tmp_path)
 
 
@@ -207,7 +206,7 @@ def test_bf16_weights_load_and_run(tmp_path, weights, ref):
 
 
 def test_conformer_sizes_are_read_off_the_weights(tmp_path, weights):
-    config = json.loads((MODEL_DIR / CONFIG_NAME).read_text())
+    config = json.loads((MODEL_DIR / CONFIG_FILE).read_text())
     official_keys = {k: v for k, v in config.items() if not k.startswith("lyric_encoder_") or k.endswith("vocab_size")}
     folder = write_checkpoint(tmp_path / "ace_step_transformer", dict(weights), official_keys)
     sizes = TransformerConfig.from_dir(folder)

@@ -11,7 +11,6 @@ A full-size model can be built without allocating or initialising weights:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -22,17 +21,15 @@ from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from diffusers.models.normalization import RMSNorm
 from torch import nn
 
-from ..errors import CheckpointError
 from .attention import (
     CrossAttention,
     LinearSelfAttention,
     cross_attention_bias,
     rope_tables,
 )
-from .checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_strict, stored_shapes
+from .checkpoint import WEIGHTS_FILE, load_strict, read_json_config, stored_shapes
 from .conformer import LyricConformer
 
-CONFIG_NAME, WEIGHTS_NAME = CONFIG_FILE, WEIGHTS_FILE
 TIMESTEP_CHANNELS = 256
 ERG_LYRIC_LAYERS = range(4, 6)
 ERG_DIFFUSION_BLOCKS = range(15, 20)
@@ -81,14 +78,8 @@ class TransformerConfig:
     @classmethod
     def from_dir(cls, path: str | Path) -> TransformerConfig:
         """From `config.json` in `path`, with the Conformer sizes taken from the weights if absent."""
-        config_file = Path(path) / CONFIG_NAME
-        if not config_file.is_file():
-            raise CheckpointError(f"transformer config is missing: {config_file}")
-        try:
-            config = json.loads(config_file.read_text())
-        except json.JSONDecodeError as error:
-            raise CheckpointError(f"transformer config is not valid JSON: {config_file}: {error}") from error
-        weights = Path(path) / WEIGHTS_NAME
+        config = read_json_config(path)
+        weights = Path(path) / WEIGHTS_FILE
         if weights.is_file():
             config = {**_conformer_sizes(weights), **config}
         return cls.from_dict(config)
@@ -329,5 +320,5 @@ def load_transformer(model_dir: str | Path, *, dtype: torch.dtype = torch.float3
     config = TransformerConfig.from_dir(model_dir)
     with torch.device("meta"):
         model = AceStepTransformer(config)
-    load_strict(model, model_dir / WEIGHTS_NAME, dtype=dtype, device=device, unused=model.unused_checkpoint_shapes())
+    load_strict(model, model_dir / WEIGHTS_FILE, dtype=dtype, device=device, unused=model.unused_checkpoint_shapes())
     return model.eval().requires_grad_(False)

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..score import Note
-from ..singer.phonemes import VOICELESS_FRICATIVES, VOICELESS_STOPS
+from ..singer.phonemes import VOICELESS
 from ..singer.synthesis import MAX_CODA_SHARE, midi_hz
 from .analysis import mono_at
 
 F0_RATE = 16000
 HOP = 160  # 10 ms
 WHISPER_RATE = 16000
-UNVOICED = VOICELESS_STOPS | VOICELESS_FRICATIVES
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]
     for note in sorted(notes, key=lambda n: n.start_beats):
         start, end = note.start_beats * seconds_per_beat, note.end_beats * seconds_per_beat
         coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in note.phones.coda) / 1000.0) if note.phones else 0.0
-        unvoiced_onset = note.phones is not None and all(p in UNVOICED for p, _ in note.phones.onset)
+        unvoiced_onset = note.phones is not None and all(p in VOICELESS for p, _ in note.phones.onset)
         clean = bool(note.phones and note.phones.onset) and unvoiced_onset
         out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean))
     return out

@@ -16,7 +16,7 @@ from anyascii import anyascii
 
 from ..errors import InvalidRequest
 from ..lyrics import Lyrics, Phrase, Word, english_syllables
-from .hangul import hangul_syllables
+from .hangul import hangul_syllables, romanize_hangul
 from .phonemes import SungSyllable, chinese_syllable, pronunciations
 from .voices import DEFAULTS, VOICES, Voice, installed_voices
 
@@ -122,22 +122,3 @@ def _characters(text: str) -> list[str]:
         else:
             out.append(char)
     return out
-
-
-# Revised Romanization of Korean, for singing Hangul through another language's voice.
-_INITIALS = ["g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h"]
-_MEDIALS = ["a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu",
-            "eu", "ui", "i"]
-_FINALS = ["", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t", "ng",
-           "t", "t", "k", "t", "p", "t"]
-
-
-def romanize_hangul(text: str) -> str:
-    out = []
-    for char in text:
-        code = ord(char) - 0xAC00
-        if 0 <= code < 11172:
-            out.append(_INITIALS[code // 588] + _MEDIALS[(code % 588) // 28] + _FINALS[code % 28])
-        else:
-            out.append(char)
-    return "".join(out)

@@ -32,6 +32,12 @@ SONORANT_CODAS = {None, "n_}", "m_}", "N", "l_}"}
 NASALISED = {"k_}": "N", "t_}": "n_}", "p_}": "m_}"}  # an obstruent final before n or m
 WITH_H = (6, 15, 27)  # finals with ㅎ: a lax stop after one is aspirated
 ONSET_MS, CODA_MS = 80, 80
+# Revised Romanization, for singing Hangul through another language's voice.
+ROMAN_INITIALS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h")
+ROMAN_VOWELS = ("a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi",
+                "yu", "eu", "ui", "i")
+ROMAN_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
+                "ng", "t", "t", "k", "t", "p", "t")
 
 
 def is_hangul(char: str) -> bool:
@@ -78,3 +84,15 @@ def _joined(onset: str, coda: str | None, final: int) -> tuple[str, str | None]:
 def _letters(char: str) -> tuple[int, int, int]:
     index = ord(char) - FIRST
     return index // 588, (index % 588) // 28, index % 28
+
+
+def romanize_hangul(text: str) -> str:
+    """Hangul syllables in `text` romanised (사랑 -> sarang); other characters kept."""
+    out = []
+    for char in text:
+        if is_hangul(char):
+            initial, vowel, final = _letters(char)
+            out.append(ROMAN_INITIALS[initial] + ROMAN_VOWELS[vowel] + ROMAN_FINALS[final])
+        else:
+            out.append(char)
+    return "".join(out)

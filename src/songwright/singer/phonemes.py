@@ -22,6 +22,7 @@ DEFAULT_CONSONANT_MS = 70
 VOICELESS_STOPS = {"p", "t", "k", "p_h", "t_h", "k_h", "c", "tS", "ts", "pf", "q", "ch",
                    "p_>", "t_>", "k_>", "ts\\", "ts\\_h", "ts\\_>"}
 VOICELESS_FRICATIVES = {"f", "s", "S", "T", "x", "h", "H", "C", "sh", "s_>"}
+VOICELESS = VOICELESS_STOPS | VOICELESS_FRICATIVES
 # Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
 CITATION_FIXES = {"a": "uh"}
 
@@ -39,7 +40,7 @@ def is_vowel(phoneme: str) -> bool:
 
 def ends_voiceless(onset: tuple[tuple[str, int], ...]) -> bool:
     """Whether the last onset consonant before a vowel is a voiceless stop, affricate or fricative."""
-    return bool(onset) and onset[-1][0] in VOICELESS_STOPS | VOICELESS_FRICATIVES
+    return bool(onset) and onset[-1][0] in VOICELESS
 
 
 def syllabify(phones: list[tuple[str, int]]) -> list[SungSyllable]:
