@@ -63,6 +63,21 @@ def pitch_accuracy(track: tuple, timings: list[NoteTiming], tolerance_cents: flo
     return (float(np.mean(errors <= tolerance_cents)) if errors.size else 0.0), int(errors.size)
 
 
+def note_pitch_cents(track: tuple, timings: list[NoteTiming], min_vowel_s: float = 0.25) -> np.ndarray:
+    """Per note whose vowel lasts at least `min_vowel_s`: the median F0 over the middle half of the
+    vowel, in cents from the written note (not from the nearest semitone)."""
+    times, f0, voiced = track
+    errors = []
+    for t in timings:
+        if t.vowel_end_s - t.start_s < min_vowel_s:
+            continue
+        middle, quarter = (t.start_s + t.vowel_end_s) / 2, (t.vowel_end_s - t.start_s) / 4
+        inside = (times >= middle - quarter) & (times <= middle + quarter) & voiced & (f0 > 0)
+        if inside.sum() >= 3:
+            errors.append(float(np.median(1200 * np.log2(f0[inside] / midi_hz(t.pitch)))))
+    return np.asarray(errors)
+
+
 def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming]) -> np.ndarray:
     """Vowel onset - note onset (s) for notes that start with unvoiced consonants: the vowel
     onset is the first voiced frame (pYIN, 5 ms hops, in a 400 ms window around the note) after

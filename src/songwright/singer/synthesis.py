@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -234,18 +234,83 @@ def pho_text(segs: list[Segment], rest_between_syllables: bool = False, broken: 
 
 def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
     """One voice's notes, sung: rendered ONSET_PASSES times, each vowel moved after each render so
-    that it becomes voiced on its beat."""
+    that it becomes voiced on its beat; then played back on the written clock (`TuningMap`), which
+    puts every note on its written pitch."""
     tries: dict[int, list[tuple[float, float, float]]] = {}
     joins = Joins()
     for render in range(ONSET_PASSES):
         segs = segments(notes, seconds_per_beat, {note: next_early(seen) for note, seen in tries.items()})
-        voice_audio = joins.sing(segs, voice)
+        tuning = TuningMap.for_segments(segs, voice.sample_rate)
+        voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
         if render < ONSET_PASSES - 1:
-            _record_onsets(segs, voice_audio, voice.sample_rate, tries)
+            _record_onsets(segs, voice_audio, voice.sample_rate, tries, tuning)
     audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
                           voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)).astype(np.float32)
-    audio = _fit(audio, total_samples)
+    audio = tuning.play(audio, sample_rate=sample_rate, total_samples=total_samples)
     return audio * envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
+
+
+# ---------------------------------------------------------------- tuning
+
+TUNING_GRID_S = 0.001
+
+
+@dataclass(frozen=True)
+class TuningMap:
+    """MBROLA makes every pitch period a whole number of samples at the voice's rate, rounding
+    the period down, so a note asked at f is sung at rate / floor(rate / f): up to 35 cents sharp
+    (C5 on a 16 kHz voice; ../shared/findings/tuning-2026-11.md). Asked for the written contour,
+    MBROLA is given a clock that runs slower by that ratio wherever the voice sings: its phonemes
+    are made shorter by it, and its output, played back on the written clock (`play`), is
+    stretched by exactly the ratio that lowers each period to the written pitch. Durations and
+    onsets stay as written; the formants move by the same fraction (at most 2 %, inaudible)."""
+
+    written_s: np.ndarray  # a grid on the written clock
+    mbrola_s: np.ndarray  # the same instants on MBROLA's clock
+
+    @classmethod
+    def for_segments(cls, segs: list[Segment], voice_rate: int) -> "TuningMap":
+        times = np.array([s.start_s + t for s in segs for t, _ in s.hz], dtype=np.float64)
+        hz = np.array([f for s in segs for _, f in s.hz], dtype=np.float64)
+        end_s = max((s.end_s for s in segs), default=0.0) + 0.1
+        grid = np.arange(0.0, end_s + TUNING_GRID_S, TUNING_GRID_S)
+        if times.size == 0:
+            return cls(grid, grid.copy())
+        order = np.argsort(times, kind="stable")
+        asked = np.interp(grid, times[order], hz[order])  # MBROLA interpolates pitch points linearly
+        sung = voice_rate / np.floor(voice_rate / asked)
+        rate = asked / sung  # MBROLA seconds per written second (<= 1)
+        mbrola = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(grid))])
+        return cls(grid, mbrola)
+
+    def to_mbrola(self, segs: list[Segment]) -> list[Segment]:
+        """The segments on MBROLA's clock: new boundaries, pitch points at the mapped instants."""
+        out = []
+        for seg in segs:
+            start = self.to_mbrola_s(seg.start_s)
+            out.append(replace(seg, start_s=start, end_s=self.to_mbrola_s(seg.end_s),
+                               hz=[(self.to_mbrola_s(seg.start_s + t) - start, f) for t, f in seg.hz]))
+        return out
+
+    def to_mbrola_s(self, written_s: float) -> float:
+        return float(np.interp(written_s, self.written_s, self.mbrola_s))
+
+    def to_written_s(self, mbrola_s: float) -> float:
+        return float(np.interp(mbrola_s, self.mbrola_s, self.written_s))
+
+    def play(self, audio: np.ndarray, *, sample_rate: int, total_samples: int) -> np.ndarray:
+        """MBROLA's output (on its clock, at `sample_rate`) read on the written clock: `total_samples`
+        samples, cubic (Catmull-Rom) interpolation."""
+        written = np.arange(total_samples, dtype=np.float64) / sample_rate
+        position = np.interp(written, self.written_s, self.mbrola_s, right=np.nan) * sample_rate
+        beyond = np.isnan(position)  # after the map's end both clocks run alike
+        position[beyond] = written[beyond] * sample_rate + (self.mbrola_s[-1] - self.written_s[-1]) * sample_rate
+        index = np.floor(position).astype(np.int64)
+        frac = (position - index).astype(np.float32)
+        padded = np.pad(audio.astype(np.float32), (1, max(3, int(index.max(initial=0)) + 3 - len(audio))))
+        p0, p1, p2, p3 = (padded[np.clip(index + k, 0, len(padded) - 1)] for k in range(4))
+        return (p1 + 0.5 * frac * (p2 - p0 + frac * (2 * p0 - 5 * p1 + 4 * p2 - p3 + frac * (3 * (p1 - p2) + p3 - p0)))
+                ).astype(np.float32)
 
 
 @dataclass
@@ -281,15 +346,19 @@ def mbrola(pho: str, voice: Voice) -> tuple[np.ndarray, frozenset]:
 
 
 def _record_onsets(segs: list[Segment], audio: np.ndarray, sample_rate: int,
-                   tries: dict[int, list[tuple[float, float, float]]]) -> None:
+                   tries: dict[int, list[tuple[float, float, float]]], tuning: TuningMap) -> None:
     """For each vowel after a voiceless consonant, add (how early it started, how late it became
-    voiced after its beat, the share of its written length before it did) to its note's tries."""
+    voiced after its beat, the share of its written length before it did) to its note's tries.
+    `audio` is MBROLA's, on its own clock; times are compared on the written one."""
     vowels = [s for s in segs if s.beat_s is not None]
     firsts = {s.note: s.start_s for s in reversed(segs)}
     lasts = {s.note: s.end_s for s in segs}
-    onsets = voicing_onsets_s(audio, sample_rate, [(firsts[v.note], v.beat_s, lasts[v.note] - 0.02) for v in vowels])
+    windows = [(firsts[v.note], v.beat_s, lasts[v.note] - 0.02) for v in vowels]
+    on_mbrola = [tuple(tuning.to_mbrola_s(t) for t in window) for window in windows]
+    onsets = voicing_onsets_s(audio, sample_rate, on_mbrola)
     for vowel, onset in zip(vowels, onsets):
         if onset is not None:
+            onset = tuning.to_written_s(onset)
             share = (onset - vowel.start_s) / (vowel.end_s - vowel.start_s)
             tries.setdefault(vowel.note, []).append((vowel.beat_s - vowel.start_s, onset - DETECTOR_DELAY_S - vowel.beat_s, share))
 
@@ -307,12 +376,6 @@ def next_early(tries: list[tuple[float, float, float]]) -> float:
             return tries[0][0]
         step = -error / slope
     return min(MAX_EARLY_S, max(-MAX_LATE_S, early + step))
-
-
-def _fit(audio: np.ndarray, total_samples: int) -> np.ndarray:
-    if len(audio) >= total_samples:
-        return audio[:total_samples]
-    return np.pad(audio, (0, total_samples - len(audio)))
 
 
 def envelope(notes: list[Note], segs: list[Segment], seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
