@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = commands.add_parser("generate", help="make a song")
+    gen.add_argument("--from", dest="from_file", metavar="SONG.json",
+                     help="make a song again from its song file (the --json output): the same request and seed, byte for byte")
     gen.add_argument("--tags", default="pop", help='style, mood, instrument and vocal tags, e.g. "pop, funk, female vocal"')
     lyrics = gen.add_mutually_exclusive_group()
     lyrics.add_argument("--lyrics", metavar="FILE", help="lyrics file with [verse]/[chorus] tags, or - for stdin")
@@ -108,13 +110,18 @@ def _generate(args: argparse.Namespace) -> int:
     from .audio.io import audio_format, check_writable
     from .engines import generate
     from .request import SongRequest
+    from .song import request_from_song_file
 
-    request = SongRequest(
-        tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
-        time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
-        voice=args.voice, checkpoint=args.checkpoint, steps=args.steps, sampler=args.sampler,
-        guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
-    ).validate()
+    if args.from_file is not None:
+        _refuse_request_options_with_from(args)
+        request = request_from_song_file(args.from_file)
+    else:
+        request = SongRequest(
+            tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
+            time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
+            voice=args.voice, checkpoint=args.checkpoint, steps=args.steps, sampler=args.sampler,
+            guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
+        ).validate()
     if request.engine != "composer":
         for field in ("stems", "midi", "lrc"):
             if getattr(args, field):
@@ -142,6 +149,20 @@ def _generate(args: argparse.Namespace) -> int:
     if not args.quiet:
         _summary(args.output, song)
     return EXIT_OK
+
+
+REQUEST_OPTIONS = ("tags", "lyrics", "lyrics_text", "duration", "bpm", "key", "time_signature", "seed", "instrumental",
+                   "voice", "engine", "checkpoint", "steps", "sampler", "guidance", "guided", "guide_strength")
+
+
+def _refuse_request_options_with_from(args: argparse.Namespace) -> None:
+    """A song file holds the whole request: an option that would change it is refused, not ignored."""
+    defaults = build_parser().parse_args(["generate"])
+    for name in REQUEST_OPTIONS:
+        if getattr(args, name) != getattr(defaults, name):
+            option = "--" + name.replace("_", "-")
+            raise InvalidRequest(name, "cannot be combined with --from (the song file holds the whole request)",
+                                 f"{option} {getattr(args, name)}")
 
 
 def _runtime(args: argparse.Namespace):

@@ -2,66 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-from importlib import metadata
 
-import numpy as np
-
-from .composer import compose
 from .errors import MissingDependency
-from .composer.melody import voice_gender
-from .lyrics import parse_lyrics
-from .plan import is_vocal, make_plan
-from .render.mix import master
-from .render.pipeline import render_mix
-from .render.synth import soundfont_path
 from .request import SongRequest
-from .singer.casting import cast_lyrics
 from .song import Song
-from .styles import resolve_tags
-
-SAMPLE_RATE = 44100
-Progress = Callable[[str, float], None]
-
-
-def _quiet(stage: str, fraction: float) -> None:
-    pass
-
-
-def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
-    """Plan, compose, render with FluidSynth, mix and master."""
-    seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
-    progress("planning", 0.0)
-    lyrics = parse_lyrics(request.lyrics)
-    style = resolve_tags(request.tags)
-    casting = None
-    if is_vocal(request, lyrics, style):
-        lyrics, casting = cast_lyrics(lyrics, request.voice, voice_gender(style))
-    plan = make_plan(request, lyrics, style, seed, SAMPLE_RATE, casting.lead.name if casting else None)
-    score = compose(plan)
-    progress("rendering", 0.1)
-    stems = render_mix(score, plan, SAMPLE_RATE)
-    progress("mastering", 0.8)
-    mastered = master(np.sum(list(stems.values()), axis=0, dtype=np.float32), SAMPLE_RATE)
-    stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
-    progress("done", 1.0)
-    warnings = [f"unknown tag '{t}' ignored" for t in style.unknown_tags]
-    warnings += [f"unknown section tag [{t}]" for t in lyrics.unknown_tags] + plan.warnings
-    warnings += casting.warnings if casting else []
-    return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
-                request=request, seed=seed, engine="composer", warnings=warnings, versions=_versions())
-
-
-def _versions() -> dict[str, str]:
-    versions = {}
-    for package in ("songwright", "numpy", "pedalboard", "pyfluidsynth", "mido"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "unknown"
-    versions["soundfont"] = soundfont_path().name
-    return versions
+from .stages import Progress, _quiet, generate_composer
 
 
 def generate_acestep(request: SongRequest, progress: Progress = _quiet, runtime=None) -> Song:

@@ -14,6 +14,7 @@ import numpy as np
 from .errors import InvalidRequest
 from .lyrics import Lyrics, Phrase
 from .request import SongRequest
+from .streams import Streams
 from .styles import StyleProfile, load_styles
 from .theory import Chord, Key, parse_key, parse_roman
 
@@ -131,10 +132,10 @@ class Plan:
 
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
-    rng = np.random.default_rng([seed, 1])
-    tempo = request.tempo_bpm if request.tempo_bpm is not None else float(round(rng.uniform(*style.tempo_range_bpm)))
+    streams = Streams(seed)
+    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo"))
     meter = request.time_signature or style.time_signature
-    key = parse_key(request.key) if request.key else _choose_key(style, rng)
+    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key"))
     vocal = is_vocal(request, lyrics, style)
     bar_s = BEATS_PER_BAR[meter] * 60.0 / tempo
     content_bars = math.floor((request.duration_s - MIN_RINGOUT_S) / bar_s + 1e-9)
@@ -143,13 +144,17 @@ def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: i
                              f"ask for at least {2 * bar_s + MIN_RINGOUT_S:.1f} s or a faster tempo", request.duration_s)
     plan = Plan(request, style, seed, tempo, key, meter, [], content_bars, parse_roman("i" if key.mode == "minor" else "I", key),
                 sample_rate, vocal, lead_voice)
-    plan.sections = _form(plan, lyrics, rng)
-    _assign_chords(plan, rng)
+    plan.sections = _form(plan, lyrics)
+    _assign_chords(plan, streams)
     return plan
 
 
 def is_vocal(request: SongRequest, lyrics: Lyrics, style: StyleProfile) -> bool:
     return lyrics.has_words and not (request.instrumental or style.instrumental)
+
+
+def _choose_tempo(style: StyleProfile, rng: np.random.Generator) -> float:
+    return float(round(rng.uniform(*style.tempo_range_bpm)))
 
 
 def _choose_key(style: StyleProfile, rng: np.random.Generator) -> Key:
@@ -160,7 +165,7 @@ def _choose_key(style: StyleProfile, rng: np.random.Generator) -> Key:
 
 # ---------------------------------------------------------------- form
 
-def _form(plan: Plan, lyrics: Lyrics, rng: np.random.Generator) -> list[Section]:
+def _form(plan: Plan, lyrics: Lyrics) -> list[Section]:
     if plan.vocal:
         sections = _sung_form(plan, lyrics)
     else:
@@ -315,12 +320,12 @@ def _vocabulary_slot(kind: str) -> str:
             "bridge": "bridge", "pre-chorus": "bridge", "break": "bridge"}.get(kind, "verse")
 
 
-def _assign_chords(plan: Plan, rng: np.random.Generator) -> None:
+def _assign_chords(plan: Plan, streams: Streams) -> None:
     vocabulary = load_styles()["harmony"][plan.style.harmony][plan.key.mode]
     chosen: dict[str, list[Chord]] = {}
     for slot in ("verse", "chorus", "bridge"):
         options = vocabulary[slot]
-        symbols = options[rng.integers(len(options))].split()
+        symbols = options[streams.rng("chords", slot).integers(len(options))].split()
         chosen[slot] = [parse_roman(s, plan.key) for s in symbols]
     for section in plan.sections:
         progression = chosen[_vocabulary_slot(section.kind)]

@@ -14,12 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from .audio.io import write_audio, write_bytes, write_text
-from .errors import RenderError
+from .errors import InvalidRequest, RenderError
 from .lyrics import Word, join_words
 from .midi import midi_bytes
 from .plan import Plan
 from .request import SongRequest
 from .score import Score
+
+
+SONG_FORMAT = "songwright-song"
+SONG_FORMAT_VERSION = 1
+MAX_SONG_FILE_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -93,10 +98,26 @@ class Song:
             out.append(f"[{_stamp(line.start_s)}]{words.rstrip()}")
         return "\n".join(out) + "\n"
 
+    # ------------------------------------------------------------ the song file
+
+    def resolved_request(self) -> SongRequest:
+        """The request with every choice the seed made pinned (seed, tempo, key, meter, voice):
+        it gives this song again, byte for byte."""
+        return pinned_request(self.request, seed=self.seed, plan=self.plan)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Song":
+        """The song a song file (the `--json` output) describes, made again: the same bytes."""
+        from .engines import generate
+
+        return generate(request_from_song_file(path))
+
     # ------------------------------------------------------------ report
 
     def to_dict(self) -> dict:
-        report = {"engine": self.engine, "request": self.request.to_dict() | {"seed": self.seed}}
+        report = {"format": SONG_FORMAT, "format_version": SONG_FORMAT_VERSION, "engine": self.engine,
+                  "request": self.request.to_dict() | {"seed": self.seed},
+                  "resolved_request": self.resolved_request().to_dict()}
         if self.plan is None:
             report |= {"resolved": {"duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate},
                        "settings": self.settings}
@@ -118,7 +139,7 @@ class Song:
         return {
             "resolved": {"tempo_bpm": self.plan.tempo_bpm, "key": self.plan.key.name, "time_signature": self.plan.time_signature,
                          "duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate,
-                         "vocal": self.plan.vocal},
+                         "vocal": self.plan.vocal, "voice": self.plan.lead_voice},
             "style": {"genres": list(style.genres), "moods": list(style.moods), "instruments": list(style.instruments),
                       "groove": style.groove_genre, "harmony": style.harmony_genre, "texture": style.texture_genre},
             "unknown_tags": list(style.unknown_tags),
@@ -150,6 +171,37 @@ class Song:
 
     def save_json(self, path: str | os.PathLike) -> None:
         write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
+
+
+def pinned_request(request: SongRequest, *, seed: int, plan: Plan | None) -> SongRequest:
+    """`request` with the seed and every field the seed chose (tempo, key, meter, voice) fixed."""
+    pinned = {"seed": seed}
+    if plan is not None:
+        pinned |= {"tempo_bpm": plan.tempo_bpm, "key": plan.key.name, "time_signature": plan.time_signature,
+                   "voice": plan.lead_voice or request.voice}
+    return request.replace(**pinned)
+
+
+def request_from_song_file(path: str | os.PathLike) -> SongRequest:
+    """The pinned request of a song file written by `Song.save_json` (`--json`)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SONG_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidRequest("from", "must be a readable song file (the --json output of songwright generate)", str(path)) from exc
+    if len(data) > MAX_SONG_FILE_BYTES:
+        raise InvalidRequest("from", f"must be a song file of at most {MAX_SONG_FILE_BYTES} bytes", str(path))
+    try:
+        report = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidRequest("from", "must be a song file in JSON (the --json output of songwright generate)", str(path)) from exc
+    if not isinstance(report, dict) or report.get("format") != SONG_FORMAT or not isinstance(report.get("resolved_request"), dict):
+        raise InvalidRequest("from", f"must be a song file (JSON with \"format\": \"{SONG_FORMAT}\")", str(path))
+    version = report.get("format_version")
+    if not isinstance(version, int) or version > SONG_FORMAT_VERSION:
+        raise InvalidRequest("from", f"was written by a newer Songwright (song file version {version!r}; "
+                             f"this one reads up to {SONG_FORMAT_VERSION})", str(path))
+    return SongRequest.from_dict(report["resolved_request"]).validate()
 
 
 def _stamp(seconds: float) -> str:

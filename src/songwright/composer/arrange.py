@@ -6,8 +6,9 @@ import numpy as np
 
 from ..plan import Plan
 from ..score import Part, Score
+from ..streams import Streams
 from .bass import BASS_IDIOMS
-from .common import Bar, bars_of
+from .common import Bar, bars_of, section_place
 from .comping import Comper
 from .drums import write_drums
 from .melody import write_harmony, write_lead, write_vocals
@@ -20,11 +21,14 @@ VOCAL_GUIDE_PROGRAM = 53  # GM "Voice Oohs": the vocal line's program in the MID
 RELEASE_BEFORE_END_S = 1.2
 
 
-def compose(plan: Plan) -> Score:
+def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
+    """Every part of the song, written from the plan; each random choice from its own named
+    stream (`streams`, by default the plan's seed's)."""
+    streams = streams if streams is not None else Streams(plan.seed)
     style = plan.style
     score = Score(plan.tempo_bpm, plan.time_signature, plan.key.name, plan.ending_beat)
     score.markers = [(s.start_bar * plan.beats_per_bar, s.label) for s in plan.sections]
-    bars = bars_of(plan, seed_offset=3)
+    bars = bars_of(plan, streams)
 
     drums = Part("drums", "drums", style.kit, is_drum=True)
     write_drums(drums, plan, bars)
@@ -54,18 +58,17 @@ def compose(plan: Plan) -> Score:
     vocals = Part("vocals", "vocals", VOCAL_GUIDE_PROGRAM, volume=110)
     harmony = Part("harmony", "harmony", VOCAL_GUIDE_PROGRAM, volume=90)
     if plan.vocal:
-        write_vocals(plan, vocals)
+        write_vocals(plan, vocals, streams)
         write_harmony(plan, vocals, harmony)
-        write_lead(plan, lead, ("solo", "inst"))
+        write_lead(plan, lead, ("solo", "inst"), streams)
     else:
-        write_lead(plan, lead, ("verse", "chorus", "hook", "bridge", "solo", "inst", "pre-chorus"))
+        write_lead(plan, lead, ("verse", "chorus", "hook", "bridge", "solo", "inst", "pre-chorus"), streams)
 
     _final_chord(plan, bass, comp, keys if keyer else None, pad)
     parts = [drums, bass, comp, keys, pad, lead, vocals, harmony]
-    rng = np.random.default_rng([plan.seed, 5])
     timing_ms = 2.0 if style.groove_genre in TIGHT_GENRES else 6.0
     for part in parts:
-        _feel(plan, part, rng, timing_ms)
+        _feel(plan, part, streams, timing_ms)
     score.parts = [p for p in parts if p.notes]
     return score
 
@@ -104,6 +107,15 @@ def _final_chord(plan: Plan, bass: Part, comp: Part, keys: Part | None, pad: Par
         pad.add(beat, hold, pitch, 80)
 
 
+def _place_of(plan: Plan, beat: float) -> tuple:
+    """The section a beat falls in, as `section_place` names it; ("ending",) after the last bar."""
+    bar = int(beat // plan.beats_per_bar)
+    for section in plan.sections:
+        if section.start_bar <= bar < section.end_bar:
+            return section_place(section)
+    return ("ending",)
+
+
 def _swing(beat: float, swing: float) -> float:
     """Delay off-beat eighths (swing >= 0.5: the long note's share of a beat) or 16ths (swing < 0.5)."""
     if swing <= 0:
@@ -120,12 +132,17 @@ def _swing(beat: float, swing: float) -> float:
     return beat
 
 
-def _feel(plan: Plan, part: Part, rng: np.random.Generator, timing_ms: float) -> None:
-    """Swing and humanised timing and velocity, from the song's seed."""
+def _feel(plan: Plan, part: Part, streams: Streams, timing_ms: float) -> None:
+    """Swing and humanised timing and velocity, from the part's own stream in each section."""
     sd_beats = timing_ms / 1000.0 / plan.seconds_per_beat
     swing = plan.style.swing
     part.notes.sort(key=lambda n: (n.start_beats, n.pitch))
+    rngs: dict[tuple, np.random.Generator] = {}
     for note in part.notes:
+        place = _place_of(plan, note.start_beats)
+        if place not in rngs:
+            rngs[place] = streams.rng(f"feel/{part.name}", *place)
+        rng = rngs[place]
         start = _swing(note.start_beats, swing)
         if note.start_beats < plan.ending_beat:
             start += float(rng.normal(0.0, sd_beats))

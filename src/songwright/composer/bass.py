@@ -72,10 +72,10 @@ def walking(part: Part, bar: Bar) -> None:
     line = [root]
     tones = [root + _third(bar.chord), root + _fifth(bar.chord), root + 12, root + _fifth(bar.chord) - 12]
     for beat in range(1, bar.beats - 1):
-        choice = tones[int(bar.rng.integers(len(tones)))]
+        choice = tones[int(bar.rng("bass").integers(len(tones)))]
         line.append(choice)
     if bar.beats > 1:
-        line.append(target + (1 if bar.rng.random() < 0.5 else -1))
+        line.append(target + (1 if bar.rng("bass").random() < 0.5 else -1))
     for beat, pitch in enumerate(line):
         part.add(bar.start + beat, 0.9, pitch, bar.velocity(96 if beat == 0 else 84))
 

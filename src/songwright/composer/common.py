@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..plan import Plan, Section
+from ..streams import Streams
 from ..theory import Chord
 
 
@@ -21,8 +22,15 @@ class Bar:
     section: Section
     position: int  # bar number inside its section
     energy: float  # 0..1.3, sets velocities and density
-    rng: np.random.Generator
+    streams: Streams
     tonic_pc: int
+    _rngs: dict[str, np.random.Generator] = field(default_factory=dict, repr=False)
+
+    def rng(self, part: str) -> np.random.Generator:
+        """This bar's own random stream for one part (the same generator for the whole bar)."""
+        if part not in self._rngs:
+            self._rngs[part] = self.streams.rng(part, *section_place(self.section), self.position)
+        return self._rngs[part]
 
     def at(self, step: float) -> float:
         """Beat time of a sixteenth step inside this bar."""
@@ -36,9 +44,13 @@ class Bar:
         return int(np.clip(base * (0.72 + 0.3 * self.energy), 1, 127))
 
 
-def bars_of(plan: Plan, seed_offset: int) -> list[Bar]:
-    """Every content bar of the song, each with its own child random generator."""
-    rng = np.random.default_rng([plan.seed, seed_offset])
+def section_place(section: Section) -> tuple[str, int]:
+    """Where a section is, for naming its random streams: its kind and which one of that kind."""
+    return section.kind, section.occurrence
+
+
+def bars_of(plan: Plan, streams: Streams) -> list[Bar]:
+    """Every content bar of the song; each part draws from the bar's own stream (`Bar.rng`)."""
     bars = []
     for section in plan.sections:
         for position in range(section.bars):
@@ -51,5 +63,5 @@ def bars_of(plan: Plan, seed_offset: int) -> list[Bar]:
             elif section.kind == "intro":
                 energy *= 0.8 + 0.4 * position / max(1, section.bars)
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
-                            chord, next_chord, section, position, energy, rng, plan.key.tonic_pc))
+                            chord, next_chord, section, position, energy, streams, plan.key.tonic_pc))
     return bars

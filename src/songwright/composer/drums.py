@@ -69,7 +69,7 @@ def _intro_lanes(lanes: dict[str, str], bar: Bar) -> dict[str, str]:
 def _fill(part: Part, bar: Bar, start_step: int) -> None:
     toms = [LANES["tom_hi"], LANES["tom_mid"], LANES["tom_lo"], LANES["tom"]]
     span = bar.steps - start_step
-    style = int(bar.rng.integers(3))
+    style = int(bar.rng("drums").integers(3))
     for i, step in enumerate(range(start_step, bar.steps)):
         if style == 0:  # snare roll, growing
             lane, velocity = LANES["snare"], 60 + 50 * i // max(1, span - 1)

@@ -15,8 +15,10 @@ from ..lyrics import Phrase, syllable_stress
 from ..plan import Plan, Section
 from ..score import Part
 from ..singer.voices import VOICES
+from ..streams import Streams
 from ..styles import StyleProfile
 from ..theory import nearest_pitch
+from .common import section_place
 
 VOCAL_RANGES = {"female": (57, 77, 67), "male": (45, 65, 55)}  # low, high, centre (MIDI)
 LEAD_RANGE = (62, 84, 72)
@@ -130,14 +132,19 @@ def pickup(tones: list[Tone], stress: list[bool], start_beat: float) -> list[Ton
 class MelodyWriter:
     """Writes phrases into a part and remembers them, so a returning chorus sings the same tune."""
 
-    def __init__(self, plan: Plan, part: Part, low: int, high: int, centre: int, seed_offset: int):
+    def __init__(self, plan: Plan, part: Part, low: int, high: int, centre: int, streams: Streams):
         self.plan = plan
         self.part = part
         self.low, self.high, self.centre = low, high, centre
-        self.rng = np.random.default_rng([plan.seed, seed_offset])
+        self.streams = streams
         self.memory: dict[tuple, list[Tone]] = {}
 
-    def tones(self, section: Section, index: int, notes: int, start_beat: float, bars: int, ending: str) -> list[Tone]:
+    def phrase_rng(self, section: Section, index: int) -> np.random.Generator:
+        """The random stream of one phrase of this part: phrase `index` of that section."""
+        return self.streams.rng(f"melody/{self.part.name}", *section_place(section), index)
+
+    def tones(self, section: Section, index: int, notes: int, start_beat: float, bars: int, ending: str,
+              rng: np.random.Generator) -> list[Tone]:
         key = (section.kind, index, notes, bars)
         remembered = self.memory.get(key)
         if remembered is not None and section.kind in ("chorus", "hook") and ending != "tonic":
@@ -147,10 +154,10 @@ class MelodyWriter:
         if remembered is not None:  # a returning verse: same rhythm, some new notes
             rhythm = [(t.offset_beats, t.duration_beats) for t in remembered]
         else:
-            rhythm = phrase_rhythm(notes, room, self.rng)
-        pitches = phrase_pitches(self.plan, start_beat, rhythm, self.low, self.high, self.centre, ending, self.rng)
+            rhythm = phrase_rhythm(notes, room, rng)
+        pitches = phrase_pitches(self.plan, start_beat, rhythm, self.low, self.high, self.centre, ending, rng)
         if remembered is not None and ending != "tonic":
-            keep = self.rng.random(len(pitches)) < 0.6
+            keep = rng.random(len(pitches)) < 0.6
             pitches = [old.pitch if k else new for old, new, k in zip(remembered, pitches, keep)]
         tones = [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)]
         self.memory.setdefault(key, tones)
@@ -162,7 +169,8 @@ class MelodyWriter:
                      for w in phrase.words for j, s in enumerate(w.syllables)]
         stress = [st for w in phrase.words for st in syllable_stress(w)]
         start_beat = start_bar * self.plan.beats_per_bar
-        tones = pickup(self.tones(section, index, len(syllables), start_beat, bars, ending), stress, start_beat)
+        rng = self.phrase_rng(section, index)
+        tones = pickup(self.tones(section, index, len(syllables), start_beat, bars, ending, rng), stress, start_beat)
         for i, (tone, (syllable, word_start, phones, voice)) in enumerate(zip(tones, syllables)):
             accent = 8 if abs(tone.offset_beats % 1) < 1e-6 else 0
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
@@ -170,16 +178,17 @@ class MelodyWriter:
                           phones=phones, voice=voice)
 
     def play(self, section: Section, index: int, start_bar: int, bars: int, ending: str, velocity: int) -> None:
-        notes = int(self.rng.integers(4, 7)) * bars
+        rng = self.phrase_rng(section, index)
+        notes = int(rng.integers(4, 7)) * bars
         notes = min(notes, bars * self.plan.beats_per_bar * 2 - 2)
         start_beat = start_bar * self.plan.beats_per_bar
-        for tone in self.tones(section, index, notes, start_beat, bars, ending):
+        for tone in self.tones(section, index, notes, start_beat, bars, ending, rng):
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.9, tone.pitch, velocity)
 
 
-def write_vocals(plan: Plan, part: Part) -> None:
+def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
     low, high, centre = VOICES[plan.lead_voice].range_midi if plan.lead_voice else VOCAL_RANGES[voice_gender(plan.style)]
-    writer = MelodyWriter(plan, part, low, high, centre, seed_offset=7)
+    writer = MelodyWriter(plan, part, low, high, centre, streams)
     sung = [s for s in plan.sections if s.phrases]
     for section in sung:
         bar = section.start_bar
@@ -204,10 +213,10 @@ def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
                  phones=note.phones, voice=note.voice)
 
 
-def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...]) -> None:
+def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...], streams: Streams) -> None:
     """The lead plays two-bar phrases in the given section kinds; it ends the song on the tonic."""
     low, high, centre = LEAD_RANGE
-    writer = MelodyWriter(plan, part, low, high, centre, seed_offset=11)
+    writer = MelodyWriter(plan, part, low, high, centre, streams)
     chosen = [s for s in plan.sections if s.kind in kinds]
     for section in chosen:
         bar, index = section.start_bar, 0

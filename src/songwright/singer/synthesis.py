@@ -18,6 +18,7 @@ from scipy.signal import butter, resample_poly, sosfilt
 from ..errors import MissingDependency, RenderError
 from ..plan import Plan
 from ..score import Note, Part
+from ..streams import Streams
 from .voices import VOICES, Voice
 from .phonemes import VOICELESS_FRICATIVES, ends_voiceless
 from .voicing import voicing_onsets_s
@@ -80,7 +81,7 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
         line = [n for n in notes if n.voice == name]
         mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples)
     if part.stem == "vocals":
-        mono += breaths(notes, seconds, sample_rate, total_samples, np.random.default_rng([plan.seed, 13]))
+        mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
     return np.stack([mono, mono])
 
 
@@ -415,8 +416,9 @@ def _note_bounds(segs: list[Segment], starts: list[float]) -> list[tuple[float, 
 
 
 def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_samples: int,
-            rng: np.random.Generator) -> np.ndarray:
-    """A soft breath before each phrase that follows a rest long enough to breathe in."""
+            streams: Streams) -> np.ndarray:
+    """A soft breath before each phrase that follows a rest long enough to breathe in; each
+    breath's noise from its own stream, named by the sixteenth its phrase starts on."""
     out = np.zeros(total_samples, dtype=np.float32)
     sos = butter(2, [1500, 7000], btype="bandpass", fs=sample_rate, output="sos")
     ordered = sorted(notes, key=lambda n: n.start_beats)
@@ -427,6 +429,7 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
             length = int(BREATH_S * sample_rate)
             a = int((start - BREATH_S - 0.04) * sample_rate)
             if a >= 0:
+                rng = streams.rng("breath", round(note.start_beats * 4))
                 noise = sosfilt(sos, rng.standard_normal(length)).astype(np.float32)
                 out[a:a + length] += BREATH_GAIN * noise * np.hanning(length).astype(np.float32)
         previous_end = note.end_beats * seconds_per_beat

@@ -1,0 +1,110 @@
+"""The composer engine, stage by stage. Each stage takes typed input and returns new objects:
+
+    prepare(request)          -> Prepared   lyrics parsed, tags resolved, voices cast, seed fixed
+    plan_song(prepared)       -> Plan       form, tempo, key, meter, chords per bar
+    compose(plan, streams=)   -> Score      every part's notes (songwright.composer)
+    render_mix(score, plan)   -> stems      FluidSynth and MBROLA, each stem through its mix chain
+    master(premaster)         -> Mastered   bus compression, -14 LUFS, -1 dBTP
+
+Randomness comes only from the song's named streams (`songwright.streams`): the tempo, the key,
+the chords of each slot, every bar of every part, every phrase of a melody, the feel of each part
+in each section and every breath draw from their own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+
+from .composer import compose
+from .composer.melody import voice_gender
+from .lyrics import Lyrics, parse_lyrics
+from .plan import Plan, is_vocal, make_plan
+from .request import SongRequest
+from .score import Score
+from .singer.casting import Casting, cast_lyrics
+from .song import Song
+from .streams import Streams
+from .styles import StyleProfile, resolve_tags
+
+SAMPLE_RATE = 44100
+Progress = Callable[[str, float], None]
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated request with its seed fixed, its lyrics parsed and cast, its tags resolved."""
+    request: SongRequest
+    seed: int
+    lyrics: Lyrics
+    style: StyleProfile
+    casting: Casting | None
+
+    @property
+    def warnings(self) -> list[str]:
+        warnings = [f"unknown tag '{t}' ignored" for t in self.style.unknown_tags]
+        warnings += [f"unknown section tag [{t}]" for t in self.lyrics.unknown_tags]
+        return warnings + (self.casting.warnings if self.casting else [])
+
+
+def prepare(request: SongRequest) -> Prepared:
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+    lyrics = parse_lyrics(request.lyrics)
+    style = resolve_tags(request.tags)
+    casting = None
+    if is_vocal(request, lyrics, style):
+        lyrics, casting = cast_lyrics(lyrics, request.voice, voice_gender(style))
+    return Prepared(request, seed, lyrics, style, casting)
+
+
+def plan_song(prepared: Prepared) -> Plan:
+    lead = prepared.casting.lead.name if prepared.casting else None
+    return make_plan(prepared.request, prepared.lyrics, prepared.style, prepared.seed, SAMPLE_RATE, lead)
+
+
+def score_of(request: SongRequest) -> tuple[Plan, Score]:
+    """The plan and the notes of a request, without rendering any audio."""
+    prepared = prepare(request.validate())
+    plan = plan_song(prepared)
+    return plan, compose(plan, streams=Streams(prepared.seed))
+
+
+def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
+    """Plan, compose, render with FluidSynth and MBROLA, mix and master."""
+    from .render.mix import master  # the audio stages pull in scipy, pedalboard and FluidSynth
+    from .render.pipeline import render_mix
+
+    progress("planning", 0.0)
+    prepared = prepare(request)
+    plan = plan_song(prepared)
+    score = compose(plan, streams=Streams(prepared.seed))
+    progress("rendering", 0.1)
+    stems = render_mix(score, plan, SAMPLE_RATE)
+    progress("mastering", 0.8)
+    mastered = master(np.sum(list(stems.values()), axis=0, dtype=np.float32), SAMPLE_RATE)
+    stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
+    progress("done", 1.0)
+    return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
+                request=request, seed=prepared.seed, engine="composer", warnings=prepared.warnings + plan.warnings,
+                versions=_versions())
+
+
+def _versions() -> dict[str, str]:
+    from .render.synth import soundfont_path
+
+    versions = {}
+    for package in ("songwright", "numpy", "pedalboard", "pyfluidsynth", "mido"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    versions["soundfont"] = soundfont_path().name
+    return versions
