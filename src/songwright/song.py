@@ -101,7 +101,7 @@ class Song:
     # ------------------------------------------------------------ the song file
 
     def resolved_request(self) -> SongRequest:
-        """The request with every choice the seed made pinned (seed, tempo, key, meter, voice):
+        """The request with every choice the seed made pinned (seed, tempo, key, meter):
         it gives this song again, byte for byte."""
         return pinned_request(self.request, seed=self.seed, plan=self.plan)
 
@@ -174,11 +174,11 @@ class Song:
 
 
 def pinned_request(request: SongRequest, *, seed: int, plan: Plan | None) -> SongRequest:
-    """`request` with the seed and every field the seed chose (tempo, key, meter, voice) fixed."""
+    """`request` with the seed and every field the seed chose (tempo, key, meter) fixed. The
+    voices are not the seed's: casting follows from the lyrics, tags and `voice` alone."""
     pinned = {"seed": seed}
     if plan is not None:
-        pinned |= {"tempo_bpm": plan.tempo_bpm, "key": plan.key.name, "time_signature": plan.time_signature,
-                   "voice": plan.lead_voice or request.voice}
+        pinned |= {"tempo_bpm": plan.tempo_bpm, "key": plan.key.name, "time_signature": plan.time_signature}
     return request.replace(**pinned)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..plan import Plan
@@ -37,7 +39,7 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
     write_bass = BASS_IDIOMS[style.bass.idiom]
     for bar in bars:
         if _bass_plays(bar):
-            write_bass(bass, bar)
+            write_bass(bass, _pedal(bar, plan) if bar.section.kind == "intro" else bar)
 
     comp = Part("comp", style.comp.stem, style.comp.program, pan=44)
     comper = Comper(comp, style.comp.idiom, 60)
@@ -71,6 +73,11 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
         _feel(plan, part, streams, timing_ms)
     score.parts = [p for p in parts if p.notes]
     return score
+
+
+def _pedal(bar: Bar, plan: Plan) -> Bar:
+    """The bar with the bass on the tonic: the intro states the key over a tonic pedal."""
+    return dataclasses.replace(bar, chord=plan.final_chord, _rngs={})
 
 
 def _bass_plays(bar: Bar) -> bool:
