@@ -66,6 +66,34 @@ class Segment:
     beat_s: float | None = None  # on a vowel after a voiceless consonant: its note's written onset
 
 
+@dataclass(frozen=True)
+class Expression:
+    """How one held note is sung, drawn per note: a singer never sings two notes alike. A scoop
+    from below with a small overshoot, a slow pitch drift, and vibrato that starts late, at its
+    own rate and depth, with a rate that wanders."""
+    scoop_cents: float = -50.0
+    scoop_s: float = GLIDE_S
+    overshoot_cents: float = 0.0
+    drift_cents: tuple[float, ...] = ()  # one value every DRIFT_STEP_S
+    vibrato_delay_s: float = VIBRATO_FROM_S
+    vibrato_hz: float = VIBRATO_HZ
+    vibrato_cents: float = VIBRATO_CENTS
+    vibrato_wander: float = 0.0  # +- share of the rate, slowly
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> "Expression":
+        return cls(scoop_cents=float(rng.uniform(-80, -30)), scoop_s=float(rng.uniform(0.04, 0.08)),
+                   overshoot_cents=float(rng.uniform(3, 12)),
+                   drift_cents=tuple(np.cumsum(rng.normal(0, DRIFT_CENTS, 64)).clip(-8, 8).round(2)),
+                   vibrato_delay_s=float(rng.uniform(0.18, 0.4)), vibrato_hz=float(rng.uniform(4.8, 6.2)),
+                   vibrato_cents=float(rng.uniform(16, 32)), vibrato_wander=float(rng.uniform(0.03, 0.08)))
+
+
+PLAIN = Expression()
+DRIFT_STEP_S = 0.12
+DRIFT_CENTS = 2.5
+
+
 def midi_hz(pitch: float) -> float:
     return 440.0 * 2 ** ((pitch - 69) / 12)
 
@@ -79,7 +107,7 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
     mono = np.zeros(total_samples, dtype=np.float32)
     for name in sorted({n.voice for n in notes}):
         line = [n for n in notes if n.voice == name]
-        mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples)
+        mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem)
     if part.stem == "vocals":
         mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
     return np.stack([mono, mono])
@@ -87,7 +115,8 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
 
 # ---------------------------------------------------------------- timing
 
-def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, float] | None = None) -> list[Segment]:
+def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, float] | None = None,
+             expressions: list[Expression] | None = None) -> list[Segment]:
     """Place every phoneme in time: vowels start on the beat, or `early_s[i]` seconds before it for
     the i-th note (in start order; negative: after it), onset consonants before the vowel, codas at
     the end. Time a note needs before its beat is taken from the previous vowel's tail (keeping
@@ -114,7 +143,7 @@ def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, floa
         out += _spread(syllable.onset, onset_start, start - early, f0, index)
         vowel = Segment(syllable.vowel, start - early, end - coda_s,
                         _vowel_contour(end - coda_s - start + early, f0, previous_pitch, start - early - previous_end,
-                                       max(0.0, early)),
+                                       max(0.0, early), expressions[index] if expressions else PLAIN),
                         note=index, beat_s=start if moves else None)
         out.append(vowel)
         out[first].syllable_start = True
@@ -183,25 +212,43 @@ def _shift_tail(out: list[Segment], vowel: Segment, cut: float) -> None:
         segment.end_s -= cut
 
 
-def _vowel_contour(length: float, f0: float, previous: float | None, gap: float, heard_from_s: float = 0.0) -> list[tuple[float, float]]:
+def _vowel_contour(length: float, f0: float, previous: float | None, gap: float, heard_from_s: float = 0.0,
+                   expression: Expression = PLAIN) -> list[tuple[float, float]]:
     """Pitch targets over a vowel of `length` s that becomes voiced `heard_from_s` after its
-    written start: from there a glide in (or portamento from a close previous note), vibrato on long ones."""
+    written start: from there a scoop in (or portamento from a close previous note), drift and
+    vibrato on long ones."""
     if heard_from_s <= 0:
-        return _voiced_contour(length, f0, previous, gap)
-    body = _voiced_contour(length - heard_from_s, f0, previous, gap)
+        return _voiced_contour(length, f0, previous, gap, expression)
+    body = _voiced_contour(length - heard_from_s, f0, previous, gap, expression)
     return [(0.0, body[0][1])] + [(heard_from_s + t, f) for t, f in body]
 
 
-def _voiced_contour(length: float, f0: float, previous: float | None, gap: float) -> list[tuple[float, float]]:
+def _voiced_contour(length: float, f0: float, previous: float | None, gap: float,
+                    expression: Expression = PLAIN) -> list[tuple[float, float]]:
+    cents = lambda c: 2 ** (c / 1200)  # noqa: E731
     if previous is not None and gap < 0.12 and abs(12 * np.log2(f0 / previous)) <= 5:
-        points = [(0.0, previous), (min(PORTAMENTO_S, 0.3 * length), f0)]
+        arrive = min(PORTAMENTO_S, 0.3 * length)
+        points = [(0.0, previous)]
     else:
-        points = [(0.0, f0 * 2 ** (-0.5 / 12)), (min(GLIDE_S, 0.25 * length), f0)]
-    if length > VIBRATO_FROM_S + 0.15:
-        for t in np.arange(VIBRATO_FROM_S, length, 0.03):
-            depth = VIBRATO_CENTS * min(1.0, (t - VIBRATO_FROM_S) / 0.2)
-            points.append((float(t), f0 * 2 ** (depth * np.sin(2 * np.pi * VIBRATO_HZ * (t - VIBRATO_FROM_S)) / 1200)))
-    points.append((length, f0))
+        arrive = min(expression.scoop_s, 0.25 * length)
+        points = [(0.0, f0 * cents(expression.scoop_cents))]
+    if length > 0.3 and expression.overshoot_cents:
+        points += [(arrive, f0 * cents(expression.overshoot_cents)), (min(arrive + 0.06, 0.5 * length), f0)]
+    else:
+        points.append((arrive, f0))
+    start = points[-1][0] + 0.02
+    if length > start + 0.1:
+        times = np.arange(start, length, 0.02)
+        drift = np.interp(times / DRIFT_STEP_S, np.arange(len(expression.drift_cents)), expression.drift_cents) \
+            if expression.drift_cents else np.zeros_like(times)
+        delay = expression.vibrato_delay_s
+        depth = expression.vibrato_cents * np.clip((times - delay) / 0.25, 0.0, 1.0) if length > delay + 0.15 else 0 * times
+        rate = expression.vibrato_hz * (1 + expression.vibrato_wander * np.sin(2 * np.pi * 0.7 * times))
+        phase = 2 * np.pi * np.cumsum(rate * 0.02)
+        phase -= phase[np.searchsorted(times, delay)] if delay < times[-1] else 0.0
+        wobble = drift + depth * np.sin(phase)
+        points += [(float(t), f0 * cents(float(c))) for t, c in zip(times, wobble)]
+    points.append((length, points[-1][1]))
     return points
 
 
@@ -233,14 +280,19 @@ def pho_text(segs: list[Segment], rest_between_syllables: bool = False, broken: 
     return "\n".join(lines) + "\n"
 
 
-def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
+def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int,
+                *, streams: Streams | None = None, stem: str = "vocals") -> np.ndarray:
     """One voice's notes, sung: rendered ONSET_PASSES times, each vowel moved after each render so
     that it becomes voiced on its beat; then played back on the written clock (`TuningMap`), which
-    puts every note on its written pitch."""
+    puts every note on its written pitch. With `streams`, every note is sung with its own
+    `Expression`."""
+    ordered = sorted(notes, key=lambda n: n.start_beats)
+    expressions = [Expression.draw(streams.rng("expression", stem, voice.name, round(n.start_beats * 4)))
+                   for n in ordered] if streams is not None else None
     tries: dict[int, list[tuple[float, float, float]]] = {}
     joins = Joins()
     for render in range(ONSET_PASSES):
-        segs = segments(notes, seconds_per_beat, {note: next_early(seen) for note, seen in tries.items()})
+        segs = segments(notes, seconds_per_beat, {note: next_early(seen) for note, seen in tries.items()}, expressions)
         tuning = TuningMap.for_segments(segs, voice.sample_rate)
         voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
         if render < ONSET_PASSES - 1:
