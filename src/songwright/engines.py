@@ -47,7 +47,8 @@ def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song
     stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
     progress("done", 1.0)
     warnings = [f"unknown tag '{t}' ignored" for t in style.unknown_tags]
-    warnings += [f"unknown section tag [{t}]" for t in lyrics.unknown_tags] + plan.warnings
+    warnings += lyrics.warnings + plan.warnings
+    warnings += [f"voice {request.voice} not used: the song is instrumental"] if request.instrumental and request.voice else []
     warnings += casting.warnings if casting else []
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
                 request=request, seed=seed, engine="composer", warnings=warnings, versions=_versions())
