@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .errors import CheckpointError, InvalidRequest, MissingDependency, SongwrightError
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_LYRICS_FILE_BYTES = 1_000_000
 
 
@@ -64,9 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command. Every outcome is an exit code and at most one line on stderr: 2 for bad
+    input, 1 for a failure, 130 for Ctrl-C (saying which files were written: all or none)."""
     try:
+        args = build_parser().parse_args(argv)
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
+    except BrokenPipeError:  # stdout closed (`songwright styles | head -1`): say so once, then stop
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit must not fail again
+        print("songwright: standard output was closed; nothing more was printed", file=sys.stderr)
+        return EXIT_FAILURE
     except InvalidRequest as exc:
         print(f"songwright: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -79,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     except SongwrightError as exc:
         print(f"songwright: failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return 130
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        print("songwright: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _read_lyrics(args: argparse.Namespace) -> str:
@@ -89,6 +99,8 @@ def _read_lyrics(args: argparse.Namespace) -> str:
     if args.lyrics is None:
         return ""
     if args.lyrics == "-":
+        if sys.stdin is None:
+            raise InvalidRequest("lyrics", "'-' reads standard input, which is closed", "-")
         data = sys.stdin.buffer.read(MAX_LYRICS_FILE_BYTES + 1)
     else:
         try:
@@ -125,23 +137,66 @@ def _generate(args: argparse.Namespace) -> int:
                                 ("json", args.json, False)):
         if path:
             check_writable(path, field, is_dir)
+    _check_distinct_outputs(args)
 
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
-    song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
-    if progress:
-        progress.finish()
-    song.save(args.output)
-    if args.stems:
-        song.save_stems(args.stems)
-    if args.midi:
-        song.save_midi(args.midi)
-    if args.lrc:
-        song.save_lrc(args.lrc)
-    if args.json:
-        song.save_json(args.json)
+    try:
+        song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
+        if progress:
+            progress.finish()
+        song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json)
+    except SongwrightError as exc:
+        if isinstance(exc, InvalidRequest):
+            raise
+        raise type(exc)(f"{exc}; no output file was written") from exc
+    except BaseException as exc:  # save_all writes all its files or none: so none
+        if not _interrupted(exc):
+            raise
+        if progress:
+            progress.finish()
+        print("songwright: interrupted; no output file was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.quiet:
-        _summary(args.output, song)
+        try:
+            _summary(args.output, song)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            print("songwright: standard output was closed; the song and its files were written", file=sys.stderr)
     return EXIT_OK
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether Ctrl-C caused `exc`: a KeyboardInterrupt, or an error it set off inside C code
+    (a SystemError "returned a result with an exception set" whose cause is the interrupt)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _check_distinct_outputs(args: argparse.Namespace) -> None:
+    """Refuse two outputs that name the same file (links followed): one would overwrite the other."""
+    from .audio.io import resolved
+    from .score import STEMS
+
+    wanted = [("output", args.output, "")]
+    if args.stems:
+        wanted.append(("stems", args.stems, "the stems folder"))
+        wanted += [("stems", str(Path(args.stems) / f"{name}.wav"), f"the {name} stem") for name in STEMS]
+    wanted += [(field, getattr(args, field), "") for field in ("json", "midi", "lrc")]
+    claimed: dict[Path, tuple[str, str, str]] = {}
+    for field, path, role in wanted:
+        if not path:
+            continue
+        target = resolved(path)
+        if target in claimed:
+            earlier = claimed[target]
+            culprit, other = (earlier, (field, path, role)) if field == "stems" else ((field, path, role), earlier)
+            what = other[2] or f"--{other[0]}"
+            raise InvalidRequest(culprit[0], f"must be a different file from {what} ({target})", culprit[1])
+        claimed[target] = (field, path, role)
 
 
 def _runtime(args: argparse.Namespace):
@@ -191,7 +246,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise InvalidRequest("file", "must be an existing audio file", args.file)
     report = analyze_file(args.file)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2, allow_nan=False))
     else:
         for name, value in report.items():
             print(f"{name}: {value}")
@@ -210,5 +265,17 @@ class _ProgressBar:
         sys.stderr.write("\n")
 
 
+def run() -> None:
+    """The `songwright` command. After Ctrl-C it leaves at once with exit code 130: a library
+    interrupted while importing may have marked the interpreter to kill itself with SIGINT at
+    exit, which would hide the exit code."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
