@@ -113,7 +113,23 @@ def _phonetize(word: Word, voice: Voice, spoken: dict) -> Word:
         sung = [chinese_syllable(word.text)] if voice.language == "zh" else hangul_syllables(word.text)
         return dataclasses.replace(word, phones=tuple(sung), voice=voice.name)
     sung = spoken.get(spoken_text(word, voice)) or [HUM]  # no vowel at all ("hmm", "brrr"): hum it
+    sung = _at_most(sung, len(_characters(word.text)))
     return dataclasses.replace(word, syllables=respell(word.text, len(sung)), phones=tuple(sung), voice=voice.name)
+
+
+MERGED_VOWEL_MS = 80
+
+
+def _at_most(sung: list[SungSyllable], count: int) -> list[SungSyllable]:
+    """At most `count` sung syllables: a word has no more written syllables than characters
+    ("w" read "double-u", "爱" read by an English voice), so the syllables past the last
+    character are sung, quickly, at the end of the last note instead of on notes of their own
+    with no text."""
+    if len(sung) <= count:
+        return sung
+    keep, rest = sung[:count - 1], sung[count - 1:]
+    tail = tuple(phone for s in rest[1:] for phone in s.onset + ((s.vowel, MERGED_VOWEL_MS),) + s.coda)
+    return keep + [SungSyllable(rest[0].onset, rest[0].vowel, rest[0].coda + tail)]
 
 
 def respell(text: str, count: int) -> tuple[str, ...]:
