@@ -117,7 +117,7 @@ def _read_lyrics(args: argparse.Namespace) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .audio.io import audio_format, check_writable
+    from .audio.io import StagedOutputs, audio_format, check_writable
     from .engines import generate
     from .request import SongRequest
 
@@ -140,13 +140,17 @@ def _generate(args: argparse.Namespace) -> int:
     _check_distinct_outputs(args)
 
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
+    staged = StagedOutputs()
     try:
         song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
         if progress:
             progress.finish()
-        song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json)
+        song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
+                      staged=staged)
     except SongwrightError as exc:
         if isinstance(exc, InvalidRequest):
+            raise
+        if staged.committed:  # renaming failed part-way: the error lists what is missing
             raise
         raise type(exc)(f"{exc}; no output file was written") from exc
     except BaseException as exc:  # save_all writes all its files or none: so none
@@ -154,7 +158,8 @@ def _generate(args: argparse.Namespace) -> int:
             raise
         if progress:
             progress.finish()
-        print("songwright: interrupted; no output file was written", file=sys.stderr)
+        written = "every output file was written" if staged.committed else "no output file was written"
+        print(f"songwright: interrupted; {written}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if not args.quiet:
         try:

@@ -129,11 +129,12 @@ class Song:
 
     def save_all(self, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
                  midi_path: str | os.PathLike | None = None, lrc_path: str | os.PathLike | None = None,
-                 json_path: str | os.PathLike | None = None) -> list[Path]:
+                 json_path: str | os.PathLike | None = None, staged: StagedOutputs | None = None) -> list[Path]:
         """The mix and whichever of stems, MIDI, LRC and JSON are asked for, as one set: all the
         files appear, or (after an error or Ctrl-C) none of them, and a stems folder this call
-        made is removed again. Returns the paths written."""
-        with StagedOutputs() as staged:
+        made is removed again. Returns the paths written; `staged.committed` tells a caller
+        interrupted at the very end whether they were."""
+        with staged or StagedOutputs() as staged:
             self.save(output, staged=staged)
             if stems_dir is not None:
                 self.save_stems(stems_dir, staged=staged)

@@ -125,8 +125,14 @@ class StagedOutputs:
         try:
             mode = 0o666 & ~_umask()
             for temporary, target in self._staged:
-                os.chmod(temporary, mode)
-                os.replace(temporary, target)
+                try:
+                    os.chmod(temporary, mode)
+                    os.replace(temporary, target)
+                except OSError as exc:
+                    missing = ", ".join(str(t) for _, t in self._staged if t not in self.committed)
+                    self.discard()
+                    raise RenderError(f"could not move {target} into place ({exc.strerror}); not written: "
+                                      f"{missing}") from exc
                 self.committed.append(target)
         finally:
             if held is not None:
