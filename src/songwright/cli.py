@@ -220,7 +220,8 @@ def _summary(output: str, song) -> None:
         print(f"{output}: {song.duration_s:.2f} s, seed {song.seed}, {song.engine} ({settings}), "
               f"{song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
     else:
-        voice = f", sung by {plan.lead_voice}" if plan.lead_voice else ", instrumental"
+        others = [name for name in song.voices() if name != plan.lead_voice]
+        voice = f", sung by {' and '.join([plan.lead_voice, *others])}" if plan.lead_voice else ", instrumental"
         print(f"{output}: {song.duration_s:.2f} s, {plan.tempo_bpm:g} BPM, {plan.key.name}, {plan.time_signature}, "
               f"seed {song.seed}{voice}, {song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
         print("form: " + " ".join(f"{s.kind}({s.bars})" for s in plan.sections))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,12 @@ class Song:
             timings.append(LineTiming(text, words[0].start_s, words[-1].end_s, words))
         return timings
 
+    def voices(self) -> dict[str, int]:
+        """The voices that sang, each with its number of sung syllables, the most first."""
+        part = self.score.part("vocals") if self.score is not None else None
+        counts = Counter(note.voice for note in part.notes if note.voice) if part is not None else Counter()
+        return dict(counts.most_common())
+
     def lrc(self) -> str:
         """Enhanced LRC: a [mm:ss.xx] stamp per line and a <mm:ss.xx> stamp per word."""
         out = [f"[ti:{self.request.tags}]", "[by:songwright]", f"[length:{_stamp(self.duration_s)}]"]
@@ -118,7 +125,7 @@ class Song:
         return {
             "resolved": {"tempo_bpm": self.plan.tempo_bpm, "key": self.plan.key.name, "time_signature": self.plan.time_signature,
                          "duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate,
-                         "vocal": self.plan.vocal},
+                         "vocal": self.plan.vocal, "voices": self.voices()},
             "style": {"genres": list(style.genres), "moods": list(style.moods), "instruments": list(style.instruments),
                       "groove": style.groove_genre, "harmony": style.harmony_genre, "texture": style.texture_genre},
             "unknown_tags": list(style.unknown_tags),
