@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import CheckpointError, InvalidRequest, MissingDependency, SongwrightError
+from .errors import CheckpointError, InvalidRequest, MissingDependency, RenderError, SongwrightError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_LYRICS_FILE_BYTES = 1_000_000
@@ -147,12 +147,10 @@ def _generate(args: argparse.Namespace) -> int:
             progress.finish()
         song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
                       staged=staged)
-    except SongwrightError as exc:
-        if isinstance(exc, InvalidRequest):
-            raise
+    except RenderError as exc:
         if staged.committed:  # renaming failed part-way: the error lists what is missing
             raise
-        raise type(exc)(f"{exc}; no output file was written") from exc
+        raise RenderError(f"{exc}; no output file was written") from exc
     except BaseException as exc:  # save_all writes all its files or none: so none
         if not _interrupted(exc):
             raise
