@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .errors import CheckpointError, InvalidRequest, MissingDependency, RenderError, SongwrightError
@@ -67,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Every outcome is an exit code and at most one line on stderr: 2 for bad
     input, 1 for a failure, 130 for Ctrl-C (saying which files were written: all or none)."""
+    with _noting_interrupts():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
@@ -145,8 +153,12 @@ def _generate(args: argparse.Namespace) -> int:
         song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
         if progress:
             progress.finish()
+        if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
+            raise KeyboardInterrupt
         song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
                       staged=staged)
+        if _INTERRUPTS.received:
+            raise KeyboardInterrupt
     except RenderError as exc:
         if staged.committed:  # renaming failed part-way: the error lists what is missing
             raise
@@ -168,9 +180,40 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Interrupts:
+    """SIGINT as Python has it (KeyboardInterrupt), also remembered: an interrupt that lands in
+    an extension module's import or C code can come out as another error (numpy: an ImportError,
+    "PyCapsule_Import could not import module datetime"; a SystemError) or be swallowed."""
+
+    received = False
+
+    def __call__(self, signum, frame) -> None:
+        self.received = True
+        raise KeyboardInterrupt
+
+
+_INTERRUPTS = _Interrupts()
+
+
+@contextlib.contextmanager
+def _noting_interrupts():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _INTERRUPTS.received = False
+    previous = signal.signal(signal.SIGINT, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _interrupted(exc: BaseException | None) -> bool:
-    """Whether Ctrl-C caused `exc`: a KeyboardInterrupt, or an error it set off inside C code
-    (a SystemError "returned a result with an exception set" whose cause is the interrupt)."""
+    """Whether Ctrl-C caused `exc`: a KeyboardInterrupt, an error it set off inside C code (a
+    SystemError "returned a result with an exception set" whose cause is the interrupt), or any
+    error raised after a SIGINT arrived."""
+    if _INTERRUPTS.received:
+        return True
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, KeyboardInterrupt):
