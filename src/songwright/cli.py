@@ -79,7 +79,7 @@ def _run(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
     except BrokenPipeError:  # stdout closed (`songwright styles | head -1`): say so once, then stop
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit must not fail again
+        _silence_stdout()
         print("songwright: standard output was closed; nothing more was printed", file=sys.stderr)
         return EXIT_FAILURE
     except InvalidRequest as exc:
@@ -175,9 +175,14 @@ def _generate(args: argparse.Namespace) -> int:
         try:
             _summary(args.output, song)
         except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             print("songwright: standard output was closed; the song and its files were written", file=sys.stderr)
     return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null, so Python's flush at exit does not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class _Interrupts:
