@@ -135,11 +135,11 @@ def test_unknown_bracket_tags_are_kept_as_sung_sections_and_reported():
     assert lyrics.unknown_tags == ["Spoken Word", "weird"]
 
 
-def test_unknown_inline_tag_is_reported():
+def test_unknown_inline_tag_with_words_beside_it_is_sung_and_reported():
     lyrics = parse_lyrics("[verse] hello there [weird tag] stuff")
-    assert [s.kind for s in lyrics.sections] == ["verse", "unknown"]
-    assert lyrics.unknown_tags == ["weird tag"]
-    assert phrase_texts(lyrics.sections[1]) == ["stuff"]
+    assert [s.kind for s in lyrics.sections] == ["verse"]
+    assert phrase_texts(lyrics.sections[0]) == ["hello there weird tag stuff"]
+    assert lyrics.warnings == ["[weird tag] is not a section tag: sung as lyrics"]
 
 
 def test_known_tags_are_not_reported_as_unknown():

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
-from .errors import CheckpointError, InvalidRequest, MissingDependency, SongwrightError
+from .errors import CheckpointError, InvalidRequest, MissingDependency, RenderError, SongwrightError
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_LYRICS_FILE_BYTES = 1_000_000
 
 
@@ -66,9 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command. Every outcome is an exit code and at most one line on stderr: 2 for bad
+    input, 1 for a failure, 130 for Ctrl-C (saying which files were written: all or none)."""
+    with _noting_interrupts():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
+        args = build_parser().parse_args(argv)
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
+    except BrokenPipeError:  # stdout closed (`songwright styles | head -1`): say so once, then stop
+        _silence_stdout()
+        print("songwright: standard output was closed; nothing more was printed", file=sys.stderr)
+        return EXIT_FAILURE
     except InvalidRequest as exc:
         print(f"songwright: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -81,8 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     except SongwrightError as exc:
         print(f"songwright: failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return 130
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        print("songwright: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _read_lyrics(args: argparse.Namespace) -> str:
@@ -91,6 +109,8 @@ def _read_lyrics(args: argparse.Namespace) -> str:
     if args.lyrics is None:
         return ""
     if args.lyrics == "-":
+        if sys.stdin is None:
+            raise InvalidRequest("lyrics", "'-' reads standard input, which is closed", "-")
         data = sys.stdin.buffer.read(MAX_LYRICS_FILE_BYTES + 1)
     else:
         try:
@@ -107,7 +127,7 @@ def _read_lyrics(args: argparse.Namespace) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .audio.io import audio_format, check_writable
+    from .audio.io import StagedOutputs, audio_format, check_writable
     from .engines import generate
     from .request import SongRequest
     from .song import request_from_song_file
@@ -132,22 +152,38 @@ def _generate(args: argparse.Namespace) -> int:
                                 ("json", args.json, False)):
         if path:
             check_writable(path, field, is_dir)
+    _check_distinct_outputs(args)
 
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
-    song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
-    if progress:
-        progress.finish()
-    song.save(args.output)
-    if args.stems:
-        song.save_stems(args.stems)
-    if args.midi:
-        song.save_midi(args.midi)
-    if args.lrc:
-        song.save_lrc(args.lrc)
-    if args.json:
-        song.save_json(args.json)
+    staged = StagedOutputs()
+    try:
+        song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
+        if progress:
+            progress.finish()
+        if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
+            raise KeyboardInterrupt
+        song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
+                      staged=staged)
+        if _INTERRUPTS.received:
+            raise KeyboardInterrupt
+    except RenderError as exc:
+        if staged.committed:  # renaming failed part-way: the error lists what is missing
+            raise
+        raise RenderError(f"{exc}; no output file was written") from exc
+    except BaseException as exc:  # save_all writes all its files or none: so none
+        if not _interrupted(exc):
+            raise
+        if progress:
+            progress.finish()
+        written = "every output file was written" if staged.committed else "no output file was written"
+        print(f"songwright: interrupted; {written}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.quiet:
-        _summary(args.output, song)
+        try:
+            _summary(args.output, song)
+        except BrokenPipeError:
+            _silence_stdout()
+            print("songwright: standard output was closed; the song and its files were written", file=sys.stderr)
     return EXIT_OK
 
 
@@ -163,6 +199,76 @@ def _refuse_request_options_with_from(args: argparse.Namespace) -> None:
             option = "--" + name.replace("_", "-")
             raise InvalidRequest(name, "cannot be combined with --from (the song file holds the whole request)",
                                  f"{option} {getattr(args, name)}")
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null, so Python's flush at exit does not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _Interrupts:
+    """SIGINT as Python has it (KeyboardInterrupt), also remembered: an interrupt that lands in
+    an extension module's import or C code can come out as another error (numpy: an ImportError,
+    "PyCapsule_Import could not import module datetime"; a SystemError) or be swallowed."""
+
+    received = False
+
+    def __call__(self, signum, frame) -> None:
+        self.received = True
+        raise KeyboardInterrupt
+
+
+_INTERRUPTS = _Interrupts()
+
+
+@contextlib.contextmanager
+def _noting_interrupts():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _INTERRUPTS.received = False
+    previous = signal.signal(signal.SIGINT, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether Ctrl-C caused `exc`: a KeyboardInterrupt, an error it set off inside C code (a
+    SystemError "returned a result with an exception set" whose cause is the interrupt), or any
+    error raised after a SIGINT arrived."""
+    if _INTERRUPTS.received:
+        return True
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _check_distinct_outputs(args: argparse.Namespace) -> None:
+    """Refuse two outputs that name the same file (links followed): one would overwrite the other."""
+    from .audio.io import resolved
+    from .score import STEMS
+
+    wanted = [("output", args.output, "")]
+    if args.stems:
+        wanted.append(("stems", args.stems, "the stems folder"))
+        wanted += [("stems", str(Path(args.stems) / f"{name}.wav"), f"the {name} stem") for name in STEMS]
+    wanted += [(field, getattr(args, field), "") for field in ("json", "midi", "lrc")]
+    claimed: dict[Path, tuple[str, str, str]] = {}
+    for field, path, role in wanted:
+        if not path:
+            continue
+        target = resolved(path)
+        if target in claimed:
+            earlier = claimed[target]
+            culprit, other = (earlier, (field, path, role)) if field == "stems" else ((field, path, role), earlier)
+            what = other[2] or f"--{other[0]}"
+            raise InvalidRequest(culprit[0], f"must be a different file from {what} ({target})", culprit[1])
+        claimed[target] = (field, path, role)
 
 
 def _runtime(args: argparse.Namespace):
@@ -181,7 +287,8 @@ def _summary(output: str, song) -> None:
         print(f"{output}: {song.duration_s:.2f} s, seed {song.seed}, {song.engine} ({settings}), "
               f"{song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
     else:
-        voice = f", sung by {plan.lead_voice}" if plan.lead_voice else ", instrumental"
+        others = [name for name in song.voices() if name != plan.lead_voice]
+        voice = f", sung by {' and '.join([plan.lead_voice, *others])}" if plan.lead_voice else ", instrumental"
         print(f"{output}: {song.duration_s:.2f} s, {plan.tempo_bpm:g} BPM, {plan.key.name}, {plan.time_signature}, "
               f"seed {song.seed}{voice}, {song.loudness_lufs:.1f} LUFS, {song.true_peak_dbtp:.1f} dBTP")
         print("form: " + " ".join(f"{s.kind}({s.bars})" for s in plan.sections))
@@ -212,7 +319,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise InvalidRequest("file", "must be an existing audio file", args.file)
     report = analyze_file(args.file)
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2, allow_nan=False))
     else:
         for name, value in report.items():
             print(f"{name}: {value}")
@@ -231,5 +338,17 @@ class _ProgressBar:
         sys.stderr.write("\n")
 
 
+def run() -> None:
+    """The `songwright` command. After Ctrl-C it leaves at once with exit code 130: a library
+    interrupted while importing may have marked the interpreter to kill itself with SIGINT at
+    exit, which would hide the exit code."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

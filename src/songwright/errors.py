@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import reprlib
+
+MAX_SHOWN_CHARS = 80
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlong = 3, MAX_SHOWN_CHARS, MAX_SHOWN_CHARS, MAX_SHOWN_CHARS
+
 
 class SongwrightError(Exception):
     """Base class of every error Songwright raises on purpose."""
@@ -14,10 +20,20 @@ class InvalidRequest(SongwrightError, ValueError):
         self.field = field
         self.rule = rule
         self.value = value
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"{field}: {rule}, got {shown}")
+        super().__init__(f"{field}: {rule}, got {shown_value(value)}")
+
+
+def shown_value(value: object) -> str:
+    """A short repr of any value: nested containers to three levels, whole numbers too long to
+    print by their size, at most MAX_SHOWN_CHARS characters. Never raises."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        sign = "a negative" if value < 0 else "a"
+        return f"{sign} whole number of about {int(value.bit_length() * 0.30103)} digits"
+    try:
+        shown = repr(value[:MAX_SHOWN_CHARS]) if isinstance(value, str) else _SHOWN.repr(value)
+    except Exception:  # a repr that raises: name the type instead
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= MAX_SHOWN_CHARS else shown[:MAX_SHOWN_CHARS - 3] + "..."
 
 
 class MissingDependency(SongwrightError, RuntimeError):

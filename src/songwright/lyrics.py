@@ -1,9 +1,14 @@
 """Lyrics -> sections of phrases of words of syllables.
 
 Structure tags may be on their own lines or inline: [verse], [Verse 1], [CHORUS], (Chorus),
-"Chorus:". Unknown bracket tags are kept as sung sections and reported. Syllables are counted
-for English (and other Latin-script text) with spelling rules, and one per character for
-Chinese, Japanese kana and Korean.
+"Chorus:", [Chorus x2] (sung twice). An unknown bracket tag alone on its line starts a section
+sung as a verse; one with words beside it ("[I love you] baby") is sung as lyrics. Both are
+reported. Syllables are counted for English (and other Latin-script text) with spelling rules,
+and one per character for Chinese, Japanese kana and Korean.
+
+One normaliser (`normalize_text`) decides what the characters are before any of this: invisible
+format characters, variation selectors and stray accents are removed, look-alike apostrophes
+become one, and every digit any script writes is read as the digit it is.
 """
 
 from __future__ import annotations
@@ -28,10 +33,16 @@ _SECTION_ALIASES = {
     "break": "break", "breakdown": "break",
 }
 
+# Aliases that are also ordinary words: "End: of the story" is a lyric; "End:" alone is a tag.
+_WORD_ALIASES = {"end", "ending", "drop", "break", "breakdown", "build", "buildup", "lift", "opening", "v", "pre",
+                 "rap", "solo", "coda", "inst", "instrumental", "interlude", "bridge"}
+MAX_REPEATS = 4  # [Chorus x9] is sung at most this many times
+_REPEAT = re.compile(r"\s*(?:\bx\s*(\d{1,3})|(\d{1,3})\s*x)\s*$", re.I)
 _BRACKET_TAG = re.compile(r"\[([^\[\]\n]{1,40})\]")
 _PAREN_LINE = re.compile(r"^\s*\(([^()\n]{1,40})\)\s*$")
 _COLON_TAG = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 \-]{0,30}):\s*")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\U0002f800-\U0002fa1f"  # Han, all planes
+_CJK = re.compile(f"[{_HAN}]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _SMALL_KANA = set("ゃゅょぁぃぅぇぉャュョァィゥェォ")
@@ -39,7 +50,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # Combining marks belong to their word (Devanagari and Thai vowel signs, Arabic vowels...).
 _MARKS = "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M"))
 _LETTER = rf"(?:[^\W_]|[{_MARKS}])"
-_TOKEN = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u3040-\u30ff]+|[\uac00-\ud7af]+|{_LETTER}+(?:['’]{_LETTER}+)*")
+_TOKEN = re.compile(rf"[{_HAN}]|[\u3040-\u30ff]+|[\uac00-\ud7af]+|{_LETTER}+(?:['’]{_LETTER}+)*")
 _WORD_PART = re.compile(rf"(?:(?!\d){_LETTER})+(?:['’](?:(?!\d){_LETTER})+)*|\d+")
 _SCRIPT_LANGUAGES = {"CYRILLIC": "ru", "GREEK": "el", "ARABIC": "ar", "HEBREW": "he", "THAI": "th", "DEVANAGARI": "hi",
                      "LATIN": "latin"}
@@ -78,6 +89,7 @@ class LyricSection:
     kind: str  # a canonical kind, or "unknown"
     label: str  # the tag as written, e.g. "Verse 1"
     phrases: list[Phrase] = field(default_factory=list)
+    repeats: int = 1  # [Chorus x2]: sung twice
 
     @property
     def sung(self) -> bool:
@@ -92,6 +104,7 @@ class LyricSection:
 class Lyrics:
     sections: list[LyricSection]
     unknown_tags: list[str]
+    warnings: list[str] = field(default_factory=list)  # what was read differently from how it was written
 
     @property
     def has_words(self) -> bool:
@@ -103,24 +116,39 @@ class Lyrics:
 
 
 def section_kind(tag: str) -> str | None:
-    key = re.sub(r"\s*x\s*\d+\s*$", "", tag.lower().strip())  # "[Chorus x2]": a repeat mark
-    key = re.sub(r"[\s\-_\d]+", "", key).rstrip(".")
-    return _SECTION_ALIASES.get(key)
+    """The canonical kind of a structure tag ("Verse 1", "CHORUS x2", "Verse 2: Ana"), or None."""
+    key = _REPEAT.sub("", tag.lower().strip())  # "[Chorus x2]": a repeat mark
+    kind = _SECTION_ALIASES.get(re.sub(r"[\s\-_\d]+", "", key).rstrip("."))
+    if kind is None and re.search(r":| [-–] ", key):  # "[Verse 2: Ana]", "[Chorus - Ana]"
+        return section_kind(re.split(r":| [-–] ", key, maxsplit=1)[0])
+    return kind
+
+
+def section_repeats(tag: str) -> int:
+    """How many times a tag asks for its section: "Chorus x2" -> 2; no mark -> 1."""
+    match = _REPEAT.search(tag)
+    return max(int(match.group(1) or match.group(2)), 1) if match else 1
 
 
 def parse_lyrics(text: str) -> Lyrics:
     """Split lyrics into sections; words before any tag form a verse."""
+    text, warnings = normalize_text(text or "")
     sections: list[LyricSection] = []
     unknown: list[str] = []
     line_index = 0
 
     def open_section(kind: str, label: str) -> None:
-        sections.append(LyricSection(kind, label))
+        asked = section_repeats(label)
+        sections.append(LyricSection(kind, label, repeats=min(asked, MAX_REPEATS)))
+        if asked > MAX_REPEATS:
+            warnings.append(f"[{label}]: a section is sung {MAX_REPEATS} times at most")
 
     def add_words(chunk: str) -> None:
         nonlocal line_index
-        chunk = _URL.sub(_spoken_url, chunk)
-        words = with_line_language(words_of(chunk))
+        chunk = _URL.sub(_spoken_url, chunk.replace("[", " ").replace("]", " "))
+        unread: list[str] = []
+        words = with_line_language(words_of(chunk, unread=unread))
+        warnings.extend(f"'{w}' cannot be read (no pronunciation or transliteration): not sung" for w in unread)
         if not words:
             return
         if not sections:
@@ -129,20 +157,24 @@ def parse_lyrics(text: str) -> Lyrics:
             sections[-1].phrases.append(Phrase(join_words(phrase_words), tuple(phrase_words), line_index))
         line_index += 1
 
-    for raw_line in (text or "").splitlines():
+    for raw_line in text.splitlines():
         paren = _PAREN_LINE.match(raw_line)
         if paren and section_kind(paren.group(1)):
             open_section(section_kind(paren.group(1)), paren.group(1).strip())
             continue
         colon = _COLON_TAG.match(raw_line)
-        if colon and section_kind(colon.group(1)):
+        if colon and section_kind(colon.group(1)) and not (
+                colon.group(1).strip().lower() in _WORD_ALIASES and raw_line[colon.end():].strip()):
             open_section(section_kind(colon.group(1)), colon.group(1).strip())
             raw_line = raw_line[colon.end():]
         position = 0
         for match in _BRACKET_TAG.finditer(raw_line):
-            add_words(raw_line[position:match.start()])
             label = match.group(1).strip()
             kind = section_kind(label)
+            if kind is None and _has_words_beside(raw_line, match):  # "[I love you] baby": sung
+                warnings.append(f"[{label}] is not a section tag: sung as lyrics")
+                continue
+            add_words(raw_line[position:match.start()])
             if kind is None:
                 kind = "unknown"
                 unknown.append(label)
@@ -150,7 +182,77 @@ def parse_lyrics(text: str) -> Lyrics:
             position = match.end()
         add_words(raw_line[position:])
     _song_language(sections)
-    return Lyrics(sections, unknown)
+    return Lyrics(_repeated(sections), unknown, list(dict.fromkeys(warnings)))
+
+
+def _has_words_beside(line: str, match: re.Match) -> bool:
+    """Whether a line has words outside its bracket tags (and the bracket holds words too)."""
+    outside = _BRACKET_TAG.sub(" ", line)
+    return bool(_TOKEN.search(outside)) and bool(_TOKEN.search(match.group(1)))
+
+
+def _repeated(sections: list[LyricSection]) -> list[LyricSection]:
+    """[Chorus x2]: the section, then its repeats (the same phrases, as a chorus returns)."""
+    out = []
+    for section in sections:
+        out.append(section)
+        out += [LyricSection(section.kind, section.label, list(section.phrases)) for _ in range(section.repeats - 1)]
+    return out
+
+
+# ---------------------------------------------------------------- what the characters are
+
+# Written as an apostrophe; NFKC would make ´ a space and a combining accent ("don´t" -> "don ́t").
+_APOSTROPHES = str.maketrans({"\u00b4": "'", "\u0060": "'", "\u2018": "'", "\u02bc": "'", "\u02b9": "'",
+                              "\u2032": "'", "\uff07": "'"})
+# Default-ignorable characters that are not format characters (category Cf is dropped as a whole):
+# variation selectors, the combining grapheme joiner, Mongolian selectors, Hangul fillers.
+_IGNORABLE = set(chr(c) for c in [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0), 0x034F, *range(0x180B, 0x1810),
+                                  0x115F, 0x1160, 0x3164, 0xFFA0, 0x17B4, 0x17B5])
+
+
+def normalize_text(text: str) -> tuple[str, list[str]]:
+    """The lyrics as the parser reads them, and a warning for each character dropped that could
+    have been meant as a word.
+
+    - look-alike apostrophes (´ ` ‘ ʼ) become ', so "don´t" stays one word;
+    - NFKC: compatibility forms become plain ones (ﬁ -> fi, ² -> 2, full-width letters);
+    - invisible characters go: format characters (soft hyphen, zero-width space and joiners,
+      direction marks), variation selectors (the one in "❤️"), Hangul fillers;
+    - a combining mark that follows no letter (a stray "¨") goes;
+    - every digit of any script (❶, ፩, ٣) becomes its ASCII digit; other whole numbers written
+      as one character (፲, ⑽) become their digits; a fraction or other number that is not whole
+      (a lone ↉) goes, with a warning.
+    """
+    text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHES))
+    out: list[str] = []
+    warnings: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cf" or char in _IGNORABLE:
+            continue
+        if category.startswith("M"):
+            if out and (out[-1].isalnum() or unicodedata.category(out[-1]).startswith("M")):
+                out.append(char)
+            continue
+        if category.startswith("N") and not ("0" <= char <= "9"):
+            out.append(_number_text(char, warnings))
+            continue
+        out.append(char)
+    return "".join(out), warnings
+
+
+def _number_text(char: str, warnings: list[str]) -> str:
+    digit = unicodedata.digit(char, None)
+    if digit is not None:
+        return str(digit)
+    value = unicodedata.numeric(char, None)
+    if value is not None and value == int(value) and value >= 0:
+        return f" {int(value)} "
+    if unicodedata.category(char) == "Nl" or char.isalpha():  # a letter that counts (Gothic, Roman)
+        return char
+    warnings.append(f"'{char}' (U+{ord(char):04X}) is a number that cannot be sung: not sung")
+    return " "
 
 
 # ---------------------------------------------------------------- words and syllables
@@ -167,7 +269,7 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
 # ---------------------------------------------------------------- language of a Latin-script line
 
 _FUNCTION_WORDS = {
-    "en": "the and you i is it to of in my me we your on this that with for be are so no all love what when".split(),
+    "en": "the and you i is it to of in my me we your on this that with for be are so no all love what when a".split(),
     "es": "el la los las de que y en un una mi tu te es por con no se lo yo para como amor corazón noche está".split(),
     "fr": "le la les de et je tu il un une est pas mon ma mes que qui dans pour avec amour nous vous moi toi c'est j'ai".split(),
     "de": "der die das und ich du ist nicht ein eine mein dich mich mit wir zu den dem liebe auf sie noch nur über".split(),
@@ -222,29 +324,43 @@ def _spoken_url(match: re.Match) -> str:
     return " ".join(re.findall(r"[^\W_]+", spoken))
 
 
-def words_of(text: str) -> list[Word]:
-    text = unicodedata.normalize("NFKC", text)
+def words_of(text: str, *, unread: list[str] | None = None) -> list[Word]:
+    """The words of normalised text (see `normalize_text`), each with its syllables. A word no
+    transliteration can read (a Han character outside every reading table) is left out and
+    appended to `unread`."""
     text = _URL.sub(_spoken_url, text)
     words: list[Word] = []
     for token in _TOKEN.findall(text):
         if _CJK.match(token):
-            words.append(Word(token, (token,), "zh"))
+            if anyascii(token).isalpha():
+                words.append(Word(token, (token,), "zh"))
+            elif unread is not None:
+                unread.append(token)
         elif _KANA.match(token):
             words.append(Word(token, tuple(_kana_syllables(token)), "ja"))
         elif _HANGUL.match(token):
             words.append(Word(token, tuple(token), "ko"))
-        elif token.isdigit():
+        elif token.isdecimal():
             words.extend(Word(w, tuple(english_syllables(w)), "en") for w in number_words(token))
         else:
             language = "en" if token.isascii() else script_language(token)
             for part in _WORD_PART.findall(token):
-                if part.isdigit():
+                if part.isdecimal():
                     words.extend(Word(w, tuple(english_syllables(w)), "en") for w in number_words(part))
                 elif language == "latin" or part.isascii():
                     words.append(Word(part, tuple(english_syllables(part)), language))
-                else:  # another script: syllables from its Latin transliteration
-                    words.append(Word(part, tuple(english_syllables(anyascii(part))) or (part,), language))
+                elif re.search(r"[A-Za-z]", anyascii(part)):  # another script: syllables from its transliteration
+                    words.append(Word(part, _script_syllables(part), language))
+                elif unread is not None:
+                    unread.append(part)
     return words
+
+
+def _script_syllables(word: str) -> tuple[str, ...]:
+    """A word of another script, in as many pieces as its transliteration has syllables."""
+    count = len(english_syllables(anyascii(word)))
+    pieces = [word[round(i * len(word) / count):round((i + 1) * len(word) / count)] for i in range(count)]
+    return tuple(p for p in pieces if p) or (word,)
 
 
 def script_language(token: str) -> str:
@@ -347,7 +463,11 @@ _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
 def number_words(digits: str) -> list[str]:
-    """English words for a number as a singer would say it ("1999" -> nineteen ninety nine)."""
+    """English words for a number as a singer would say it ("1999" -> nineteen ninety nine).
+    Reads the decimal digits of any script ("١٩٩٩", "❶"); any other character is a ValueError."""
+    if not digits or any(unicodedata.digit(c, None) is None for c in digits):
+        raise ValueError(f"not a number: {digits!r}")
+    digits = "".join(str(unicodedata.digit(c)) for c in digits)
     if len(digits) > 7:
         return [_ONES[int(d)] for d in digits]
     value = int(digits)
@@ -403,11 +523,12 @@ def syllable_stress(word: Word) -> tuple[bool, ...]:
 
 def split_phrases(chunk: str, words: list[Word]) -> list[list[Word]]:
     """A line becomes one phrase, or several when it is long (at spaces between CJK groups,
-    at punctuation, else evenly at word boundaries)."""
+    at punctuation, else evenly at word boundaries). The words keep their line's language: the
+    pieces of the text only say how many of them each phrase takes."""
     total = sum(len(w.syllables) for w in words)
-    if total <= MAX_PHRASE_SYLLABLES and not _cjk_groups(chunk, total):
+    if total <= MAX_PHRASE_SYLLABLES and not _cjk_groups(chunk, total, words):
         return [words]
-    groups = _cjk_groups(chunk, total) or [words_of(p) for p in re.split(r"[,;:.!?，。！？；、]+", chunk) if words_of(p)]
+    groups = _cjk_groups(chunk, total, words) or _pieces(words, re.split(r"[,;:.!?，。！？；、]+", chunk)) or [words]
     phrases: list[list[Word]] = []
     for group in groups:
         size = sum(len(w.syllables) for w in group)
@@ -418,12 +539,20 @@ def split_phrases(chunk: str, words: list[Word]) -> list[list[Word]]:
     return phrases
 
 
-def _cjk_groups(chunk: str, total: int) -> list[list[Word]] | None:
+def _pieces(words: list[Word], texts: list[str]) -> list[list[Word]] | None:
+    """`words` cut into consecutive groups as many as each text has (None if they disagree)."""
+    sizes = [len(words_of(t)) for t in texts]
+    if sum(sizes) != len(words):
+        return None
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    return [words[start:start + size] for start, size in zip(starts, sizes) if size]
+
+
+def _cjk_groups(chunk: str, total: int, words: list[Word]) -> list[list[Word]] | None:
     """Space-separated CJK groups in a line of more than 8 syllables become phrases."""
     if total <= 8 or not _CJK.search(chunk):
         return None
-    parts = [words_of(p) for p in chunk.split()]
-    parts = [p for p in parts if p]
+    parts = _pieces(words, chunk.split()) or []
     if len(parts) < 2:
         return None
     merged: list[list[Word]] = []

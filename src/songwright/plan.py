@@ -203,7 +203,7 @@ def _sung_form(plan: Plan, lyrics: Lyrics) -> list[Section]:
         else:
             section.bars = _instrumental_bars(plan, kind)
         if lyric.kind == "unknown":
-            plan.warnings.append(f"unknown section tag [{lyric.label}] sung as a verse")
+            plan.warnings.append(f"unknown section tag [{lyric.label}]: the tag is not sung; its lines are sung as a verse")
         sections.append(section)
     if not sections or sections[0].kind != "intro":
         sections.insert(0, Section("intro", "intro", 0, _instrumental_bars(plan, "intro")))
@@ -269,7 +269,8 @@ def _shrink(plan: Plan, sections: list[Section], excess: int) -> None:
         need_s = sum(s.bars for s in sections) * plan.bar_s + MIN_RINGOUT_S
         raise InvalidRequest(
             "duration_s",
-            f"is too short for these lyrics at {plan.tempo_bpm:g} BPM: their {phrases} phrases need at least "
+            f"is too short for these lyrics at {plan.tempo_bpm:g} BPM: their {phrases} phrases in {len(sections)} "
+            f"sections (each at least a bar) need at least "
             f"{need_s:.1f} s with the final chord; ask for a longer duration, a faster tempo or fewer words",
             plan.request.duration_s,
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from .errors import InvalidRequest
 from .singer.voices import VOICES
-from .theory import parse_key
+from .theory import MAX_KEY_CHARS, parse_key
 
 MIN_DURATION_S = 10.0
 MAX_DURATION_S = 600.0
@@ -17,6 +18,8 @@ MIN_TEMPO_BPM = 40.0
 MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
+MAX_NAME_CHARS = 32  # time_signature, voice, engine, sampler
+MAX_PATH_CHARS = 4096
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
 ENGINES = ("composer", "acestep")
 MAX_SEED = 2**32 - 1
@@ -71,11 +74,14 @@ class SongRequest:
     guide_strength: float = 0.5
 
     def validate(self) -> "SongRequest":
-        """Return the request if every field is valid, else raise InvalidRequest."""
-        _check_text("tags", self.tags, MAX_TAGS_CHARS)
+        """Return the request if every field is valid, else raise InvalidRequest.
+
+        Every text field's type and length is checked before any pattern reads it. Numbers of
+        other numeric types (numpy scalars, fractions) come back as Python floats and ints: the
+        request returned is then a copy."""
+        self._check_texts()
         if not re.search(r"\w", self.tags):
             raise InvalidRequest("tags", "must name at least one style, mood or instrument (see `songwright styles`)", self.tags)
-        _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
         if self.engine not in ENGINES:
             raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
         low, high = MIN_DURATION_S, MAX_DURATION_S
@@ -91,19 +97,42 @@ class SongRequest:
         if self.time_signature is not None and self.time_signature not in TIME_SIGNATURES:
             raise InvalidRequest("time_signature", "must be one of " + ", ".join(TIME_SIGNATURES), self.time_signature)
         if self.seed is not None:
-            if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or not 0 <= self.seed <= MAX_SEED:
                 raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", self.seed)
         if not isinstance(self.instrumental, bool):
             raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
         if self.voice is not None and self.voice not in VOICES:
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
-        return self
+        return self._plain_numbers()
+
+    def _check_texts(self) -> None:
+        """Type and length of every text field, before any pattern runs on it."""
+        _check_text("tags", self.tags, MAX_TAGS_CHARS)
+        _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
+        for name, limit in (("key", MAX_KEY_CHARS), ("time_signature", MAX_NAME_CHARS), ("voice", MAX_NAME_CHARS),
+                            ("engine", MAX_NAME_CHARS), ("sampler", MAX_NAME_CHARS), ("checkpoint", MAX_PATH_CHARS)):
+            value = getattr(self, name)
+            if value is not None or name in ("engine", "sampler"):
+                _check_text(name, value, limit)
+
+    def _plain_numbers(self) -> "SongRequest":
+        """The request with numpy (or other) numbers as Python floats and ints (plain ints and floats kept)."""
+        changes = {}
+        for name in ("duration_s", "tempo_bpm", "guidance_scale", "guide_strength"):
+            value = getattr(self, name)
+            if value is not None and type(value) not in (int, float):
+                changes[name] = float(value)
+        for name in ("seed", "steps"):
+            value = getattr(self, name)
+            if value is not None and type(value) is not int:
+                changes[name] = int(value)
+        return self.replace(**changes) if changes else self
 
     def _validate_neural(self) -> None:
         if self.checkpoint is not None and not isinstance(self.checkpoint, str):
             raise InvalidRequest("checkpoint", "must be a folder path", self.checkpoint)
-        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
+        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, numbers.Integral)
                                        or not 1 <= self.steps <= MAX_STEPS):
             raise InvalidRequest("steps", f"must be a whole number from 1 to {MAX_STEPS}", self.steps)
         if self.sampler not in SAMPLERS:
@@ -145,7 +174,7 @@ def _check_text(name: str, value: object, max_chars: int) -> None:
 
 
 def _check_number(name: str, value: object, low: float, high: float, unit: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
         raise InvalidRequest(name, f"must be a number of {unit}", value)
     if not low <= value <= high:
         raise InvalidRequest(name, f"must be between {low:g} and {high:g} {unit}", value)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .audio.io import write_audio, write_bytes, write_text
+from .audio.io import StagedOutputs, write_audio, write_bytes, write_text
 from .errors import InvalidRequest, RenderError
 from .lyrics import Word, join_words
 from .midi import midi_bytes
@@ -90,6 +91,12 @@ class Song:
             timings.append(LineTiming(text, words[0].start_s, words[-1].end_s, words))
         return timings
 
+    def voices(self) -> dict[str, int]:
+        """The voices that sang, each with its number of sung syllables, the most first."""
+        part = self.score.part("vocals") if self.score is not None else None
+        counts = Counter(note.voice for note in part.notes if note.voice) if part is not None else Counter()
+        return dict(counts.most_common())
+
     def lrc(self) -> str:
         """Enhanced LRC: a [mm:ss.xx] stamp per line and a <mm:ss.xx> stamp per word."""
         out = [f"[ti:{self.request.tags}]", "[by:songwright]", f"[length:{_stamp(self.duration_s)}]"]
@@ -139,7 +146,7 @@ class Song:
         return {
             "resolved": {"tempo_bpm": self.plan.tempo_bpm, "key": self.plan.key.name, "time_signature": self.plan.time_signature,
                          "duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate,
-                         "vocal": self.plan.vocal, "voice": self.plan.lead_voice},
+                         "vocal": self.plan.vocal, "voice": self.plan.lead_voice, "voices": self.voices()},
             "style": {"genres": list(style.genres), "moods": list(style.moods), "instruments": list(style.instruments),
                       "groove": style.groove_genre, "harmony": style.harmony_genre, "texture": style.texture_genre},
             "unknown_tags": list(style.unknown_tags),
@@ -148,29 +155,51 @@ class Song:
 
     # ------------------------------------------------------------ files
 
-    def save(self, path: str | os.PathLike) -> None:
-        write_audio(path, self.audio, self.sample_rate)
+    def save_all(self, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
+                 midi_path: str | os.PathLike | None = None, lrc_path: str | os.PathLike | None = None,
+                 json_path: str | os.PathLike | None = None, staged: StagedOutputs | None = None) -> list[Path]:
+        """The mix and whichever of stems, MIDI, LRC and JSON are asked for, as one set: all the
+        files appear, or (after an error or Ctrl-C) none of them, and a stems folder this call
+        made is removed again. Returns the paths written; `staged.committed` tells a caller
+        interrupted at the very end whether they were."""
+        with staged or StagedOutputs() as staged:
+            self.save(output, staged=staged)
+            if stems_dir is not None:
+                self.save_stems(stems_dir, staged=staged)
+            if midi_path is not None:
+                self.save_midi(midi_path, staged=staged)
+            if lrc_path is not None:
+                self.save_lrc(lrc_path, staged=staged)
+            if json_path is not None:
+                self.save_json(json_path, staged=staged)
+            return staged.commit()
 
-    def save_stems(self, folder: str | os.PathLike) -> list[Path]:
+    def save(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
+        write_audio(path, self.audio, self.sample_rate, staged=staged)
+
+    def save_stems(self, folder: str | os.PathLike, *, staged: StagedOutputs | None = None) -> list[Path]:
         """One 32-bit float WAV per stem, so they add up exactly to the pre-master mix."""
-        folder = Path(folder)
+        folder = staged.folder(folder) if staged is not None else Path(folder)
         folder.mkdir(parents=False, exist_ok=True)
         paths = [folder / f"{name}.wav" for name in self.stems]
-        with ThreadPoolExecutor(max_workers=2) as pool:  # libsndfile writes release the GIL
-            list(pool.map(lambda item: write_audio(item[0], item[1], self.sample_rate, subtype="FLOAT"),
+        pool = ThreadPoolExecutor(max_workers=2)  # libsndfile writes release the GIL
+        try:
+            list(pool.map(lambda item: write_audio(item[0], item[1], self.sample_rate, subtype="FLOAT", staged=staged),
                           zip(paths, self.stems.values())))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # after Ctrl-C, no stem is started
         return paths
 
-    def save_midi(self, path: str | os.PathLike) -> None:
+    def save_midi(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
         if self.score is None:
             raise RenderError(f"the {self.engine} engine makes no MIDI; use the composer engine for MIDI")
-        write_bytes(path, midi_bytes(self.score))
+        write_bytes(path, midi_bytes(self.score), staged=staged)
 
-    def save_lrc(self, path: str | os.PathLike) -> None:
-        write_text(path, self.lrc())
+    def save_lrc(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
+        write_text(path, self.lrc(), staged=staged)
 
-    def save_json(self, path: str | os.PathLike) -> None:
-        write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    def save_json(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
+        write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", staged=staged)
 
 
 def pinned_request(request: SongRequest, *, seed: int, plan: Plan | None) -> SongRequest:

@@ -50,8 +50,9 @@ class Prepared:
 
     @property
     def warnings(self) -> list[str]:
-        warnings = [f"unknown tag '{t}' ignored" for t in self.style.unknown_tags]
-        warnings += [f"unknown section tag [{t}]" for t in self.lyrics.unknown_tags]
+        warnings = [f"unknown tag '{t}' ignored" for t in self.style.unknown_tags] + list(self.lyrics.warnings)
+        if self.request.instrumental and self.request.voice:
+            warnings.append(f"voice {self.request.voice} not used: the song is instrumental")
         return warnings + (self.casting.warnings if self.casting else [])
 
 

@@ -21,9 +21,9 @@ SCALES = {
     "minor": (0, 2, 3, 5, 7, 8, 10),
 }
 
-_KEY_RE = re.compile(
-    r"^\s*([A-Ga-g])\s*([#♯b♭]?)\s*((?i:major|minor|maj|min)|m|M|)\s*$"
-)
+# Matched against the key with its blanks removed: no two blank runs meet, so no backtracking.
+_KEY_RE = re.compile(r"([A-Ga-g])([#♯b♭]?)((?i:major|minor|maj|min)|m|M|)")
+MAX_KEY_CHARS = 32
 KEY_RULE = 'must be a note A-G with an optional # or b, then "major" or "minor" (e.g. "A minor", "Eb major", "F#m")'
 
 
@@ -61,7 +61,9 @@ def pc_name(pc: int, key: Key | None = None) -> str:
 
 
 def parse_key(text: str, field: str = "key") -> Key:
-    match = _KEY_RE.match(text or "")
+    if not isinstance(text, str) or len(text) > MAX_KEY_CHARS:
+        raise InvalidRequest(field, KEY_RULE + f" in at most {MAX_KEY_CHARS} characters", text)
+    match = _KEY_RE.fullmatch("".join(text.split()))
     if not match:
         raise InvalidRequest(field, KEY_RULE, text)
     letter, accidental, mode = match.groups()

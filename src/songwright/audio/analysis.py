@@ -7,8 +7,11 @@ major and minor key profiles.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from ..errors import InvalidRequest
 from ..theory import SHARP_NAMES
 from .io import read_audio
 from .measure import integrated_lufs, true_peak_db
@@ -62,15 +65,34 @@ def estimate_key(audio: np.ndarray, sample_rate: int) -> tuple[str, str, float]:
     return best
 
 
+MIN_ANALYSIS_S = 1.0  # shorter audio has too few frames for a tempo or key
+SILENCE_DBFS = -90.0  # a file whose peak is below this is silent: no tempo, key or loudness
+
+
 def analyze_file(path: str) -> dict:
+    """Duration, tempo, key, loudness and true peak of an audio file. Audio too short to analyse
+    or holding NaN or infinite samples is refused (InvalidRequest on `file`); for silence the
+    tempo, key and loudness are None (JSON null) and `silent` says why."""
     audio, sample_rate = read_audio(path)
-    tonic, mode, _ = estimate_key(audio, sample_rate)
-    return {
-        "duration_s": round(len(audio) / sample_rate, 3),
-        "sample_rate": sample_rate,
-        "channels": audio.shape[1],
-        "tempo_bpm": round(float(estimate_tempo(audio, sample_rate)), 1),
-        "key": f"{tonic} {mode}",
-        "loudness_lufs": round(integrated_lufs(audio, sample_rate), 2),
-        "true_peak_dbtp": round(true_peak_db(audio), 2),
-    }
+    duration_s = len(audio) / sample_rate
+    if duration_s < MIN_ANALYSIS_S:
+        raise InvalidRequest("file", f"is too short to analyse (needs at least {MIN_ANALYSIS_S:g} s of audio)",
+                             f"{len(audio)} samples ({duration_s:.3f} s)")
+    if not np.isfinite(audio).all():
+        raise InvalidRequest("file", "holds NaN or infinite samples, which are not audio", str(path))
+    peak = float(np.max(np.abs(audio)))
+    silent = peak < 10 ** (SILENCE_DBFS / 20)
+    report = {"duration_s": round(duration_s, 3), "sample_rate": sample_rate, "channels": audio.shape[1],
+              "silent": silent, "tempo_bpm": None, "key": None, "loudness_lufs": None,
+              "true_peak_dbtp": round(20 * np.log10(peak), 2) if peak > 0 else None}
+    if silent:
+        return report
+    with warnings.catch_warnings():  # librosa's notes on quiet passages ("empty frequency set")
+        warnings.simplefilter("ignore")
+        tonic, mode, _ = estimate_key(audio, sample_rate)
+        tempo_bpm = float(estimate_tempo(audio, sample_rate))
+        loudness = integrated_lufs(audio, sample_rate)
+    report |= {"tempo_bpm": round(tempo_bpm, 1) if np.isfinite(tempo_bpm) else None, "key": f"{tonic} {mode}",
+               "loudness_lufs": round(loudness, 2) if np.isfinite(loudness) else None,
+               "true_peak_dbtp": round(true_peak_db(audio), 2)}
+    return report

@@ -1,11 +1,17 @@
 """Audio files in and out. Every write goes to a temporary file beside the target, then is
-renamed into place, so a failure never leaves a half-written file."""
+renamed into place, so a failure never leaves a half-written file; `StagedOutputs` does the same
+for a set of files, so either all of them appear or none. A symbolic link is written through:
+the file it points to is replaced, the link stays."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import signal
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,29 +34,50 @@ def audio_format(path: str | os.PathLike, field: str = "output") -> str:
 
 
 def check_writable(path: str | os.PathLike, field: str, is_dir: bool = False) -> Path:
-    """Fail before any work if `path` cannot be written (its folder missing or read-only)."""
+    """Fail before any work if `path` cannot be written (its folder missing or read-only, or
+    it is, or links to, a device, pipe or socket). Links are followed: the file they point to
+    is what will be written."""
+    shown = str(path)
     path = Path(path)
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        kind = "is a link to " if path.is_symlink() else "is "
+        raise InvalidRequest(field, "must be a regular file path (it " + kind + _file_kind(path) + ")", shown)
+    path = resolved(path)
     folder = path if is_dir and path.exists() else path.parent
-    folder = folder if str(folder) else Path(".")
     if path.exists() and (path.is_dir() != is_dir):
-        raise InvalidRequest(field, "must be a " + ("folder" if is_dir else "file path, not a folder"), str(path))
-    if is_dir and not path.exists():
-        folder = path.parent if str(path.parent) else Path(".")
+        raise InvalidRequest(field, "must be a " + ("folder" if is_dir else "file path, not a folder"), shown)
     if not folder.is_dir():
-        raise InvalidRequest(field, "must be in an existing folder", str(path))
+        raise InvalidRequest(field, "must be in an existing folder", shown)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InvalidRequest(field, "must be in a folder you can write to", str(path))
+        raise InvalidRequest(field, "must be in a folder you can write to", shown)
     return path
+
+
+def _file_kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+
+
+def resolved(path: str | os.PathLike) -> Path:
+    """The path with symbolic links followed (the file a link points to, existing or not)."""
+    return Path(os.path.realpath(path))
+
+
+def _temporary_beside(path: Path) -> Path:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent or ".")
+    os.close(handle)
+    return Path(temporary)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it over the target on success."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent or ".")
-    os.close(handle)
+    path = resolved(path)
+    temporary = _temporary_beside(path)
     try:
-        yield Path(temporary)
+        yield temporary
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a saved song is as any new file
         os.replace(temporary, path)
     except BaseException:
@@ -59,39 +86,136 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+class StagedOutputs:
+    """A set of output files that appear together or not at all.
+
+    `stage(target)` gives a temporary file beside each target; `commit()` renames them all into
+    place (with Ctrl-C held back for those few microseconds); `discard()` removes the temporaries
+    and any folder `folder()` made. Used as a context manager, anything that escapes (an error,
+    KeyboardInterrupt) before `commit()` discards."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, target)
+        self._made: list[Path] = []
+        self.committed: list[Path] = []
+
+    def __enter__(self) -> "StagedOutputs":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if not self.committed:
+            self.discard()
+
+    def folder(self, path: str | os.PathLike) -> Path:
+        path = resolved(path)
+        if not path.is_dir():
+            path.mkdir()
+            self._made.append(path)
+        return path
+
+    def stage(self, target: str | os.PathLike) -> Path:
+        target = resolved(target)
+        temporary = _temporary_beside(target)
+        self._staged.append((temporary, target))
+        return temporary
+
+    def commit(self) -> list[Path]:
+        in_main = threading.current_thread() is threading.main_thread()
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if in_main else None
+        try:
+            mode = 0o666 & ~_umask()
+            for temporary, target in self._staged:
+                try:
+                    os.chmod(temporary, mode)
+                    os.replace(temporary, target)
+                except OSError as exc:
+                    missing = ", ".join(str(t) for _, t in self._staged if t not in self.committed)
+                    self.discard()
+                    raise RenderError(f"could not move {target} into place ({exc.strerror}); not written: "
+                                      f"{missing}") from exc
+                self.committed.append(target)
+        finally:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        return self.committed
+
+    def discard(self) -> None:
+        for temporary, _ in self._staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._staged, self._made = [], []
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+def write_text(path: str | os.PathLike, text: str, *, staged: StagedOutputs | None = None) -> None:
+    _write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"), staged)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as temporary:
-        temporary.write_bytes(data)
+def write_bytes(path: str | os.PathLike, data: bytes, *, staged: StagedOutputs | None = None) -> None:
+    _write(path, lambda temporary: temporary.write_bytes(data), staged)
 
 
-def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None) -> None:
+def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None, *,
+                staged: StagedOutputs | None = None) -> None:
     """Write (samples, channels) float audio; the format follows the extension."""
     kind = audio_format(path)
     audio = np.ascontiguousarray(np.clip(audio, -1.0, 1.0) if subtype != "FLOAT" else audio, dtype=np.float32)
+    if kind == "mp3":
+        write_bytes(path, encode_mp3(audio, sample_rate), staged=staged)
+        return
+
+    def write(temporary: Path) -> None:
+        if kind == "ogg":  # libsndfile's Vorbis encoder crashes on long one-shot writes
+            with sf.SoundFile(temporary, "w", sample_rate, audio.shape[1], format="OGG", subtype="VORBIS") as out:
+                for start in range(0, len(audio), OGG_BLOCK_FRAMES):
+                    out.write(audio[start:start + OGG_BLOCK_FRAMES])
+        else:
+            sf.write(temporary, audio, sample_rate, format=kind.upper(), subtype=subtype or "PCM_16")
+
+    _write(path, write, staged)
+
+
+MIN_FREE_BYTES = 1 << 20  # a write that fails with less than this free failed for lack of space
+
+
+def _write(path: str | os.PathLike, write, staged: StagedOutputs | None) -> None:
+    """Run `write(temporary)` for `path`: alone (atomic), or as part of `staged`. Errors become a
+    RenderError that names the file and says plainly when the disk is full (libsndfile says only
+    "System error.")."""
     try:
-        if kind == "mp3":
-            write_bytes(path, encode_mp3(audio, sample_rate))
+        if staged is not None:
+            write(staged.stage(path))
             return
         with atomic_path(path) as temporary:
-            if kind == "ogg":  # libsndfile's Vorbis encoder crashes on long one-shot writes
-                with sf.SoundFile(temporary, "w", sample_rate, audio.shape[1], format="OGG", subtype="VORBIS") as out:
-                    for start in range(0, len(audio), OGG_BLOCK_FRAMES):
-                        out.write(audio[start:start + OGG_BLOCK_FRAMES])
-            else:
-                sf.write(temporary, audio, sample_rate, format=kind.upper(), subtype=subtype or "PCM_16")
+            try:
+                write(temporary)
+            except (OSError, RuntimeError, sf.LibsndfileError) as exc:
+                raise RenderError(_write_failure(path, exc)) from exc
     except (OSError, RuntimeError, sf.LibsndfileError) as exc:
-        raise RenderError(f"could not write {path}: {exc}") from exc
+        raise RenderError(_write_failure(path, exc)) from exc
+
+
+def _write_failure(path: str | os.PathLike, exc: BaseException) -> str:
+    """Why writing `path` failed, in words (checked while the partial file still fills the disk)."""
+    if isinstance(exc, RenderError):
+        return str(exc)
+    no_space = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if not no_space and not isinstance(exc, OSError):
+        with contextlib.suppress(OSError):
+            usage = os.statvfs(resolved(path).parent)
+            no_space = usage.f_bavail * usage.f_frsize < MIN_FREE_BYTES
+    if no_space:
+        return f"could not write {path}: no space left on the device"
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"could not write {path}: {detail}"
 
 
 def encode_mp3(audio: np.ndarray, sample_rate: int) -> bytes:

@@ -1,7 +1,10 @@
 """Casting: which voice sings each word, and the phonemes of every word in that voice.
 
 A line is sung by a voice of its own language when one is installed (the lead's gender first);
-otherwise by the lead from a transliteration, with a warning. A word's sung syllables come from
+otherwise by the lead from a transliteration, with a warning. A requested voice sings every word:
+those of other languages from a transliteration, with a warning; cn1 and hn1, written from pinyin
+and Hangul, read nothing else, so other words go to a voice that reads them (with a warning), and
+a request for one of them when the lyrics have no word in its language is refused. A word's sung syllables come from
 its pronunciation (espeak-ng in the MBROLA voice's phoneme set, or pinyin for Mandarin), and its
 written syllables are re-split to match, so every melody note carries exactly one sung syllable
 and the MIDI lyrics, the LRC and the audio agree."""
@@ -25,8 +28,9 @@ HUM = SungSyllable((), "@", (("m", 80),))
 
 @dataclasses.dataclass
 class Casting:
-    lead: Voice
+    lead: Voice  # the voice that sings the most syllables
     warnings: list[str]
+    syllables_by_voice: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def choose_lead(requested: str | None, language: str, gender: str) -> Voice:
@@ -54,14 +58,20 @@ def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyr
     counts = Counter(w.language for w in words for _ in w.syllables)
     main = counts.most_common(1)[0][0] if counts else "en"
     lead = choose_lead(requested, main, gender)
+    if requested is not None and lead.espeak is None and counts and lead.language not in counts:
+        raise InvalidRequest("voice", f"{lead.name} sings only {lead.description.split(',')[0]} (written from its own "
+                             f"script), and these lyrics have none ('{main}'): choose a voice that reads them "
+                             "(see `songwright voices`) or leave the voice out", requested)
     singers = {lead.language: lead}
     # a voice written from pinyin or Hangul cannot read a transliteration: an English voice does
     reader = lead if lead.espeak else voice_for("en", gender) or lead
     for language in counts:
-        singers.setdefault(language, voice_for(language, gender) or reader)
+        singers.setdefault(language, reader if requested is not None else voice_for(language, gender) or reader)
     assigned = [(w, singers[w.language]) for w in words]
-    warnings = sorted({f"'{w.text}' ({w.language}) has no installed voice: sung by {v.name} from a transliteration"
-                       for w, v in assigned if w.language != v.language})
+    warnings = sorted({_transliteration_warning(w, v, requested) for w, v in assigned if w.language != v.language})
+    by_voice = Counter(v.name for w, v in assigned for _ in w.syllables)
+    if by_voice:
+        lead = VOICES[by_voice.most_common(1)[0][0]]
     spoken = {}
     for voice in {v for _, v in assigned if v.espeak}:
         texts = [spoken_text(w, voice) for w, v in assigned if v is voice]
@@ -69,7 +79,17 @@ def cast_lyrics(lyrics: Lyrics, requested: str | None, gender: str) -> tuple[Lyr
     sung = iter(_phonetize(w, v, spoken.get(v.name, {})) for w, v in assigned)
     for section in lyrics.sections:
         section.phrases = [Phrase(p.text, tuple(next(sung) for _ in p.words), p.line_index) for p in section.phrases]
-    return lyrics, Casting(lead, warnings)
+    return lyrics, Casting(lead, warnings, dict(by_voice))
+
+
+def _transliteration_warning(word: Word, voice: Voice, requested: str | None) -> str:
+    if requested is None:
+        reason = "has no installed voice"
+    elif voice.name == requested:
+        reason = "is not the requested voice's language"
+    else:
+        reason = f"cannot be read by {requested}"
+    return f"'{word.text}' ({word.language}) {reason}: sung by {voice.name} from a transliteration"
 
 
 def spoken_text(word: Word, voice: Voice) -> str:
@@ -93,7 +113,23 @@ def _phonetize(word: Word, voice: Voice, spoken: dict) -> Word:
         sung = [chinese_syllable(word.text)] if voice.language == "zh" else hangul_syllables(word.text)
         return dataclasses.replace(word, phones=tuple(sung), voice=voice.name)
     sung = spoken.get(spoken_text(word, voice)) or [HUM]  # no vowel at all ("hmm", "brrr"): hum it
+    sung = _at_most(sung, len(_characters(word.text)))
     return dataclasses.replace(word, syllables=respell(word.text, len(sung)), phones=tuple(sung), voice=voice.name)
+
+
+MERGED_VOWEL_MS = 80
+
+
+def _at_most(sung: list[SungSyllable], count: int) -> list[SungSyllable]:
+    """At most `count` sung syllables: a word has no more written syllables than characters
+    ("w" read "double-u", "爱" read by an English voice), so the syllables past the last
+    character are sung, quickly, at the end of the last note instead of on notes of their own
+    with no text."""
+    if len(sung) <= count:
+        return sung
+    keep, rest = sung[:count - 1], sung[count - 1:]
+    tail = tuple(phone for s in rest[1:] for phone in s.onset + ((s.vowel, MERGED_VOWEL_MS),) + s.coda)
+    return keep + [SungSyllable(rest[0].onset, rest[0].vowel, rest[0].coda + tail)]
 
 
 def respell(text: str, count: int) -> tuple[str, ...]:

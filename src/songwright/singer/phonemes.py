@@ -4,6 +4,7 @@ vowel, coda consonants."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ VOICELESS_FRICATIVES = {"f", "s", "S", "T", "x", "h", "H", "C", "sh", "s_>"}
 VOICELESS = VOICELESS_STOPS | VOICELESS_FRICATIVES
 # Words espeak reads alone as a letter name or stressed form; sung, they are the weak form.
 CITATION_FIXES = {"a": "uh"}
+# espeak reads a lower-case word of Roman-numeral letters as a number ("xx": "roman twenty", "vi":
+# "roman six", in es "veinte"); capitalised, it reads the word ("Xx": "ex ex", "Vi": "vie").
+_ROMAN_LIKE = re.compile(r"[ivxlcdm]+")
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,23 @@ def pronunciations(words: list[str], espeak_voice: str,
     if not distinct:
         return {}
     spoken = [CITATION_FIXES.get(w, w) if espeak_voice.startswith("mb-us") else w for w in distinct]
-    groups = _espeak_groups("\n".join(spoken), espeak_voice)
-    if len(groups) != len(distinct):  # espeak split or joined a word: ask one word at a time
-        groups = [sum(_espeak_groups(w, espeak_voice), []) for w in spoken]
+    spoken = [w.capitalize() if _ROMAN_LIKE.fullmatch(w) else w for w in spoken]
+    groups = _aligned_groups(spoken, espeak_voice)
     stand_ins = dict(substitutes)
     return {word: syllabify(_substituted(group, stand_ins)) for word, group in zip(distinct, groups)}
+
+
+def _aligned_groups(spoken: list[str], espeak_voice: str) -> list[list[tuple[str, int]]]:
+    """One phoneme group per word, from as few espeak-ng calls as it takes: all words at once;
+    where espeak split or joined a word, each half again (a few calls per such word, not one
+    per word)."""
+    groups = _espeak_groups("\n".join(spoken), espeak_voice)
+    if len(groups) == len(spoken):
+        return groups
+    if len(spoken) == 1:
+        return [sum(groups, [])]
+    half = len(spoken) // 2
+    return _aligned_groups(spoken[:half], espeak_voice) + _aligned_groups(spoken[half:], espeak_voice)
 
 
 def _substituted(phones: list[tuple[str, int]], stand_ins: dict[str, tuple[str, ...]]) -> list[tuple[str, int]]:

@@ -18,9 +18,15 @@ SIMPLE_FINALS = {"a", "ai", "an", "ang", "ao", "e", "ei", "en", "eng", "er", "o"
 
 @functools.cache
 def _pinyin(char: str) -> str:
+    """The character's pinyin; for one pypinyin has no reading of (rare Extension A-H
+    characters), anyascii's, which comes from the Unihan Mandarin readings."""
+    from anyascii import anyascii
     from pypinyin import Style, lazy_pinyin
 
-    return lazy_pinyin(char, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)[0]
+    reading = lazy_pinyin(char, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)[0]
+    if not (reading.isascii() and reading.isalpha()):
+        reading = "".join(c for c in anyascii(char).lower() if "a" <= c <= "z") or "a"
+    return reading
 
 
 def syllable_units(char: str) -> tuple[str | None, str]:
