@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -112,13 +113,13 @@ def _generate(args: argparse.Namespace) -> int:
     request = SongRequest(
         tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
         time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
-        voice=args.voice, checkpoint=args.checkpoint, steps=args.steps, sampler=args.sampler,
+        voice=args.voice, steps=args.steps, sampler=args.sampler,
         guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
     ).validate()
-    if request.engine != "composer":
-        for field in ("stems", "midi", "lrc"):
-            if getattr(args, field):
-                raise InvalidRequest(field, "comes only from the composer engine", f"--engine {request.engine}")
+    engine = _engine(args)
+    for field in ("stems", "midi", "lrc"):
+        if getattr(args, field) and not getattr(engine.capabilities, field):
+            raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
     audio_format(args.output, "output")
     check_writable(args.output, "output")
     for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
@@ -127,7 +128,7 @@ def _generate(args: argparse.Namespace) -> int:
             check_writable(path, field, is_dir)
 
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
-    song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
+    song = generate(request, progress=progress or (lambda stage, fraction: None), engine=engine)
     if progress:
         progress.finish()
     song.save(args.output)
@@ -144,13 +145,17 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _runtime(args: argparse.Namespace):
-    if args.engine != "acestep":
-        return None
-    from .acestep.engine import Runtime
+def _engine(args: argparse.Namespace):
+    """The engine the request names, configured from the options (the checkpoint is engine configuration)."""
+    from .engines import CHECKPOINT_ENV, AceStepEngine, default_engine
 
-    return Runtime(device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload, compile=args.compile,
-                   lyric_vocab=args.lyric_vocab)
+    if args.engine != "acestep":
+        return default_engine(args.engine)
+    from .acestep.runtime import Runtime
+
+    runtime = Runtime(device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload, compile=args.compile,
+                      lyric_vocab=args.lyric_vocab)
+    return AceStepEngine(checkpoint=args.checkpoint or os.environ.get(CHECKPOINT_ENV), runtime=runtime)
 
 
 def _summary(output: str, song) -> None:

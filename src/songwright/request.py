@@ -18,7 +18,6 @@ MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
-ENGINES = ("composer", "acestep")
 MAX_SEED = 2**32 - 1
 # The acestep engine: upstream's model makes up to 240 s; its own defaults otherwise.
 ACESTEP_DURATION_S = (1.0, 240.0)
@@ -42,9 +41,9 @@ class SongRequest:
     seed: 0..2**32-1; the same request and seed give byte-identical audio. None: a random seed,
         reported in the Song.
     instrumental: ignore the lyrics' words (their structure still shapes the form).
-    engine: "composer" (default, no model download) or "acestep" (needs the `neural` extra and
-        a downloaded ACE-Step v1 checkpoint). Only acestep reads the fields below.
-    checkpoint: the ACE-Step v1 checkpoint folder; None reads $SONGWRIGHT_ACESTEP_CHECKPOINT.
+    engine: a name in `songwright.engines.ENGINES`: "composer" (default, no model download) or
+        "acestep" (needs the `neural` extra and a downloaded ACE-Step v1 checkpoint, which is the
+        engine's configuration, never part of a request). Only acestep reads the fields below.
     steps: diffusion steps (1..200); None is upstream's 60.
     sampler: "euler", "heun" or "pingpong".
     guidance_scale: classifier-free guidance strength (APG); 0 or 1 turns it off.
@@ -63,7 +62,6 @@ class SongRequest:
     instrumental: bool = False
     engine: str = "composer"
     voice: str | None = None
-    checkpoint: str | None = None
     steps: int | None = None
     sampler: str = "euler"
     guidance_scale: float = 15.0
@@ -76,8 +74,9 @@ class SongRequest:
         if not re.search(r"\w", self.tags):
             raise InvalidRequest("tags", "must name at least one style, mood or instrument (see `songwright styles`)", self.tags)
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
-        if self.engine not in ENGINES:
-            raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
+        engines = engine_names()
+        if self.engine not in engines:
+            raise InvalidRequest("engine", "must be one of " + ", ".join(engines), self.engine)
         low, high = MIN_DURATION_S, MAX_DURATION_S
         if self.engine == "acestep":  # a guided song is first made by the composer, which needs 10 s
             low, high = (MIN_DURATION_S if self.guided else ACESTEP_DURATION_S[0]), ACESTEP_DURATION_S[1]
@@ -101,8 +100,6 @@ class SongRequest:
         return self
 
     def _validate_neural(self) -> None:
-        if self.checkpoint is not None and not isinstance(self.checkpoint, str):
-            raise InvalidRequest("checkpoint", "must be a folder path", self.checkpoint)
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
                                        or not 1 <= self.steps <= MAX_STEPS):
             raise InvalidRequest("steps", f"must be a whole number from 1 to {MAX_STEPS}", self.steps)
@@ -129,6 +126,13 @@ class SongRequest:
 
     def replace(self, **changes) -> "SongRequest":
         return dataclasses.replace(self, **changes)
+
+
+def engine_names() -> tuple[str, ...]:
+    """The engine registry's names (the registry imports the engines, so it is read when needed)."""
+    from .engines import ENGINES
+
+    return tuple(ENGINES)
 
 
 def _check_text(name: str, value: object, max_chars: int) -> None:
