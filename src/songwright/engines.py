@@ -216,17 +216,24 @@ def _require_engine(request: SongRequest, name: str) -> None:
         raise InvalidRequest("engine", f"names the {request.engine} engine, but this is the {name} engine", request.engine)
 
 
-# The registry: every engine name and how to build its default instance.
-ENGINES: dict[str, Callable[[], Engine]] = {
-    "composer": ComposerEngine,
-    "acestep": lambda: AceStepEngine(checkpoint=os.environ.get(CHECKPOINT_ENV)),
+# The registry: every engine name and how to build it from the configuration a host gives (the
+# CLI's options, the server's flags): the acestep checkpoint folder and how the model runs.
+ENGINES: dict[str, Callable[..., Engine]] = {
+    "composer": lambda *, checkpoint, runtime: ComposerEngine(),
+    "acestep": lambda *, checkpoint, runtime: AceStepEngine(checkpoint=checkpoint, runtime=runtime),
 }
 
 
+def build_engines(*, checkpoint: str | os.PathLike | None = None, runtime: Runtime | None = None) -> dict[str, Engine]:
+    """One instance of every engine, configured; a host (the server, a worker) keeps them."""
+    return {name: build(checkpoint=checkpoint, runtime=runtime) for name, build in ENGINES.items()}
+
+
 def default_engine(name: str) -> Engine:
+    """A fresh engine of that name; the acestep checkpoint comes from $SONGWRIGHT_ACESTEP_CHECKPOINT."""
     if name not in ENGINES:
         raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), name)
-    return ENGINES[name]()
+    return ENGINES[name](checkpoint=os.environ.get(CHECKPOINT_ENV), runtime=None)
 
 
 def check(request: SongRequest, *, engine: Engine | None = None) -> SongRequest:

@@ -75,7 +75,7 @@ class SongRequest:
             raise InvalidRequest("tags", "must name at least one style, mood or instrument (see `songwright styles`)", self.tags)
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
         engines = engine_names()
-        if self.engine not in engines:
+        if not isinstance(self.engine, str) or self.engine not in engines:
             raise InvalidRequest("engine", "must be one of " + ", ".join(engines), self.engine)
         low, high = MIN_DURATION_S, MAX_DURATION_S
         if self.engine == "acestep":  # a guided song is first made by the composer, which needs 10 s
@@ -87,14 +87,15 @@ class SongRequest:
             if not isinstance(self.key, str):
                 raise InvalidRequest("key", "must be text", self.key)
             parse_key(self.key)
-        if self.time_signature is not None and self.time_signature not in TIME_SIGNATURES:
+        if self.time_signature is not None and (not isinstance(self.time_signature, str)
+                                                or self.time_signature not in TIME_SIGNATURES):
             raise InvalidRequest("time_signature", "must be one of " + ", ".join(TIME_SIGNATURES), self.time_signature)
         if self.seed is not None:
             if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
                 raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", self.seed)
         if not isinstance(self.instrumental, bool):
             raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
-        if self.voice is not None and self.voice not in VOICES:
+        if self.voice is not None and (not isinstance(self.voice, str) or self.voice not in VOICES):
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
         return self
@@ -103,7 +104,7 @@ class SongRequest:
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int)
                                        or not 1 <= self.steps <= MAX_STEPS):
             raise InvalidRequest("steps", f"must be a whole number from 1 to {MAX_STEPS}", self.steps)
-        if self.sampler not in SAMPLERS:
+        if not isinstance(self.sampler, str) or self.sampler not in SAMPLERS:
             raise InvalidRequest("sampler", "must be one of " + ", ".join(SAMPLERS), self.sampler)
         _check_number("guidance_scale", self.guidance_scale, 0.0, MAX_GUIDANCE_SCALE, "(0 or 1: no guidance)")
         if not isinstance(self.guided, bool):
