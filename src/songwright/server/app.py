@@ -242,7 +242,10 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
         except IdempotencyConflict:
             raise ApiError(409, "idempotency_conflict", "idempotency-key: already used for a different request",
                            field="idempotency-key") from None
-        except InvalidRequest:
+        except InvalidRequest as error:
+            if error.field == "checkpoint":  # server configuration, not the client's to fix
+                raise ApiError(503, "unavailable", "engine: the acestep engine has no checkpoint configured on this "
+                                                   "server (songwright serve --checkpoint DIR)", field="engine") from None
             raise
         except SongwrightError as error:  # a missing extra or checkpoint: the server cannot make it now
             raise ApiError(public_status(error), "unavailable", public_error(error), field="engine") from None
