@@ -128,7 +128,8 @@ def report(base: str, args, server: subprocess.Popen, processes: list[subprocess
           f"({statuses.count('succeeded') * args.duration / wall_s:.2f} s of audio per second) over {wall_s:.1f} s")
     print(f"time to result: p50 {statistics.median(to_result):.1f} s, p95 {percentile(to_result, 0.95):.1f} s; "
           f"one job runs {statistics.median(run_s):.2f} s (median)")
-    peaks = {("server" if p is server else f"pid {p.pid}"): peak_rss_mb(p.pid) for p in processes if p.poll() is None}
+    names = (["redis-server"] + [f"worker {i + 1}" for i in range(args.workers)] if args.redis else []) + ["server"]
+    peaks = {name: peak_rss_mb(p.pid) for name, p in zip(names, processes) if p.poll() is None}
     print("peak memory: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in peaks.items()))
     print(f"server stats: {stats}")
 
