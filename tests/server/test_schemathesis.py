@@ -19,7 +19,7 @@ def test_no_server_errors(tmp_path):
     server = Server(tmp_path / "data", "--max-queue", "2", "--rate-limit", "100000")
     try:
         result = subprocess.run(
-            [SCHEMATHESIS, "run", f"{server.url}/openapi.json", "--checks", "not_a_server_error", "--max-examples", "20",
+            [SCHEMATHESIS, "run", f"{server.url}/openapi.json", "--checks", "not_a_server_error", "--max-examples", "12",
              "--header", f"Authorization: Bearer {API_KEY}", "--request-timeout", "30", "--generation-deterministic",
              "--no-color"],
             capture_output=True, text=True, timeout=TIME_LIMIT_S)
