@@ -282,3 +282,21 @@ def test_rate_limit_and_retention(tmp_path):
             assert not (server.data_dir / "results" / first["id"]).exists()
     finally:
         server.stop()
+
+
+def test_prefer_wait_gives_up_after_n_seconds(client):
+    started = time.monotonic()
+    response = client.post("/v1/songs", json={**SHORT, "duration_s": 60, "seed": 61}, headers={"Prefer": "wait=0.5"})
+    assert response.status_code == 202 and response.headers["preference-applied"] == "wait=0.5"
+    assert time.monotonic() - started < 5
+    client.post(f"/v1/songs/{response.json()['id']}/cancel")
+    wait_finished(client, response.json()["id"])
+
+
+@pytest.mark.parametrize("args, field", [(["--retention", "forever"], "retention"), (["--workers", "0"], "workers"),
+                                         (["--max-queue", "0"], "max_queue")])
+def test_serve_refuses_bad_options_naming_them(args, field, capsys):
+    from songwright.cli import main
+
+    assert main(["serve", *args]) == 2
+    assert capsys.readouterr().err.startswith(f"songwright: error: {field}:")
