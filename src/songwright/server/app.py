@@ -308,13 +308,12 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
             current = job
             yield "retry: 1000\n\n"
             while True:
-                state = (current.status, current.stage, round(current.progress, 3), current.queue_position
-                         if hasattr(current, "queue_position") else None)
+                position = await asyncio.to_thread(service.store.queue_position, current)
+                state = (current.status, current.stage, round(current.progress, 4), position)
                 if state != last:
                     last = state
                     view = {"id": current.id, "status": current.status, "stage": current.stage,
-                            "progress": round(current.progress, 4), "error": current.error,
-                            "queue_position": service.store.queue_position(current)}
+                            "progress": round(current.progress, 4), "error": current.error, "queue_position": position}
                     kind = "status" if current.finished else "progress"
                     yield f"event: {kind}\ndata: {json.dumps(view)}\n\n"
                 if current.finished or await request.is_disconnected():

@@ -92,8 +92,8 @@ class JobService:
             return False
         if not job.finished:
             self.cancel(job_id)
+        self.results.remove(job_id)  # files first: once the job answers 404, its files are gone
         self.store.delete(job_id)
-        self.results.remove(job_id)
         return True
 
     def sweep(self, *, now_s: float | None = None) -> list[str]:
@@ -101,8 +101,8 @@ class JobService:
         cutoff = (now_s if now_s is not None else time.time()) - self.config.retention_s
         expired = self.store.finished_before(cutoff)
         for job_id in expired:
-            self.store.delete(job_id)
             self.results.remove(job_id)
+            self.store.delete(job_id)
         return expired
 
     def _sweep_loop(self) -> None:
@@ -115,7 +115,7 @@ class JobService:
 
     # ------------------------------------------------------------ views
 
-    def view(self, job: Job, *, base: str = "") -> dict:
+    def view(self, job: Job) -> dict:
         """The job as the API shows it."""
         out = {
             "id": job.id,
