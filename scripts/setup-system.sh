@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Songwright renders with: FluidSynth and a GM soundfont,
-# espeak-ng and MBROLA with its voices (Debian contrib/non-free), sox.
+# espeak-ng and MBROLA with its voices (Debian contrib/non-free), sox; for the service, redis-server
+# (scale-out on Redis, and its test) and chromium (the web page's browser test).
 # Idempotent: running it again changes nothing.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ PACKAGES=(
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-cn1
   mbrola-es3 mbrola-es1 mbrola-fr4 mbrola-fr1 mbrola-de1 mbrola-de2 mbrola-it4 mbrola-it3
   mbrola-br4 mbrola-br1 mbrola-nl3 mbrola-nl2 mbrola-jp2 mbrola-jp1 mbrola-hn1
+  redis-server chromium
 )
 
 missing=()

@@ -286,13 +286,19 @@ def test_acestep_duration_is_1_to_240_seconds_and_10_when_guided():
 
 @pytest.mark.parametrize("field, value", [
     ("steps", 0), ("steps", 201), ("steps", 2.5), ("steps", True), ("sampler", "ddim"), ("guidance_scale", -1),
-    ("guidance_scale", 500), ("guided", "yes"), ("guide_strength", 0.99), ("guide_strength", -0.1), ("checkpoint", 5),
+    ("guidance_scale", 500), ("guided", "yes"), ("guide_strength", 0.99), ("guide_strength", -0.1),
 ])
 def test_acestep_settings_are_checked(field, value):
     rejects(field, engine="acestep", duration_s=30, **{field: value})
 
 
 def test_acestep_settings_round_trip_through_a_dict():
-    request = SongRequest(engine="acestep", duration_s=30, checkpoint="/models/ace", steps=27, sampler="heun",
+    request = SongRequest(engine="acestep", duration_s=30, steps=27, sampler="heun",
                           guidance_scale=7.0, guided=True, guide_strength=0.7)
     assert SongRequest.from_dict(request.to_dict()) == request
+
+
+def test_checkpoint_is_engine_configuration_never_a_request_field():
+    with pytest.raises(InvalidRequest) as error:
+        SongRequest.from_dict({"engine": "acestep", "checkpoint": "/models/ace"})
+    assert error.value.field == "checkpoint" and "not a request field" in error.value.rule

@@ -63,6 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("styles", help="list the tags Songwright understands")
     commands.add_parser("voices", help="list the singing voices and whether they are installed")
 
+    serve = commands.add_parser("serve", help="run the HTTP API and the web page (needs the server extra)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", default="songwright-data", help="jobs database and result files (default ./songwright-data)")
+    serve.add_argument("--workers", type=int, default=1, help="songs made at once in this process (default 1)")
+    serve.add_argument("--api-key", default=os.environ.get("SONGWRIGHT_API_KEY"),
+                       help="require Authorization: Bearer KEY (default: $SONGWRIGHT_API_KEY; none: open)")
+    serve.add_argument("--queue", metavar="URL", help="redis://HOST:PORT/DB: hand jobs to `songwright worker` processes")
+    serve.add_argument("--checkpoint", metavar="DIR", default=os.environ.get("SONGWRIGHT_ACESTEP_CHECKPOINT"),
+                       help="ACE-Step v1 checkpoint folder for the acestep engine")
+    serve.add_argument("--max-queue", type=int, default=100, help="queued songs before 429 (default 100)")
+    serve.add_argument("--retention", default="7d", help="delete finished songs older than this: 3600, 90m, 12h, 7d (default 7d)")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="allow browsers on this origin (repeatable; default: none)")
+    serve.add_argument("--rate-limit", type=int, default=60, help="submissions per key (or address) per minute (default 60)")
+
+    worker = commands.add_parser("worker", help="make songs from a Redis queue (needs the server extra)")
+    worker.add_argument("--queue", required=True, metavar="URL", help="redis://HOST:PORT/DB, the same as the server's")
+    worker.add_argument("--data-dir", default="songwright-data", help="result files: the server's --data-dir, shared")
+    worker.add_argument("--checkpoint", metavar="DIR", default=os.environ.get("SONGWRIGHT_ACESTEP_CHECKPOINT"))
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+
     analyze = commands.add_parser("analyze", help="estimate tempo, key, loudness, true peak and duration of an audio file")
     analyze.add_argument("file")
     analyze.add_argument("--json", action="store_true", help="print JSON")
@@ -79,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze}[args.command](args)
+        return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze, "serve": _serve,
+                "worker": _worker}[args.command](args)
     except BrokenPipeError:  # stdout closed (`songwright styles | head -1`): say so once, then stop
         _silence_stdout()
         print("songwright: standard output was closed; nothing more was printed", file=sys.stderr)
@@ -139,13 +162,13 @@ def _generate(args: argparse.Namespace) -> int:
         request = SongRequest(
             tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
             time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
-            voice=args.voice, checkpoint=args.checkpoint, steps=args.steps, sampler=args.sampler,
+            voice=args.voice, steps=args.steps, sampler=args.sampler,
             guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
         ).validate()
-    if request.engine != "composer":
-        for field in ("stems", "midi", "lrc"):
-            if getattr(args, field):
-                raise InvalidRequest(field, "comes only from the composer engine", f"--engine {request.engine}")
+    engine = _engine(args, request.engine)
+    for field in ("stems", "midi", "lrc"):
+        if getattr(args, field) and not getattr(engine.capabilities, field):
+            raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
     audio_format(args.output, "output")
     check_writable(args.output, "output")
     for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
@@ -157,7 +180,7 @@ def _generate(args: argparse.Namespace) -> int:
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
     staged = StagedOutputs()
     try:
-        song = generate(request, progress or (lambda stage, fraction: None), _runtime(args))
+        song = generate(request, progress=progress or (lambda stage, fraction: None), engine=engine)
         if progress:
             progress.finish()
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
@@ -188,7 +211,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 REQUEST_OPTIONS = ("tags", "lyrics", "lyrics_text", "duration", "bpm", "key", "time_signature", "seed", "instrumental",
-                   "voice", "engine", "checkpoint", "steps", "sampler", "guidance", "guided", "guide_strength")
+                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength")
 
 
 def _refuse_request_options_with_from(args: argparse.Namespace) -> None:
@@ -271,13 +294,17 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
         claimed[target] = (field, path, role)
 
 
-def _runtime(args: argparse.Namespace):
-    if args.engine != "acestep":
-        return None
-    from .acestep.engine import Runtime
+def _engine(args: argparse.Namespace, name: str):
+    """The engine the request names, configured from the options (the checkpoint is engine configuration)."""
+    from .engines import CHECKPOINT_ENV, AceStepEngine, default_engine
 
-    return Runtime(device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload, compile=args.compile,
-                   lyric_vocab=args.lyric_vocab)
+    if name != "acestep":
+        return default_engine(name)
+    from .acestep.runtime import Runtime
+
+    runtime = Runtime(device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload, compile=args.compile,
+                      lyric_vocab=args.lyric_vocab)
+    return AceStepEngine(checkpoint=args.checkpoint or os.environ.get(CHECKPOINT_ENV), runtime=runtime)
 
 
 def _summary(output: str, song) -> None:
@@ -309,6 +336,31 @@ def _voices(args: argparse.Namespace) -> int:
     for voice in VOICES.values():
         state = "installed" if voice.installed else "not installed (bash scripts/setup-system.sh)"
         print(f"{voice.name:5} {voice.language:3} {voice.gender:7} {voice.description}: {state}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server.config import ServerConfig, parse_duration_s
+    from .server.main import serve
+
+    for field in ("port", "workers", "max_queue", "rate_limit"):
+        if getattr(args, field) < (0 if field == "port" else 1):
+            raise InvalidRequest(field, "must be a positive whole number", getattr(args, field))
+    try:
+        retention_s = parse_duration_s(args.retention)
+    except ValueError as error:
+        raise InvalidRequest("retention", str(error).removeprefix("retention "), args.retention) from None
+    serve(ServerConfig(data_dir=Path(args.data_dir).resolve(), host=args.host, port=args.port, workers=args.workers,
+                       api_key=args.api_key or None, queue=args.queue, checkpoint=args.checkpoint,
+                       max_queue=args.max_queue, retention_s=retention_s, cors_origins=tuple(args.cors_origin),
+                       rate_limit_per_min=args.rate_limit))
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from .server.main import work
+
+    work(queue=args.queue, data_dir=Path(args.data_dir).resolve(), checkpoint=args.checkpoint, burst=args.burst)
     return EXIT_OK
 
 

@@ -51,3 +51,7 @@ class RenderError(SongwrightError, RuntimeError):
 
 class CheckpointError(SongwrightError, RuntimeError):
     """A model checkpoint is missing files, or its tensors do not fit the architecture."""
+
+
+class Canceled(SongwrightError):
+    """The caller asked an engine to stop; it stopped at a stage boundary."""

@@ -19,9 +19,7 @@ MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
 MAX_NAME_CHARS = 32  # time_signature, voice, engine, sampler
-MAX_PATH_CHARS = 4096
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
-ENGINES = ("composer", "acestep")
 MAX_SEED = 2**32 - 1
 # The acestep engine: upstream's model makes up to 240 s; its own defaults otherwise.
 ACESTEP_DURATION_S = (1.0, 240.0)
@@ -45,9 +43,9 @@ class SongRequest:
     seed: 0..2**32-1; the same request and seed give byte-identical audio. None: a random seed,
         reported in the Song.
     instrumental: ignore the lyrics' words (their structure still shapes the form).
-    engine: "composer" (default, no model download) or "acestep" (needs the `neural` extra and
-        a downloaded ACE-Step v1 checkpoint). Only acestep reads the fields below.
-    checkpoint: the ACE-Step v1 checkpoint folder; None reads $SONGWRIGHT_ACESTEP_CHECKPOINT.
+    engine: a name in `songwright.engines.ENGINES`: "composer" (default, no model download) or
+        "acestep" (needs the `neural` extra and a downloaded ACE-Step v1 checkpoint, which is the
+        engine's configuration, never part of a request). Only acestep reads the fields below.
     steps: diffusion steps (1..200); None is upstream's 60.
     sampler: "euler", "heun" or "pingpong".
     guidance_scale: classifier-free guidance strength (APG); 0 or 1 turns it off.
@@ -66,7 +64,6 @@ class SongRequest:
     instrumental: bool = False
     engine: str = "composer"
     voice: str | None = None
-    checkpoint: str | None = None
     steps: int | None = None
     sampler: str = "euler"
     guidance_scale: float = 15.0
@@ -82,8 +79,9 @@ class SongRequest:
         self._check_texts()
         if not re.search(r"\w", self.tags):
             raise InvalidRequest("tags", "must name at least one style, mood or instrument (see `songwright styles`)", self.tags)
-        if self.engine not in ENGINES:
-            raise InvalidRequest("engine", "must be one of " + ", ".join(ENGINES), self.engine)
+        engines = engine_names()
+        if not isinstance(self.engine, str) or self.engine not in engines:
+            raise InvalidRequest("engine", "must be one of " + ", ".join(engines), self.engine)
         low, high = MIN_DURATION_S, MAX_DURATION_S
         if self.engine == "acestep":  # a guided song is first made by the composer, which needs 10 s
             low, high = (MIN_DURATION_S if self.guided else ACESTEP_DURATION_S[0]), ACESTEP_DURATION_S[1]
@@ -94,14 +92,15 @@ class SongRequest:
             if not isinstance(self.key, str):
                 raise InvalidRequest("key", "must be text", self.key)
             parse_key(self.key)
-        if self.time_signature is not None and self.time_signature not in TIME_SIGNATURES:
+        if self.time_signature is not None and (not isinstance(self.time_signature, str)
+                                                or self.time_signature not in TIME_SIGNATURES):
             raise InvalidRequest("time_signature", "must be one of " + ", ".join(TIME_SIGNATURES), self.time_signature)
         if self.seed is not None:
             if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or not 0 <= self.seed <= MAX_SEED:
                 raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", self.seed)
         if not isinstance(self.instrumental, bool):
             raise InvalidRequest("instrumental", "must be true or false", self.instrumental)
-        if self.voice is not None and self.voice not in VOICES:
+        if self.voice is not None and (not isinstance(self.voice, str) or self.voice not in VOICES):
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
         return self._plain_numbers()
@@ -111,7 +110,7 @@ class SongRequest:
         _check_text("tags", self.tags, MAX_TAGS_CHARS)
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
         for name, limit in (("key", MAX_KEY_CHARS), ("time_signature", MAX_NAME_CHARS), ("voice", MAX_NAME_CHARS),
-                            ("engine", MAX_NAME_CHARS), ("sampler", MAX_NAME_CHARS), ("checkpoint", MAX_PATH_CHARS)):
+                            ("engine", MAX_NAME_CHARS), ("sampler", MAX_NAME_CHARS)):
             value = getattr(self, name)
             if value is not None or name in ("engine", "sampler"):
                 _check_text(name, value, limit)
@@ -130,12 +129,10 @@ class SongRequest:
         return self.replace(**changes) if changes else self
 
     def _validate_neural(self) -> None:
-        if self.checkpoint is not None and not isinstance(self.checkpoint, str):
-            raise InvalidRequest("checkpoint", "must be a folder path", self.checkpoint)
         if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, numbers.Integral)
                                        or not 1 <= self.steps <= MAX_STEPS):
             raise InvalidRequest("steps", f"must be a whole number from 1 to {MAX_STEPS}", self.steps)
-        if self.sampler not in SAMPLERS:
+        if not isinstance(self.sampler, str) or self.sampler not in SAMPLERS:
             raise InvalidRequest("sampler", "must be one of " + ", ".join(SAMPLERS), self.sampler)
         _check_number("guidance_scale", self.guidance_scale, 0.0, MAX_GUIDANCE_SCALE, "(0 or 1: no guidance)")
         if not isinstance(self.guided, bool):
@@ -158,6 +155,13 @@ class SongRequest:
 
     def replace(self, **changes) -> "SongRequest":
         return dataclasses.replace(self, **changes)
+
+
+def engine_names() -> tuple[str, ...]:
+    """The engine registry's names (the registry imports the engines, so it is read when needed)."""
+    from .engines import ENGINES
+
+    return tuple(ENGINES)
 
 
 def _check_text(name: str, value: object, max_chars: int) -> None:

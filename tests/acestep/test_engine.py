@@ -12,9 +12,10 @@ pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
 import songwright as sw  # noqa: E402
-from songwright.acestep.engine import Runtime, generate_acestep, load_pipeline  # noqa: E402
+from songwright.acestep.engine import Runtime, load_pipeline  # noqa: E402
 from songwright.acestep.pipeline import DiffusionSettings, Generation  # noqa: E402
 from songwright.cli import main  # noqa: E402
+from songwright.engines import AceStepEngine  # noqa: E402
 
 from .conftest import CHECKPOINT  # noqa: E402
 
@@ -37,11 +38,15 @@ def test_cli_writes_a_deterministic_song(tmp_path):
     assert first.read_bytes() != second.read_bytes()
 
 
+@pytest.fixture(scope="module")
+def engine():
+    return AceStepEngine(checkpoint=CHECKPOINT, runtime=Runtime(device="cpu"))
+
+
 @pytest.mark.parametrize("sampler", ["euler", "heun", "pingpong"])
-def test_every_sampler_runs_from_the_request(sampler):
-    request = sw.SongRequest(tags="rock", lyrics=LYRICS, duration_s=2, engine="acestep", checkpoint=str(CHECKPOINT),
-                             steps=3, sampler=sampler, seed=1)
-    song = sw.generate(request)
+def test_every_sampler_runs_from_the_request(sampler, engine):
+    request = sw.SongRequest(tags="rock", lyrics=LYRICS, duration_s=2, engine="acestep", steps=3, sampler=sampler, seed=1)
+    song = sw.generate(request, engine=engine)
     assert song.engine == "acestep" and song.audio.shape == (2 * 44100, 2)
     assert song.to_dict()["settings"]["sampler"] == sampler
     assert song.loudness_lufs == pytest.approx(-14.0, abs=0.5)
@@ -56,6 +61,25 @@ def test_bad_checkpoint_is_exit_2_naming_it(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "ace_step_transformer" in error and "umt5-base" in error
     assert not list(tmp_path.glob("*.wav"))
+
+
+def test_engine_loads_its_pipeline_once_and_checks_requests(engine, tmp_path):
+    assert engine.pipeline() is engine.pipeline()
+    checked = engine.check(sw.SongRequest(engine="acestep", duration_s=3))
+    assert checked.seed is not None
+    with pytest.raises(sw.InvalidRequest) as error:
+        AceStepEngine(checkpoint=None).check(sw.SongRequest(engine="acestep", duration_s=3))
+    assert error.value.field == "checkpoint"
+    with pytest.raises(sw.SongwrightError, match="umt5-base"):
+        AceStepEngine(checkpoint=tmp_path).check(sw.SongRequest(engine="acestep", duration_s=3))
+
+
+def test_cancel_stops_at_a_stage_boundary(engine):
+    stages = []
+    with pytest.raises(sw.SongwrightError, match="canceled"):
+        engine.generate(sw.SongRequest(engine="acestep", duration_s=2, steps=2, seed=1),
+                        progress=lambda stage, fraction: stages.append(stage), cancel=lambda: "sampling" in stages)
+    assert stages == ["loading", "sampling"]
 
 
 def test_composer_only_outputs_are_refused(tmp_path, capsys):
@@ -82,10 +106,9 @@ def test_guided_song_follows_the_composer_render():
     assert close < loose < free
 
 
-def test_guided_request_end_to_end():
-    request = sw.SongRequest(tags="pop", duration_s=10, engine="acestep", checkpoint=str(CHECKPOINT), steps=2,
-                             guided=True, seed=2, tempo_bpm=120)
-    song = generate_acestep(request, lambda stage, fraction: None, Runtime(device="cpu"))
+def test_guided_request_end_to_end(engine):
+    request = sw.SongRequest(tags="pop", duration_s=10, engine="acestep", steps=2, guided=True, seed=2, tempo_bpm=120)
+    song = engine.generate(request)
     assert song.audio.shape == (10 * 44100, 2)
     assert song.settings["guided"] is True
 

@@ -1,15 +1,15 @@
-"""The acestep engine: a SongRequest through the ACE-Step v1 pipeline to a mastered Song.
+"""The acestep engine's work: a SongRequest through a loaded ACE-Step v1 pipeline to a mastered Song.
 
-Loaded pipelines are kept per (checkpoint, runtime options), so a server or a batch pays the
-loading once. Runtime options (device, dtype, offload, compile) are how to run, not what to
-make, so they live in `Runtime`, not in the request.
+`songwright.engines.AceStepEngine` owns the checkpoint folder and the loaded pipeline. Runtime
+options (device, dtype, offload, compile) are how to run, not what to make, so they live in
+`Runtime`, not in the request. A guided request gets its guide from a callable it is given.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -20,46 +20,19 @@ from ..errors import InvalidRequest
 from ..render.mix import master
 from ..request import SongRequest
 from ..song import Song
+from .runtime import Runtime
 from .pipeline import SAMPLE_RATE_HZ, AceStepPipeline, DiffusionSettings, Generation
 
-CHECKPOINT_ENV = "SONGWRIGHT_ACESTEP_CHECKPOINT"
 DEFAULT_STEPS = 60
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """Where and how the model runs. `device` "auto" picks CUDA, then MPS, then CPU."""
-
-    device: str = "auto"
-    dtype: str | None = None  # "float32", "bfloat16" or "float16"; None: bf16 on CUDA, else fp32
-    cpu_offload: bool = False
-    compile: bool = False
-    lyric_vocab: str | None = None
-
-
-_PIPELINES: dict[tuple, AceStepPipeline] = {}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-def checkpoint_dir(request: SongRequest) -> Path:
-    path = request.checkpoint or os.environ.get(CHECKPOINT_ENV)
-    if not path:
-        raise InvalidRequest("checkpoint", f"is required by the acestep engine (or set ${CHECKPOINT_ENV}): "
-                             "the folder of a downloaded ACE-Step v1 checkpoint", None)
-    if not Path(path).expanduser().is_dir():
-        raise InvalidRequest("checkpoint", "must be an existing folder", path)
-    return Path(path).expanduser().resolve()
 
 
 def load_pipeline(checkpoint: Path, runtime: Runtime) -> AceStepPipeline:
     if runtime.dtype is not None and runtime.dtype not in DTYPES:
         raise InvalidRequest("dtype", "must be one of " + ", ".join(DTYPES), runtime.dtype)
-    key = (str(checkpoint), runtime)
-    if key not in _PIPELINES:
-        _PIPELINES[key] = AceStepPipeline.from_checkpoint(
-            checkpoint, device=runtime.device, dtype=DTYPES.get(runtime.dtype), lyric_vocab=runtime.lyric_vocab,
-            cpu_offload=runtime.cpu_offload, compile=runtime.compile)
-    return _PIPELINES[key]
+    return AceStepPipeline.from_checkpoint(
+        checkpoint, device=runtime.device, dtype=DTYPES.get(runtime.dtype), lyric_vocab=runtime.lyric_vocab,
+        cpu_offload=runtime.cpu_offload, compile=runtime.compile)
 
 
 def prompt_of(request: SongRequest) -> str:
@@ -72,11 +45,12 @@ def prompt_of(request: SongRequest) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def generate_acestep(request: SongRequest, progress, runtime: Runtime | None = None) -> Song:
-    """Condition, sample and decode; a guided request first renders the composer's version."""
-    runtime = runtime or Runtime()
+Guide = Callable[[SongRequest, int], np.ndarray]  # (request, seed) -> (samples, 2) audio at 44.1 kHz
+
+
+def generate_acestep(request: SongRequest, *, pipeline: AceStepPipeline, progress, guide: Guide | None = None) -> Song:
+    """Condition, sample and decode; a guided request first renders `guide`'s version (the composer's)."""
     seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
-    pipeline = load_pipeline(checkpoint_dir(request), runtime)
     settings = DiffusionSettings(steps=request.steps or DEFAULT_STEPS, sampler=request.sampler,
                                  guidance_scale=request.guidance_scale)
     generation = Generation(prompt=prompt_of(request), lyrics="" if request.instrumental else request.lyrics,
@@ -84,8 +58,10 @@ def generate_acestep(request: SongRequest, progress, runtime: Runtime | None = N
     warnings = []
     if request.guided:
         progress("composing the guide", 0.0)
-        guide = _composer_guide(request, seed)
-        generation = replace(generation, task="audio2audio", source_audio=guide, source_rate_hz=SAMPLE_RATE_HZ,
+        if guide is None:
+            raise InvalidRequest("guided", "needs a guide renderer (the composer); use songwright.engines.AceStepEngine", True)
+        source = torch.from_numpy(np.ascontiguousarray(guide(request, seed).T))
+        generation = replace(generation, task="audio2audio", source_audio=source, source_rate_hz=SAMPLE_RATE_HZ,
                              strength=request.guide_strength)
         warnings.append("guided by the composer's render of the same request")
     progress("sampling", 0.2)
@@ -100,13 +76,6 @@ def generate_acestep(request: SongRequest, progress, runtime: Runtime | None = N
     return Song(mastered.audio.T, SAMPLE_RATE_HZ, {}, None, None, mastered.loudness_lufs, mastered.true_peak_dbtp,
                 request=request, seed=seed, engine="acestep", warnings=warnings, versions=_versions(),
                 settings=report)
-
-
-def _composer_guide(request: SongRequest, seed: int) -> torch.Tensor:
-    from ..engines import generate_composer
-
-    song = generate_composer(request.replace(engine="composer", seed=seed), lambda stage, fraction: None)
-    return torch.from_numpy(np.ascontiguousarray(song.audio.T))
 
 
 def _exact_length(audio: np.ndarray, samples: int) -> np.ndarray:

@@ -1,0 +1,54 @@
+"""Running one job: the request through its engine, the files written, the error made public.
+
+Shared by the in-process worker pool and `songwright worker` (Redis), so both behave the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from ..engines import Engine
+from ..errors import Canceled, CheckpointError, InvalidRequest, MissingDependency, SongwrightError
+from ..request import SongRequest
+from .results import Results
+
+log = logging.getLogger("songwright.server")
+WRITING_FRACTION = 0.9  # the engine's progress fills 0..0.9; writing the files the rest
+_PATH = re.compile(r"(?<![\w.])(?:~|\.{0,2})?/[^\s'\"]+")
+
+
+def run_job(job_id: str, request: dict, *, engines: dict[str, Engine], results: Results,
+            progress: Callable[[str, float], None], cancel: Callable[[], bool]) -> None:
+    """Make the song and write its files; raises Canceled or the engine's error."""
+    song_request = SongRequest.from_dict(request)
+    engine = engines[song_request.engine]
+
+    def report(stage: str, fraction: float) -> None:
+        progress(stage, round(fraction * WRITING_FRACTION, 4))
+
+    song = engine.generate(song_request, progress=report, cancel=cancel)
+    if cancel():
+        raise Canceled("canceled before writing the files")
+    progress("writing files", WRITING_FRACTION)
+    try:
+        results.write(job_id, song)
+    except BaseException:
+        results.discard_partial(job_id)
+        raise
+
+
+def public_error(error: BaseException) -> str:
+    """What a client may read about a failure: the message of our own errors, without server paths;
+    anything else is an internal error (its trace goes to the server log only)."""
+    if isinstance(error, (InvalidRequest, MissingDependency, CheckpointError, SongwrightError)):
+        return _PATH.sub("<path>", str(error))
+    return "internal error: the server log has the details"
+
+
+def public_status(error: BaseException) -> int:
+    """The HTTP status for an error met while checking a request."""
+    if isinstance(error, InvalidRequest):
+        return 422
+    return 503  # a missing extra or checkpoint: the server cannot make this now, the request is fine
