@@ -53,12 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     neural.add_argument("--cpu-offload", action="store_true", help="keep models in CPU memory, move each to the GPU only while it runs")
     neural.add_argument("--compile", action="store_true", help="torch.compile the transformer")
     neural.add_argument("--lyric-vocab", metavar="FILE", help="ACE-Step's lyric vocab.json if it is not in the checkpoint folder")
-    gen.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
-    gen.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
-    gen.add_argument("--midi", metavar="FILE", help="write the arrangement as a multi-track MIDI file")
-    gen.add_argument("--lrc", metavar="FILE", help="write lyric line and word timings (enhanced LRC)")
-    gen.add_argument("--json", metavar="FILE", help="write the resolved request, plan and report as JSON")
-    gen.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_outputs(gen)
+
+    remix = commands.add_parser("remix", help="play a song again in another key and/or at another tempo, every note kept")
+    remix.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    remix.add_argument("--key", help='the new key, same mode (e.g. "D major"): every pitched note moves by the same interval')
+    remix.add_argument("--bpm", type=float, help="the new tempo (40-240): every note re-timed, the length with it")
+    _add_outputs(remix)
 
     commands.add_parser("styles", help="list the tags Songwright understands")
     commands.add_parser("voices", help="list the singing voices and whether they are installed")
@@ -91,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_outputs(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
+    command.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
+    command.add_argument("--midi", metavar="FILE", help="write the arrangement as a multi-track MIDI file")
+    command.add_argument("--lrc", metavar="FILE", help="write lyric line and word timings (enhanced LRC)")
+    command.add_argument("--json", metavar="FILE", help="write the song file: the resolved request, its edits, the plan and report")
+    command.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Every outcome is an exit code and at most one line on stderr: 2 for bad
     input, 1 for a failure, 130 for Ctrl-C (saying which files were written: all or none)."""
@@ -102,7 +112,7 @@ def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze, "serve": _serve,
-                "worker": _worker}[args.command](args)
+                "worker": _worker, "remix": _remix}[args.command](args)
     except BrokenPipeError:  # stdout closed (`songwright styles | head -1`): say so once, then stop
         _silence_stdout()
         print("songwright: standard output was closed; nothing more was printed", file=sys.stderr)
@@ -150,14 +160,13 @@ def _read_lyrics(args: argparse.Namespace) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .audio.io import StagedOutputs, audio_format, check_writable
-    from .engines import generate
     from .request import SongRequest
-    from .song import request_from_song_file
+    from .song import read_song_file
 
+    edits: tuple[dict, ...] = ()
     if args.from_file is not None:
         _refuse_request_options_with_from(args)
-        request = request_from_song_file(args.from_file)
+        request, edits = read_song_file(args.from_file)
     else:
         request = SongRequest(
             tags=args.tags, lyrics=_read_lyrics(args), duration_s=args.duration, tempo_bpm=args.bpm, key=args.key,
@@ -165,7 +174,27 @@ def _generate(args: argparse.Namespace) -> int:
             voice=args.voice, steps=args.steps, sampler=args.sampler,
             guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
         ).validate()
-    engine = _engine(args, request.engine)
+    return _produce(args, request, edits, _engine(args, request.engine))
+
+
+def _remix(args: argparse.Namespace) -> int:
+    from .edits import remix_edit
+    from .engines import default_engine
+    from .song import read_song_file
+
+    edit = remix_edit(key=args.key, tempo_bpm=args.bpm)
+    request, edits = read_song_file(args.song)
+    return _produce(args, request, edits + (edit,), default_engine(request.engine))
+
+
+def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine) -> int:
+    """Make the song (its edits applied) and write every output asked for, all or none."""
+    from .audio.io import StagedOutputs, audio_format, check_writable
+    from .edits import make
+    from .engines import generate
+
+    if edits and request.engine != "composer":
+        raise InvalidRequest("edits", f"are made on composer songs only (this song is from {request.engine})", request.engine)
     for field in ("stems", "midi", "lrc"):
         if getattr(args, field) and not getattr(engine.capabilities, field):
             raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
@@ -180,7 +209,8 @@ def _generate(args: argparse.Namespace) -> int:
     progress = _ProgressBar() if not args.quiet and sys.stderr.isatty() else None
     staged = StagedOutputs()
     try:
-        song = generate(request, progress=progress or (lambda stage, fraction: None), engine=engine)
+        report = progress or (lambda stage, fraction: None)
+        song = make(request, edits, progress=report) if edits else generate(request, progress=report, engine=engine)
         if progress:
             progress.finish()
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran

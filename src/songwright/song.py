@@ -58,6 +58,7 @@ class Song:
     warnings: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # engine settings worth reporting (steps, sampler...)
+    edits: tuple[dict, ...] = ()  # the edits applied to the song its request makes, in order
 
     @property
     def duration_s(self) -> float:
@@ -110,21 +111,24 @@ class Song:
     def resolved_request(self) -> SongRequest:
         """The request with every choice the seed made pinned (seed, tempo, key, meter):
         it gives this song again, byte for byte."""
+        if self.edits:  # the request is the source's, pinned before the edits changed the plan
+            return self.request
         return pinned_request(self.request, seed=self.seed, plan=self.plan)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Song":
-        """The song a song file (the `--json` output) describes, made again: the same bytes."""
-        from .engines import generate
+        """The song a song file (the `--json` output) describes, made again (its edits applied):
+        the same bytes."""
+        from .edits import make
 
-        return generate(request_from_song_file(path))
+        return make(*read_song_file(path))
 
     # ------------------------------------------------------------ report
 
     def to_dict(self) -> dict:
         report = {"format": SONG_FORMAT, "format_version": SONG_FORMAT_VERSION, "engine": self.engine,
                   "request": self.request.to_dict() | {"seed": self.seed},
-                  "resolved_request": self.resolved_request().to_dict()}
+                  "resolved_request": self.resolved_request().to_dict(), "edits": list(self.edits)}
         if self.plan is None:
             report |= {"resolved": {"duration_s": self.duration_s, "seed": self.seed, "sample_rate": self.sample_rate},
                        "settings": self.settings}
@@ -211,8 +215,8 @@ def pinned_request(request: SongRequest, *, seed: int, plan: Plan | None) -> Son
     return request.replace(**pinned)
 
 
-def request_from_song_file(path: str | os.PathLike) -> SongRequest:
-    """The pinned request of a song file written by `Song.save_json` (`--json`)."""
+def read_song_file(path: str | os.PathLike) -> tuple[SongRequest, tuple[dict, ...]]:
+    """The pinned request of a song file written by `Song.save_json` (`--json`), and its edits."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_SONG_FILE_BYTES + 1)
@@ -230,7 +234,10 @@ def request_from_song_file(path: str | os.PathLike) -> SongRequest:
     if not isinstance(version, int) or version > SONG_FORMAT_VERSION:
         raise InvalidRequest("from", f"was written by a newer Songwright (song file version {version!r}; "
                              f"this one reads up to {SONG_FORMAT_VERSION})", str(path))
-    return SongRequest.from_dict(report["resolved_request"]).validate()
+    edits = report.get("edits", [])
+    if not isinstance(edits, list) or not all(isinstance(e, dict) for e in edits):
+        raise InvalidRequest("from", "must be a song file whose \"edits\" is a list of edits", str(path))
+    return SongRequest.from_dict(report["resolved_request"]).validate(), tuple(edits)
 
 
 def _stamp(seconds: float) -> str:

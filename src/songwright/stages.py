@@ -3,8 +3,10 @@
     prepare(request)          -> Prepared   lyrics parsed, tags resolved, voices cast, seed fixed
     plan_song(prepared)       -> Plan       form, tempo, key, meter, chords per bar
     compose(plan, streams=)   -> Score      every part's notes (songwright.composer)
-    render_mix(score, plan)   -> stems      FluidSynth and MBROLA, each stem through its mix chain
-    master(premaster)         -> Mastered   bus compression, -14 LUFS, -1 dBTP
+    perform(prepared, plan, score) -> Song  render_mix (FluidSynth and MBROLA, each stem through its
+                                            mix chain), then master (-14 LUFS, -1 dBTP)
+
+An edit (`songwright.edits`) changes the plan and score between `compose` and `perform`.
 
 Randomness comes only from the song's named streams (`songwright.streams`): the tempo, the key,
 the chords of each slot, every bar of every part, every phrase of a melody, the feel of each part
@@ -80,13 +82,19 @@ def score_of(request: SongRequest) -> tuple[Plan, Score]:
 
 def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
     """Plan, compose, render with FluidSynth and MBROLA, mix and master."""
-    from .render.mix import master  # the audio stages pull in scipy, pedalboard and FluidSynth
-    from .render.pipeline import render_mix
-
     progress("planning", 0.0)
     prepared = prepare(request)
     plan = plan_song(prepared)
     score = compose(plan, streams=Streams(prepared.seed))
+    return perform(prepared, plan, score, progress=progress)
+
+
+def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress = _quiet,
+            edits: tuple[dict, ...] = ()) -> Song:
+    """Render, mix and master a composed song: the stages after `compose`."""
+    from .render.mix import master  # the audio stages pull in scipy, pedalboard and FluidSynth
+    from .render.pipeline import render_mix
+
     progress("rendering", 0.1)
     stems = render_mix(score, plan, SAMPLE_RATE)
     progress("mastering", 0.8)
@@ -94,8 +102,8 @@ def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song
     stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
     progress("done", 1.0)
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
-                request=request, seed=prepared.seed, engine="composer", warnings=prepared.warnings + plan.warnings,
-                versions=_versions())
+                request=prepared.request, seed=prepared.seed, engine="composer",
+                warnings=prepared.warnings + plan.warnings, versions=_versions(), edits=edits)
 
 
 def _versions() -> dict[str, str]:

@@ -1,0 +1,104 @@
+"""Edits of a finished song: remix (another key, another tempo), every note kept."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import songwright as sw
+from songwright.audio.analysis import estimate_key
+from songwright.edits import make, remix_edit
+from songwright.errors import InvalidRequest
+from songwright.theory import parse_key
+
+SOURCE = sw.SongRequest(tags="pop, piano", duration_s=30, seed=8, key="F major", tempo_bpm=100, instrumental=True)
+
+
+@pytest.fixture(scope="module")
+def source() -> sw.Song:
+    return make(SOURCE)
+
+
+@pytest.fixture(scope="module")
+def remixed(source) -> sw.Song:
+    return make(source.resolved_request(), [remix_edit(key="A major", tempo_bpm=125)])
+
+
+def _notes(song, pitched: bool):
+    return [[(n.start_beats, n.duration_beats, n.pitch, n.velocity) for n in p.notes]
+            for p in song.score.parts if p.is_drum != pitched]
+
+
+def test_a_remix_moves_every_pitched_note_by_one_interval_and_keeps_the_rest(source, remixed):
+    before, after = _notes(source, pitched=True), _notes(remixed, pitched=True)
+    assert [len(p) for p in before] == [len(p) for p in after] and sum(map(len, before)) > 100
+    shifts = {b[2] - a[2] for pb, pa in zip(before, after) for b, a in zip(pa, pb)}
+    assert shifts == {4}  # F -> A, up a major third
+    assert [[n[:2] + n[3:] for n in p] for p in before] == [[n[:2] + n[3:] for n in p] for p in after]
+    assert _notes(source, pitched=False) == _notes(remixed, pitched=False)  # the drums are not transposed
+    chords = lambda song: [(c.root_pc, c.intervals) for s in song.plan.sections for c in s.chords]  # noqa: E731
+    assert chords(remixed) == [((root + 4) % 12, intervals) for root, intervals in chords(source)]
+
+
+def test_a_remix_is_heard_in_its_new_key_and_tempo(source, remixed):
+    tonic, mode, _ = estimate_key(source.audio, source.sample_rate)
+    assert parse_key(f"{tonic} {mode}") == parse_key("F major")
+    tonic, mode, _ = estimate_key(remixed.audio, remixed.sample_rate)
+    assert parse_key(f"{tonic} {mode}") == parse_key("A major")
+    assert remixed.plan.tempo_bpm == 125 and remixed.score.tempo_bpm == 125
+    # the notes keep their beats, so the song is shorter by the tempo ratio (its 1.2 s release kept)
+    assert remixed.duration_s == pytest.approx((30 - 1.2) * 100 / 125 + 1.2, abs=1e-4)
+    assert len(remixed.audio) == round(remixed.duration_s * remixed.sample_rate)
+
+
+def test_a_remix_mode_change_or_no_change_is_refused():
+    with pytest.raises(InvalidRequest, match="remix: must change the key or the tempo"):
+        remix_edit()
+    with pytest.raises(InvalidRequest, match="key: must be a note"):
+        remix_edit(key="H major")
+    with pytest.raises(InvalidRequest, match="tempo_bpm: must be"):
+        remix_edit(tempo_bpm=400)
+    with pytest.raises(InvalidRequest, match=r"key: must keep the song's mode \(major\)"):
+        make(SOURCE, [remix_edit(key="D minor")])
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "songwright.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_remix_from_the_cli_writes_a_new_song_file_that_makes_it_again(tmp_path):
+    made = _cli("generate", "--tags", "rock, male vocal", "--duration", "14", "--seed", "2", "--lyrics-text",
+                "[verse] Engines roar across the plain [chorus] never stop", "-o", "a.wav", "--json", "a.json", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    digest = hashlib.sha256((tmp_path / "a.json").read_bytes()).hexdigest()
+    remix = _cli("remix", "a.json", "--bpm", "150", "-o", "r.wav", "--json", "r.json", "--lrc", "r.lrc", cwd=tmp_path)
+    assert remix.returncode == 0, remix.stderr
+    assert hashlib.sha256((tmp_path / "a.json").read_bytes()).hexdigest() == digest  # the source is never changed
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["edits"] == [{"verb": "remix", "key": None, "tempo_bpm": 150.0}]
+    assert report["resolved"]["tempo_bpm"] == 150.0
+    assert report["resolved_request"] == json.loads((tmp_path / "a.json").read_text())["resolved_request"]
+    again = _cli("generate", "--from", "r.json", "-o", "r2.wav", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "r.wav").read_bytes() == (tmp_path / "r2.wav").read_bytes()
+    source_words = [w["text"] for line in json.loads((tmp_path / "a.json").read_text())["lyrics"] for w in line["words"]]
+    assert [w["text"] for line in report["lyrics"] for w in line["words"]] == source_words
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--key", "Bb minor"], "key: must keep the song's mode"),
+    (["--key", "H major"], "key: must be a note"),
+    ([], "remix: must change the key or the tempo"),
+    (["--bpm", "41"], "tempo_bpm: makes the song"),
+])
+def test_a_bad_remix_is_refused_and_nothing_is_written(tmp_path, args, message):
+    request = sw.SongRequest(tags="pop", duration_s=590, seed=1, tempo_bpm=200, key="C major", instrumental=True)
+    report = {"format": "songwright-song", "format_version": 1, "resolved_request": request.to_dict(), "edits": []}
+    (tmp_path / "a.json").write_text(json.dumps(report))
+    result = _cli("remix", "a.json", *args, "-o", "r.wav", "--json", "r.json", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r.wav").exists() and not (tmp_path / "r.json").exists()
