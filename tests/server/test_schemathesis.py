@@ -22,7 +22,7 @@ def test_no_server_errors(tmp_path):
             [SCHEMATHESIS, "run", f"{server.url}/openapi.json", "--checks", "not_a_server_error", "--max-examples", "12",
              "--header", f"Authorization: Bearer {API_KEY}", "--request-timeout", "30", "--generation-deterministic",
              "--no-color"],
-            capture_output=True, text=True, timeout=TIME_LIMIT_S)
+            capture_output=True, text=True, timeout=TIME_LIMIT_S, cwd=tmp_path)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
         assert "passed" in result.stdout and " 500 " not in server.log_text()
     finally:
