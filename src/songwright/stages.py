@@ -96,7 +96,7 @@ def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress 
     from .render.pipeline import render_mix
 
     progress("rendering", 0.1)
-    stems = render_mix(score, plan, SAMPLE_RATE)
+    stems = render_mix(score, plan, SAMPLE_RATE, progress)
     progress("mastering", 0.8)
     mastered = master(np.sum(list(stems.values()), axis=0, dtype=np.float32), SAMPLE_RATE)
     stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
