@@ -95,7 +95,6 @@ REQUEST_FIELDS = {
     "guidance_scale": st.one_of(st.floats(-1, 300), _WEIRD),
     "guided": st.one_of(st.booleans(), _WEIRD),
     "guide_strength": st.one_of(st.floats(-1, 2), _WEIRD),
-    "checkpoint": st.one_of(st.none(), st.text(max_size=20), _long_text(4096), _WEIRD),
 }
 
 

@@ -107,24 +107,26 @@ def add_compat_routes(app: FastAPI, *, service: JobService, owner, rate_limit, a
     def compat_error(status: int, message: str, field: str | None = None) -> JSONResponse:
         return envelope(None, code=status, error=message, extra={"field": field} if field else None)
 
-    async def caller(request: Request, fields: dict) -> str | JSONResponse:
-        token = fields.get("ai_token")
-        try:
-            return owner(request, token=token if isinstance(token, str) and token else None)
-        except error as failure:
-            return compat_error(failure.status, failure.message, failure.field)
-
-    @app.post("/release_task", tags=["ACE-Step 1.5 compatibility"], summary="Queue a song (ACE-Step 1.5 API)")
-    async def release_task(request: Request):
+    async def fields_and_caller(request: Request) -> tuple[dict, str] | JSONResponse:
+        """The request's fields (JSON or form) and who sent them (`ai_token` or the bearer key)."""
         try:
             fields = await _fields(request, read_json)
         except error as failure:
             return compat_error(failure.status, failure.message, failure.field)
         except InvalidRequest as failure:
             return compat_error(422, str(failure), failure.field)
-        who = await caller(request, fields)
-        if isinstance(who, JSONResponse):
-            return who
+        token = fields.get("ai_token")
+        try:
+            return fields, owner(request, token=token if isinstance(token, str) and token else None)
+        except error as failure:
+            return compat_error(failure.status, failure.message, failure.field)
+
+    @app.post("/release_task", tags=["ACE-Step 1.5 compatibility"], summary="Queue a song (ACE-Step 1.5 API)")
+    async def release_task(request: Request):
+        answer = await fields_and_caller(request)
+        if isinstance(answer, JSONResponse):
+            return answer
+        fields, who = answer
         try:
             rate_limit(who)
             data, audio_format = to_song_request(fields)
@@ -140,15 +142,10 @@ def add_compat_routes(app: FastAPI, *, service: JobService, owner, rate_limit, a
 
     @app.post("/query_result", tags=["ACE-Step 1.5 compatibility"], summary="Task states and results (ACE-Step 1.5 API)")
     async def query_result(request: Request):
-        try:
-            fields = await _fields(request, read_json)
-        except error as failure:
-            return compat_error(failure.status, failure.message, failure.field)
-        except InvalidRequest as failure:
-            return compat_error(422, str(failure), failure.field)
-        who = await caller(request, fields)
-        if isinstance(who, JSONResponse):
-            return who
+        answer = await fields_and_caller(request)
+        if isinstance(answer, JSONResponse):
+            return answer
+        fields, _ = answer
         ids = fields.get("task_id_list", fields.get("task_ids"))
         if isinstance(ids, str):
             try:
