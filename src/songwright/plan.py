@@ -133,9 +133,9 @@ class Plan:
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
     streams = Streams(seed)
-    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo"))
+    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
     meter = request.time_signature or style.time_signature
-    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key"))
+    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key", *style.genres, *style.moods))
     vocal = is_vocal(request, lyrics, style)
     bar_s = BEATS_PER_BAR[meter] * 60.0 / tempo
     content_bars = math.floor((request.duration_s - MIN_RINGOUT_S) / bar_s + 1e-9)
@@ -341,5 +341,5 @@ def _cadence(plan: Plan) -> None:
               "metal": "VII5" if plan.key.mode == "minor" else "bVII", "ambient": "IV" if plan.key.mode == "major" else "VI"
               }.get(harmony, "V" if plan.key.mode == "major" else "V7")
     last.chords[-1] = parse_roman(symbol, plan.key)
-    if last.bars >= 2 and symbol.startswith("V"):
+    if last.bars >= 2 and symbol in ("V", "V7"):  # not VI, VII or VII5: a iv before those is no cadence
         last.chords[-2] = parse_roman("IV" if plan.key.mode == "major" else "iv", plan.key)

@@ -28,13 +28,52 @@ def pattern_name(plan: Plan, bar: Bar) -> str:
     return names.get(slot, names["verse"])
 
 
+KICK_VARIANTS = ("", "push", "double")  # as written; the last kick an 8th early; an extra kick on the & of 2
+TIME_LANES = ("hat", "shaker", "ride", "tamb")
+GHOST_LANES = ("snare", "rim", "clap")
+
+
+def groove_variant(lanes: dict[str, str], *, kick: str, open_hat: bool, ghosts: bool) -> dict[str, str]:
+    """One of a genre's grooves: its written grid with the kick pushed or doubled, the time-keeper
+    opened on the & of 4, and ghost notes around the backbeat (12 grooves per grid)."""
+    lanes = dict(lanes)
+    steps = len(next(iter(lanes.values())))
+    if "kick" in lanes:
+        row = list(lanes["kick"])
+        hits = [i for i, c in enumerate(row) if c != "."]
+        if kick == "push" and len(hits) >= 2 and hits[-1] >= 2 and row[hits[-1] - 2] == ".":
+            row[hits[-1] - 2], row[hits[-1]] = row[hits[-1]], "."
+        elif kick == "double" and steps == 16 and row[6] == ".":
+            row[6] = "o"
+        lanes["kick"] = "".join(row)
+    if open_hat:
+        time = next((lane for lane in TIME_LANES if lane in lanes), None)
+        if time is not None and steps >= 16:
+            row = list(lanes[time])
+            row[14] = "."
+            lanes[time] = "".join(row)
+            ohat = list(lanes.get("ohat", "." * steps))
+            ohat[14] = "x"
+            lanes["ohat"] = "".join(ohat)
+    if ghosts:
+        lane = next((lane for lane in GHOST_LANES if lane in lanes), "rim")
+        row = list(lanes.get(lane, "." * steps))
+        for step in (7, 9) if steps == 16 else (5,):
+            if step < steps and row[step] == ".":
+                row[step] = "g"
+        lanes[lane] = "".join(row)
+    return lanes
+
+
 def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
     grids = load_styles()["drums"]
     for bar in bars:
         name = pattern_name(plan, bar)
         if name == "none":
             continue
-        lanes = dict(grids[name])
+        choice = bar.streams.rng("groove", name)  # the song's groove for this grid, the same in every bar
+        lanes = groove_variant(grids[name], kick=KICK_VARIANTS[int(choice.integers(len(KICK_VARIANTS)))],
+                               open_hat=bool(choice.random() < 0.5), ghosts=bool(choice.random() < 0.5))
         if bar.section.kind == "intro":
             lanes = _intro_lanes(lanes, bar)
             if not lanes:
