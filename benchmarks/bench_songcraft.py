@@ -4,7 +4,8 @@
 
 For every genre, over the seeds, with lyrics (170 s) and without (120 s), it prints:
 
-  alike   identical lyric lines inside one chorus sung to the same notes (share of pairs)
+  alike   identical lyric lines inside one chorus sung to the same notes (share of pairs; the song's
+          very last note, which resolves, left out)
   simil   interval similarity of the lines of one chorus (1 = the same tune)
   lift    chorus mean pitch minus verse mean pitch (semitones)
   peak    songs whose chorus peak is above the verse peak
@@ -192,9 +193,9 @@ def drum_groove(score, plan) -> tuple:
     return tuple(sorted(counts.most_common(1)[0][0])) if counts else ()
 
 
-def measure(genre: str, seed: int, vocal: bool) -> dict:
-    request = sw.SongRequest(tags=genre, lyrics=LYRICS if vocal else "", duration_s=VOCAL_S if vocal else INSTRUMENTAL_S,
-                             seed=seed)
+def measure(genre: str, seed: int, vocal: bool, duration_s: float | None = None) -> dict:
+    duration_s = duration_s or (VOCAL_S if vocal else INSTRUMENTAL_S)
+    request = sw.SongRequest(tags=genre, lyrics=LYRICS if vocal else "", duration_s=duration_s, seed=seed)
     plan, score = score_of(request)
     swing = plan.style.swing
     m: dict = {"key": plan.key.name, "groove": drum_groove(score, plan)}
@@ -219,7 +220,9 @@ def measure(genre: str, seed: int, vocal: bool) -> dict:
             for j in range(i + 1, len(here)):
                 if here[i][0] == here[j][0]:
                     pairs += 1
-                    alike += here[i][1] == here[j][1]
+                    song_end = sec is choruses[-1] and j == len(here) - 1 and lines[-1][0] is sec
+                    cut = -1 if song_end else None  # the song's last note resolves, the rest is the same tune
+                    alike += here[i][1][:cut] == here[j][1][:cut]
         sims += [similarity(here[0][1], h[1]) for h in here[1:] if h[0] != here[0][0]]
     m["alike"], m["pairs"], m["simil"] = alike, pairs, sims
     last = lines[-1]
@@ -239,9 +242,12 @@ def measure(genre: str, seed: int, vocal: bool) -> dict:
     return m
 
 
+def ratio_parts(pairs) -> tuple[int, int]:
+    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+
+
 def ratio(pairs) -> float:
-    a = sum(p[0] for p in pairs)
-    b = sum(p[1] for p in pairs)
+    a, b = ratio_parts(pairs)
     return a / b if b else float("nan")
 
 

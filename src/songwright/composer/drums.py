@@ -43,24 +43,27 @@ def groove_variant(lanes: dict[str, str], *, kick: str, open_hat: bool, ghosts: 
         hits = [i for i, c in enumerate(row) if c != "."]
         if kick == "push" and len(hits) >= 2 and hits[-1] >= 2 and row[hits[-1] - 2] == ".":
             row[hits[-1] - 2], row[hits[-1]] = row[hits[-1]], "."
-        elif kick == "double" and steps == 16 and row[6] == ".":
-            row[6] = "o"
+        elif kick == "double" and steps == 16:
+            free = [step for step in (6, 14, 10, 3) if row[step] == "."]
+            if free:
+                row[free[0]] = "o"
         lanes["kick"] = "".join(row)
     if open_hat:
         time = next((lane for lane in TIME_LANES if lane in lanes), None)
-        if time is not None and steps >= 16:
-            row = list(lanes[time])
-            row[14] = "."
-            lanes[time] = "".join(row)
+        if steps >= 16:
+            if time is not None:
+                row = list(lanes[time])
+                row[14] = "."
+                lanes[time] = "".join(row)
             ohat = list(lanes.get("ohat", "." * steps))
             ohat[14] = "x"
             lanes["ohat"] = "".join(ohat)
     if ghosts:
         lane = next((lane for lane in GHOST_LANES if lane in lanes), "rim")
         row = list(lanes.get(lane, "." * steps))
-        for step in (7, 9) if steps == 16 else (5,):
-            if step < steps and row[step] == ".":
-                row[step] = "g"
+        free = [step for step in ((7, 9, 15, 3) if steps == 16 else (5, 11)) if step < steps and row[step] == "."]
+        for step in free[:2]:
+            row[step] = "g"
         lanes[lane] = "".join(row)
     return lanes
 
