@@ -104,3 +104,62 @@ def test_minor_ninths_and_chord_scales():
     c = parse_key("C major")
     assert chord_scale(parse_roman("I", c), c) == {0, 2, 4, 7, 9}
     assert chord_scale(parse_roman("V7", c), c) == {7, 9, 11, 2, 5}
+
+
+def _song(genre, seed=2, lyrics=bench.LYRICS, duration_s=170):
+    import songwright as sw
+    from songwright.stages import score_of
+    return score_of(sw.SongRequest(tags=genre, lyrics=lyrics, duration_s=duration_s, seed=seed))
+
+
+@pytest.mark.parametrize("genre", ["jazz", "blues"])
+def test_genre_cadences(genre):
+    """Jazz ends ii7-V7-Imaj7, blues IV7-V7-I7 (both in major keys)."""
+    plan, _ = _song(genre)
+    last = plan.sections[-1].chords
+    named = [c.name(plan.key) for c in last[-2:]] + [plan.final_chord.name(plan.key)]
+    tonic = plan.key.tonic_pc
+    expected = {"jazz": [(tonic + 2) % 12, (tonic + 7) % 12, tonic], "blues": [(tonic + 5) % 12, (tonic + 7) % 12, tonic]}[genre]
+    assert [c.root_pc for c in last[-2:]] + [plan.final_chord.root_pc] == expected, named
+    suffix = {"jazz": ("m7", "7", "maj7"), "blues": ("7", "7", "7")}[genre]
+    assert all(name.endswith(s) for name, s in zip(named, suffix)), named
+
+
+def test_metal_ends_on_power_chords_without_a_minor_iv():
+    for seed in range(4):
+        plan, _ = _song("metal", seed=seed, lyrics="", duration_s=40)
+        if plan.key.mode != "minor":
+            continue
+        assert all(c.intervals == (0, 7) for c in plan.sections[-1].chords[-2:]) and plan.final_chord.intervals == (0, 7)
+
+
+def test_blues_plays_whole_12_bar_choruses():
+    plan, _ = _song("blues", lyrics="", duration_s=120)
+    for section in plan.sections:
+        if section.kind in ("verse", "chorus"):
+            assert section.bars % 12 == 0, [(s.kind, s.bars) for s in plan.sections]
+
+
+def test_the_walking_bass_walks_and_stays_above_low_e():
+    for genre in ("jazz", "blues"):
+        _, score = _song(genre, lyrics="", duration_s=60)
+        pitches = [n.pitch for n in score.part("bass").notes]
+        moves = np.abs(np.diff(pitches))
+        assert min(pitches) >= 28 and np.mean(moves > 7) <= 0.12, (genre, np.mean(moves > 7))
+
+
+def test_the_vocal_harmony_stays_on_one_side_of_the_lead():
+    for genre in ("pop", "rock", "rnb"):
+        _, score = _song(genre)
+        lead = score.part("vocals").notes
+        starts = np.array([n.start_beats for n in lead])
+        sides = set()
+        for note in score.part("harmony").notes:  # under the lead note it doubles (both humanised)
+            sides.add(int(np.sign(note.pitch - lead[int(np.argmin(np.abs(starts - note.start_beats)))].pitch)))
+        assert len(score.part("harmony").notes) > 20 and len(sides) == 1 and 0 not in sides, (genre, sides)
+
+
+def test_the_last_chorus_is_the_biggest():
+    plan, _ = _song("pop")
+    choruses = [s for s in plan.sections if s.kind == "chorus"]
+    assert choruses[-1].energy > max(s.energy for s in choruses[:-1])

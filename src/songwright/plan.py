@@ -26,6 +26,7 @@ BEATS_PER_BAR = {"4/4": 4, "3/4": 3, "6/8": 3}  # quarter-note beats
 STEPS_PER_BAR = {"4/4": 16, "3/4": 12, "6/8": 12}  # sixteenth notes
 ENERGY = {"intro": 0.45, "verse": 0.65, "pre-chorus": 0.75, "chorus": 1.0, "hook": 1.0, "bridge": 0.7,
           "inst": 0.85, "solo": 0.9, "break": 0.35, "outro": 0.55, "unknown": 0.7}
+LAST_CHORUS_ENERGY = 1.15
 MAJOR_TONICS = ("C", "G", "D", "A", "E", "F", "Bb", "Eb")
 MINOR_TONICS = ("A", "E", "D", "B", "C", "G", "F#", "F")
 
@@ -142,8 +143,8 @@ def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: i
     if content_bars < 2:
         raise InvalidRequest("duration_s", f"is too short for two bars plus an ending at {tempo:g} BPM in {meter}; "
                              f"ask for at least {2 * bar_s + MIN_RINGOUT_S:.1f} s or a faster tempo", request.duration_s)
-    plan = Plan(request, style, seed, tempo, key, meter, [], content_bars, parse_roman("i" if key.mode == "minor" else "I", key),
-                sample_rate, vocal, lead_voice)
+    plan = Plan(request, style, seed, tempo, key, meter, [], content_bars,
+                parse_roman(cadence_of(style.harmony, key.mode)[1], key), sample_rate, vocal, lead_voice)
     progressions = _choose_progressions(plan, streams)
     plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
     _assign_chords(plan, progressions)
@@ -193,6 +194,9 @@ def _form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
         section.occurrence = counts.get(section.kind, 0)
         counts[section.kind] = section.occurrence + 1
         section.energy = ENERGY.get(section.kind, 0.7)
+    choruses = [s for s in sections if s.kind in ("chorus", "hook")]
+    if len(choruses) >= 2:
+        choruses[-1].energy = LAST_CHORUS_ENERGY  # the last chorus is the biggest
     assert start == plan.content_bars, (start, plan.content_bars)
     return sections
 
@@ -396,13 +400,19 @@ def _assign_chords(plan: Plan, chosen: dict[str, list[Chord]]) -> None:
     _cadence(plan)
 
 
+def cadence_of(harmony: str, mode: str) -> tuple[list[str], str]:
+    """The chords a harmony ends a song with (styles.toml [cadence]): the bars before the final
+    chord, and the final chord."""
+    tables = load_styles()["cadence"]
+    table = tables.get(harmony, tables["default"])[mode]
+    return table["before"].split(), table["final"]
+
+
 def _cadence(plan: Plan) -> None:
-    """End on a dominant (or its stand-in) so the final tonic lands as a cadence."""
+    """End on the genre's cadence (ii7-V7-Imaj7 in jazz, IV7-V7-I7 in blues, bVI-bVII-I in metal...),
+    so the final chord lands as one."""
     last = plan.sections[-1]
-    harmony = plan.style.harmony
-    symbol = {"blues": "V7", "jazz": "V7", "bossa": "V7", "rock": "IV" if plan.key.mode == "major" else "VII",
-              "metal": "VII5" if plan.key.mode == "minor" else "bVII", "ambient": "IV" if plan.key.mode == "major" else "VI"
-              }.get(harmony, "V" if plan.key.mode == "major" else "V7")
-    last.chords[-1] = parse_roman(symbol, plan.key)
-    if last.bars >= 2 and symbol in ("V", "V7"):  # not VI, VII or VII5: a iv before those is no cadence
-        last.chords[-2] = parse_roman("IV" if plan.key.mode == "major" else "iv", plan.key)
+    before, _ = cadence_of(plan.style.harmony, plan.key.mode)
+    before = before[-last.bars:]
+    for i, symbol in enumerate(before):
+        last.chords[last.bars - len(before) + i] = parse_roman(symbol, plan.key)

@@ -384,17 +384,34 @@ def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
             bar += bars
 
 
+HARMONY_INTERVALS = (3, 4, 5, 8, 9)  # a third, a fourth, a sixth from the lead, in that preference
+
+
 def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
-    """Chorus and hook lines doubled a diatonic third above (below, near the top of the range)."""
-    highest = VOICES[plan.lead_voice].range_midi[1] if plan.lead_voice else VOCAL_RANGES["female"][1]
-    chorus_bars = {b for s in plan.sections if s.kind in ("chorus", "hook") for b in range(s.start_bar, s.end_bar)}
-    scale = [p for p in range(24, 108) if p % 12 in set(plan.key.scale)]
-    for note in vocals.notes:
-        if int(note.start_beats // plan.beats_per_bar) not in chorus_bars:
+    """Chorus and hook lines sung again a third (or a fourth or sixth) from the lead, always on the
+    same side of it: above when the lead's chorus leaves room under the voice's top, else below;
+    a tone of the chord under it (of its chord scale between the beats), moving smoothly."""
+    low, highest = (VOICES[plan.lead_voice].range_midi[:2] if plan.lead_voice else VOCAL_RANGES["female"][:2])
+    chorus_bars = {b for s in plan.sections if s.kind in CHORUS_KINDS for b in range(s.start_bar, s.end_bar)}
+    notes = [n for n in vocals.notes if int(n.start_beats // plan.beats_per_bar) in chorus_bars]
+    if not notes:
+        return
+    side = 1 if max(n.pitch for n in notes) + 4 <= highest else -1
+    previous = None
+    for note in notes:
+        chord = plan.chord_at_bar(int(np.floor(note.start_beats / plan.beats_per_bar + 1e-9)))
+        on_beat = abs(note.start_beats - round(note.start_beats)) < 0.05 or note.duration_beats >= 0.7
+        allowed = set(chord.pitch_classes()) if on_beat else chord_scale(chord, plan.key)
+        choices = [note.pitch + side * i for i in HARMONY_INTERVALS if (note.pitch + side * i) % 12 in allowed]
+        choices = choices or [note.pitch + side * i for i in HARMONY_INTERVALS
+                              if (note.pitch + side * i) % 12 in chord_scale(chord, plan.key)]
+        choices = [p for p in choices if low <= p <= highest]
+        if not choices:
             continue
-        above = [p for p in scale if p > note.pitch][1]
-        below = [p for p in scale if p < note.pitch][-2]
-        part.add(note.start_beats, note.duration_beats, above if above <= highest else below, note.velocity - 12,
+        pitch = min(choices, key=lambda p: HARMONY_INTERVALS.index(abs(p - note.pitch)) * 0.8 +
+                    (0 if previous is None else 0.4 * abs(p - previous)))
+        previous = pitch
+        part.add(note.start_beats, note.duration_beats, pitch, note.velocity - 12,
                  syllable=note.syllable, word_start=note.word_start, phrase_start=note.phrase_start,
                  phones=note.phones, voice=note.voice)
 
