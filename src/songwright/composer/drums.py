@@ -85,13 +85,16 @@ def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
             lanes = {k: v for k, v in lanes.items() if k in ("kick", "hat", "ride", "shaker", "rim")}
         fill = bar.last_in_section and bar.section.bars >= 2 and bar.section.kind not in ("outro",)
         fill_from = bar.steps - (8 if bar.energy > 0.95 else 4) if fill else bar.steps
+        roll = not fill and name in ROLL_GRIDS and bar.position % 4 == 3 and bar.steps == 16
         for lane, row in lanes.items():
             for step, char in enumerate(row[: bar.steps]):
-                if char == "." or step >= fill_from and lane not in ("kick",):
+                if char == "." or step >= fill_from and lane not in ("kick",) or roll and lane == "hat" and step >= 12:
                     continue
                 part.add(bar.at(step), 0.25, LANES[lane], bar.velocity(VELOCITY[char]))
         if fill:
             _fill(part, bar, fill_from)
+        elif roll:
+            _hat_roll(part, bar)
         if bar.position == 0 and bar.section.kind in ("chorus", "hook", "solo", "inst", "bridge", "outro") and bar.index > 0:
             part.add(bar.start, 1.0, LANES["crash"], bar.velocity(110))
     _final_hit(part, plan)
@@ -106,6 +109,18 @@ def _intro_lanes(lanes: dict[str, str], bar: Bar) -> dict[str, str]:
         keep = {k: v for k, v in lanes.items() if k in ("hat", "ohat", "ride", "shaker", "phat", "tamb")}
         return keep or {k: v for k, v in lanes.items() if k == "kick"}
     return lanes
+
+
+ROLL_GRIDS = {"trap"}  # grids whose hats roll at the end of every fourth bar
+
+
+def _hat_roll(part: Part, bar: Bar) -> None:
+    """A trap hat roll on the last beat of a 4-bar phrase: 32nds, or 16th triplets, rising."""
+    rng = bar.rng("drums")
+    division = 8 if rng.random() < 0.5 else 6  # 32nds or 16th-note triplets
+    start = bar.start + bar.beats - 1
+    for i in range(division):
+        part.add(start + i / division, 0.5 / division, LANES["hat"], bar.velocity(60 + 40 * i // division))
 
 
 def _fill(part: Part, bar: Bar, start_step: int) -> None:

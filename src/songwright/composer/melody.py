@@ -45,7 +45,8 @@ UNSTRESSED_COST = {4: 1.0, 3: 0.7, 2: 0.4, 1: 0.05, 0: 0.2}
 FIRST_ONSET_COST = {0: 0.0, 6: 0.5, 12: 0.8}  # a phrase may start late, on the & of 1 or on beat 2
 PICKUP_COST = {-6: 0.05, -3: 0.35}  # or before its bar line, when it opens unstressed
 WORD_ORDER_COST = 50.0  # an unstressed syllable on a stronger beat than its word's stressed one
-MODEL_BONUS = 0.45  # a line developing a motif takes the motif's rhythm where its words allow
+MODEL_BONUS = 0.45
+LONG_STRESS_BONUS = 0.25  # a stressed syllable may be held a beat or more; an unstressed one no more than an 8th  # a line developing a motif takes the motif's rhythm where its words allow
 CHORUS_KINDS = ("chorus", "hook")
 # How far each kind of section sits from the voice's centre, in semitones, and how far it may climb.
 SECTION_CENTRE = {"chorus": 3.0, "hook": 3.0, "pre-chorus": 1.0, "verse": -1.0, "bridge": 1.0}
@@ -111,6 +112,10 @@ def phrase_rhythm(*, stress: list[bool], joined: list[bool], room_beats: float, 
     def pair(i: int, before: int, t: int) -> float:
         """The cost of syllable i at t after syllable i - 1 at `before`."""
         c = jitter[t - before]
+        if stress[i - 1] and t - before >= TICKS_PER_BEAT:
+            c -= LONG_STRESS_BONUS  # the stressed syllable held, the unstressed ones passing
+        elif not stress[i - 1] and t - before > TICKS_PER_BEAT // 2:
+            c += LONG_STRESS_BONUS
         if joined[i - 1] and stress[i - 1] != stress[i]:
             w_prev = metric_weight(tick=before, beats_per_bar=beats_per_bar)
             w_here = metric_weight(tick=t, beats_per_bar=beats_per_bar)
