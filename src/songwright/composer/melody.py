@@ -1,8 +1,10 @@
 """Melodies: the vocal line (a note per syllable) and the lead in instrumental sections.
 
-A phrase gets a rhythm that fits its syllables into its bars with a breath at the end, and a
-pitch arc: chord tones on strong beats, scale steps between them, a long last note that rests on
-the tonic at the end of the song. A chorus keeps its melody every time it returns.
+A phrase first gets its rhythm, from the words' stress and the genre's rhythm vocabulary, with a
+breath at the end; then its pitches, over the chords that sound under the final rhythm: chord tones
+on strong notes, tones of each chord's own scale between them, along a contour. The first chorus
+line is the hook's motif, the other chorus lines develop it, and the chorus sits above the verse;
+a line whose words were sung before is sung alike, and the song's last note resolves.
 """
 
 from __future__ import annotations
