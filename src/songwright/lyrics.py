@@ -500,23 +500,49 @@ def _cardinal(n: int) -> list[str]:
 _UNSTRESSED_WORDS = set("a an the to of and or but in on at by for from with as is am are was were be been it its "
                         "my your his her our their me him us them i you he she we they that this than so if do does "
                         "did has have had can could will would shall should may might must not no nor".split())
-_UNSTRESSED_PREFIXES = ("a", "be", "de", "re", "to", "for", "un", "in", "en", "ex", "con", "com", "pre", "pro")
+# English words whose primary stress is not on the first syllable, by stem (a word matches when it
+# is the stem or the stem plus an ending: believe -> believes, believing, believed). Everything else
+# stresses its first syllable, except the suffix rules in `_stressed_syllable`.
+_LATE_STRESS = {w: 1 for w in (
+    "about above across again against ago ahead alive alone along aloud amaze among apart around arrive "
+    "aside asleep attack awake aware away because become before began begin begun behind belong below "
+    "beneath beside between beyond believe betray collide complete confess control decide deny desire destroy "
+    "divine embrace enough escape erase explain forget forgave forgive forgot goodbye hello ignite inside "
+    "instead machine myself ourselves pretend prepare protect provide receive release remain repeat replace "
+    "return reveal surprise tonight today unless until upon within without yourself guitar hotel cafe "
+    "another forever together tomorrow remember however whatever whenever wherever whoever imagine "
+    "surrender horizon umbrella delicious beginning forgotten believer"
+).split()}
+_LATE_STRESS.update({w: 2 for w in "understand entertain overcome disappear recommend violin guarantee".split()})
+_ENDINGS = ("", "s", "es", "d", "ed", "ing", "er", "ers", "r", "n")
+
+
+def _stressed_syllable(lower: str, count: int) -> int:
+    """Index of the primary stress of an English word of `count` syllables."""
+    for stem, index in _LATE_STRESS.items():
+        if lower.startswith(stem) and lower[len(stem):] in _ENDINGS or \
+                stem.endswith("e") and lower.startswith(stem[:-1]) and lower[len(stem) - 1:] in ("ing", "ed", "er"):
+            return min(index, count - 1)
+    if count >= 3 and re.search(r"(tion|sion|cian|cial|tial|ious|ic|ical|ity|ify)s?$", lower):
+        if lower.endswith(("ity", "ities", "ify", "ical", "icals")):
+            return max(0, count - 3)
+        return count - 2
+    return 0
 
 
 def syllable_stress(word: Word) -> tuple[bool, ...]:
-    """Which syllables of an English word carry stress (a rule of thumb: function words have
-    none, two-syllable words stress the first unless they open with an unstressed prefix such as
-    a-, be-, re-, to-). Other languages: every syllable counts as stressed."""
+    """Which syllables of an English word carry stress: function words none; a word's primary
+    stress from a small dictionary of late-stressed words (be-LIEVE, to-MOR-row, a-NOTH-er) and
+    suffix rules (-tion, -ity), else its first syllable (PRO-mise, RI-ver, UN-der); secondary
+    stress every other syllable from the primary. Other languages: every syllable counts as stressed."""
     count = len(word.syllables)
     if word.language != "en" or count == 0:
         return (True,) * count
-    lower = word.text.lower()
+    lower = re.sub(r"[^a-z]", "", word.text.lower())
     if count == 1:
         return (lower not in _UNSTRESSED_WORDS,)
-    first = word.syllables[0].lower()
-    if count == 2 and first in _UNSTRESSED_PREFIXES:
-        return (False, True)
-    return tuple(i % 2 == 0 for i in range(count))
+    primary = _stressed_syllable(lower, count)
+    return tuple((i - primary) % 2 == 0 for i in range(count))
 
 
 # ---------------------------------------------------------------- phrases

@@ -26,6 +26,7 @@ BEATS_PER_BAR = {"4/4": 4, "3/4": 3, "6/8": 3}  # quarter-note beats
 STEPS_PER_BAR = {"4/4": 16, "3/4": 12, "6/8": 12}  # sixteenth notes
 ENERGY = {"intro": 0.45, "verse": 0.65, "pre-chorus": 0.75, "chorus": 1.0, "hook": 1.0, "bridge": 0.7,
           "inst": 0.85, "solo": 0.9, "break": 0.35, "outro": 0.55, "unknown": 0.7}
+LAST_CHORUS_ENERGY = 1.15
 MAJOR_TONICS = ("C", "G", "D", "A", "E", "F", "Bb", "Eb")
 MINOR_TONICS = ("A", "E", "D", "B", "C", "G", "F#", "F")
 
@@ -133,19 +134,20 @@ class Plan:
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
     streams = Streams(seed)
-    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo"))
+    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
     meter = request.time_signature or style.time_signature
-    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key"))
+    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key", *style.genres, *style.moods))
     vocal = is_vocal(request, lyrics, style)
     bar_s = BEATS_PER_BAR[meter] * 60.0 / tempo
     content_bars = math.floor((request.duration_s - MIN_RINGOUT_S) / bar_s + 1e-9)
     if content_bars < 2:
         raise InvalidRequest("duration_s", f"is too short for two bars plus an ending at {tempo:g} BPM in {meter}; "
                              f"ask for at least {2 * bar_s + MIN_RINGOUT_S:.1f} s or a faster tempo", request.duration_s)
-    plan = Plan(request, style, seed, tempo, key, meter, [], content_bars, parse_roman("i" if key.mode == "minor" else "I", key),
-                sample_rate, vocal, lead_voice)
-    plan.sections = _form(plan, lyrics)
-    _assign_chords(plan, streams)
+    plan = Plan(request, style, seed, tempo, key, meter, [], content_bars,
+                parse_roman(cadence_of(style.harmony, key.mode)[1], key), sample_rate, vocal, lead_voice)
+    progressions = _choose_progressions(plan, streams)
+    plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
+    _assign_chords(plan, progressions)
     return plan
 
 
@@ -165,12 +167,25 @@ def _choose_key(style: StyleProfile, rng: np.random.Generator) -> Key:
 
 # ---------------------------------------------------------------- form
 
-def _form(plan: Plan, lyrics: Lyrics) -> list[Section]:
+GOOD_BARS = (2, 4, 8, 12, 16)
+
+
+def good_bars(*, bars: int, loop_bars: int) -> int:
+    """The section length a songwriter would write for `bars` bars of music: 2, 4, 8, 12 or 16
+    (then whole 8s), and whole loops of a chord progression of `loop_bars` (a 12-bar blues: 12)."""
+    fits = [g for g in GOOD_BARS if g >= bars and (g % loop_bars == 0 or loop_bars % g == 0)]
+    if fits:
+        return fits[0]
+    step = loop_bars if loop_bars > 8 else 8
+    return -(-bars // step) * step
+
+
+def _form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
     if plan.vocal:
-        sections = _sung_form(plan, lyrics)
+        sections = _sung_form(plan, lyrics, loops)
     else:
-        sections = _instrumental_form(plan, lyrics)
-    _fit_to_bars(plan, sections)
+        sections = _instrumental_form(plan, lyrics, loops)
+    _fit_to_bars(plan, sections, loops)
     start = 0
     counts: dict[str, int] = {}
     for section in sections:
@@ -179,6 +194,9 @@ def _form(plan: Plan, lyrics: Lyrics) -> list[Section]:
         section.occurrence = counts.get(section.kind, 0)
         counts[section.kind] = section.occurrence + 1
         section.energy = ENERGY.get(section.kind, 0.7)
+    choruses = [s for s in sections if s.kind in ("chorus", "hook")]
+    if len(choruses) >= 2:
+        choruses[-1].energy = LAST_CHORUS_ENERGY  # the last chorus is the biggest
     assert start == plan.content_bars, (start, plan.content_bars)
     return sections
 
@@ -192,14 +210,22 @@ def _phrase_bars(plan: Plan, phrase: Phrase, relaxed: bool) -> int:
     return bars
 
 
-def _sung_form(plan: Plan, lyrics: Lyrics) -> list[Section]:
+def _set_lines(plan: Plan, section: Section, loops: dict[str, int], *, relaxed: bool, tail: bool = True) -> None:
+    """Every line of a section gets the bars of its longest; the section is rounded up to a good
+    length in whole chord loops, the bars after the last line left to the band."""
+    line = max(_phrase_bars(plan, p, relaxed=relaxed) for p in section.phrases)
+    section.phrase_bars = [line] * len(section.phrases)
+    sung = line * len(section.phrases)
+    section.bars = good_bars(bars=sung, loop_bars=loops[_vocabulary_slot(section.kind)]) if tail else sung
+
+
+def _sung_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
     sections: list[Section] = []
     for lyric in lyrics.sections:
         kind = lyric.kind if lyric.kind != "unknown" else "verse"
         section = Section(kind, lyric.label, 0, 0, list(lyric.phrases))
         if section.phrases:
-            section.phrase_bars = [_phrase_bars(plan, p, relaxed=True) for p in section.phrases]
-            section.bars = sum(section.phrase_bars)
+            _set_lines(plan, section, loops, relaxed=True)
         else:
             section.bars = _instrumental_bars(plan, kind)
         if lyric.kind == "unknown":
@@ -217,11 +243,11 @@ def _sung_form(plan: Plan, lyrics: Lyrics) -> list[Section]:
 def _instrumental_bars(plan: Plan, kind: str) -> int:
     target = {"intro": INTRO_TARGET_S, "outro": OUTRO_TARGET_S}.get(kind)
     if target is not None:
-        return max(2, min(8, 2 * round(target / plan.bar_s / 2)))
+        return min((2, 4, 8), key=lambda bars: abs(bars * plan.bar_s - target))
     return {"break": 2, "inst": 4, "solo": 8}.get(kind, 4)
 
 
-def _instrumental_form(plan: Plan, lyrics: Lyrics) -> list[Section]:
+def _instrumental_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
     """Without words: the tags' structure if they give one, else A-B-A-B-bridge-B sized to the time."""
     tagged = [s.kind for s in lyrics.sections if s.kind not in ("unknown", "inst", "intro", "outro")]
     if lyrics.has_words:
@@ -230,32 +256,51 @@ def _instrumental_form(plan: Plan, lyrics: Lyrics) -> list[Section]:
     outro = Section("outro", "outro", 0, _instrumental_bars(plan, "outro"))
     free = plan.content_bars - intro.bars - outro.bars
     phrase = 8 if plan.bar_s < 2.4 and free >= 16 else 4
-    room = max(1, free // phrase)
-    body = tagged or ["verse", "chorus", "verse", "chorus", "bridge", "chorus"][:room]
-    if not tagged and len(body) >= 2 and body[-1] != "chorus":
-        body[-1] = "chorus"
-    return [intro] + [Section(k, k, 0, phrase if k != "break" else 2) for k in body] + [outro]
+    sizes = {k: 2 if k == "break" else good_bars(bars=max(phrase, loops[_vocabulary_slot(k)]), loop_bars=loops[_vocabulary_slot(k)])
+             for k in ("verse", "chorus", "bridge", *tagged)}
+    body = tagged or []
+    if not tagged:
+        for kind in ("verse", "chorus", "verse", "chorus", "bridge", "chorus"):
+            if sum(sizes[k] for k in body) + sizes[kind] > max(free, sizes["verse"]):
+                break
+            body.append(kind)
+        body = body or ["verse"]
+        if len(body) >= 2 and body[-1] != "chorus":
+            body[-1] = "chorus"
+    return [intro] + [Section(k, k, 0, sizes[k]) for k in body] + [outro]
 
 
-def _fit_to_bars(plan: Plan, sections: list[Section]) -> None:
+def _fit_to_bars(plan: Plan, sections: list[Section], loops: dict[str, int]) -> None:
     target = plan.content_bars
     total = sum(s.bars for s in sections)
     if total > target:
-        _shrink(plan, sections, total - target)
-    elif total < target:
+        _shrink(plan, sections, total - target, loops)
+    total = sum(s.bars for s in sections)
+    if total < target:
         _grow(plan, sections, target - total)
 
 
-def _shrink(plan: Plan, sections: list[Section], excess: int) -> None:
-    # 1. sung phrases from two bars to the fewest they need;
-    for section in sections:
-        for i, phrase in enumerate(section.phrases):
-            tight = _phrase_bars(plan, phrase, relaxed=False)
-            while excess > 0 and section.phrase_bars[i] > tight:
-                section.phrase_bars[i] -= 1
-                section.bars -= 1
-                excess -= 1
-    # 2. then instrumental sections, the longest first; at the very end, intro and outro may go.
+def _shrink(plan: Plan, sections: list[Section], excess: int, loops: dict[str, int]) -> None:
+    """Too long: the band's bars after the sung lines go first, then intro and outro down to two
+    bars, then whole sections sing their lines in fewer bars, then instrumental sections shorten."""
+    sung = [s for s in sections if s.phrases]
+    for section in sorted(sung, key=lambda s: -(s.bars - sum(s.phrase_bars))):
+        if excess <= 0:
+            break
+        tail = section.bars - sum(section.phrase_bars)
+        section.bars -= tail
+        excess -= tail
+    for section in (sections[0], sections[-1]):
+        if excess > 0 and not section.phrases and section.bars > 2:
+            cut = section.bars - 2
+            section.bars -= cut
+            excess -= cut
+    for section in sorted(sung, key=lambda s: -s.bars):
+        if excess <= 0:
+            break
+        before = section.bars
+        _set_lines(plan, section, loops, relaxed=False, tail=False)
+        excess -= before - section.bars
     while excess > 0:
         unsung = [s for s in sections if not s.phrases and s.bars > (0 if s.kind in ("intro", "outro") else 1)]
         if not unsung:
@@ -277,41 +322,58 @@ def _shrink(plan: Plan, sections: list[Section], excess: int) -> None:
     plan.adjustments.append("tightened the form to fit the duration")
 
 
+MAX_CHORUSES = 4
+INSTRUMENTAL_KINDS = ("solo", "inst", "break")
+
+
 def _grow(plan: Plan, sections: list[Section], spare: int) -> None:
-    """Fill spare bars the way an arranger would: a full intro and outro, sections of at least
-    four bars, the chorus repeated after a break, instrumental solos, then longer section tails."""
+    """Fill spare bars the way an arranger would, in blocks of 4 and 8 bars: a full intro and
+    outro, the chorus again after an instrumental break (four choruses at most), instrumental
+    blocks between sung sections (never two side by side), a 2-bar breakdown before the last chorus."""
     intro, outro = sections[0], sections[-1]
-    targets = [(intro, min(8, round(INTRO_TARGET_S / plan.bar_s)))]
-    targets += [(section, 4) for section in sections[1:-1]]
-    targets += [(outro, min(8, round(OUTRO_TARGET_S / plan.bar_s) + 2))]
-    for section, bars in targets:
-        grow = min(spare, max(0, bars - section.bars))
-        section.bars += grow
-        spare -= grow
+    for section, target_s in ((intro, INTRO_TARGET_S), (outro, OUTRO_TARGET_S + 4 * plan.bar_s)):
+        for bars in (2, 4, 8):
+            if bars > section.bars and bars - section.bars <= spare and (bars - 2) * plan.bar_s <= target_s:
+                spare -= bars - section.bars
+                section.bars = bars
+    for section in sections[1:-1]:  # a section of at least one whole 4-bar phrase
+        if section.bars == 2 and section.kind != "break" and spare >= 2:
+            section.bars = 4
+            spare -= 2
     chorus = next((s for s in reversed(sections) if s.kind in ("chorus", "hook") and s.phrases), None)
     middle = "solo" if plan.vocal else "bridge"
     repeats = 0
-    while chorus is not None and spare >= chorus.bars + 4 and repeats < 2:
+    choruses = sum(s.kind in ("chorus", "hook") for s in sections)
+    block = 8 if plan.bar_s < 2.4 else 4
+    while chorus is not None and spare >= chorus.bars + block and choruses < MAX_CHORUSES:
         copy = Section(chorus.kind, chorus.label, 0, chorus.bars, list(chorus.phrases), list(chorus.phrase_bars))
-        sections[-1:-1] = [Section(middle, middle, 0, 4), copy]
-        spare -= 4 + chorus.bars
+        sections[-1:-1] = [Section(middle, middle, 0, block), copy]
+        spare -= block + chorus.bars
         repeats += 1
+        choruses += 1
     if repeats:
         plan.adjustments.append(f"sang the last {chorus.label} {repeats} more time(s), after an instrumental break, to fill the duration")
+    kinds = ("inst", "solo") if plan.vocal else ("inst", "chorus")
     inserted = 0
-    while spare >= 8 and inserted < 3:
-        kind = ("solo" if plan.vocal else "chorus") if inserted % 2 == 0 else "inst"
-        sections.insert(-2 if len(sections) > 3 else -1, Section(kind, kind, 0, 8))
-        spare -= 8
+    while spare >= 4:
+        bars = 8 if spare >= 8 else 4
+        places = [i for i in range(1, len(sections))
+                  if sections[i - 1].kind not in INSTRUMENTAL_KINDS + ("intro",) and sections[i].kind not in INSTRUMENTAL_KINDS]
+        places = places or [len(sections) - 1]  # no room left between sung sections: before the outro
+        at = places[len(places) // 2] if inserted % 2 == 0 else places[-1]
+        kind = kinds[inserted % 2]
+        sections.insert(at, Section(kind, kind, 0, bars))
+        spare -= bars
         inserted += 1
-    middles = sorted(range(1, len(sections) - 1), key=lambda i: (sections[i].kind not in ("chorus", "hook", "solo", "inst"), i))
-    while spare > 0:
-        for i in middles + [len(sections) - 1]:
-            grow = min(spare, 2 if i != len(sections) - 1 else 1)
-            sections[i].bars += grow
-            spare -= grow
-            if spare == 0:
-                break
+    last_chorus = max((i for i, s in enumerate(sections) if s.kind in ("chorus", "hook")), default=None)
+    if spare >= 2 and last_chorus is not None and last_chorus > 1 and sections[last_chorus - 1].kind != "break":
+        sections.insert(last_chorus, Section("break", "break", 0, 2))
+        spare -= 2
+    while spare >= 2:
+        grow = 4 if outro.bars >= 4 and spare >= 4 else 2
+        outro.bars += grow
+        spare -= grow
+    outro.bars += spare  # an odd bar left over lengthens the outro
 
 
 # ---------------------------------------------------------------- harmony
@@ -321,26 +383,37 @@ def _vocabulary_slot(kind: str) -> str:
             "bridge": "bridge", "pre-chorus": "bridge", "break": "bridge"}.get(kind, "verse")
 
 
-def _assign_chords(plan: Plan, streams: Streams) -> None:
+def _choose_progressions(plan: Plan, streams: Streams) -> dict[str, list[Chord]]:
     vocabulary = load_styles()["harmony"][plan.style.harmony][plan.key.mode]
     chosen: dict[str, list[Chord]] = {}
     for slot in ("verse", "chorus", "bridge"):
-        options = vocabulary[slot]
+        taken = [" ".join(c.symbol for c in chords) for chords in chosen.values()]
+        options = [o for o in vocabulary[slot] if o not in taken] or vocabulary[slot]  # each slot its own loop
         symbols = options[streams.rng("chords", slot).integers(len(options))].split()
         chosen[slot] = [parse_roman(s, plan.key) for s in symbols]
+    return chosen
+
+
+def _assign_chords(plan: Plan, chosen: dict[str, list[Chord]]) -> None:
     for section in plan.sections:
         progression = chosen[_vocabulary_slot(section.kind)]
         section.chords = [progression[i % len(progression)] for i in range(section.bars)]
     _cadence(plan)
 
 
+def cadence_of(harmony: str, mode: str) -> tuple[list[str], str]:
+    """The chords a harmony ends a song with (styles.toml [cadence]): the bars before the final
+    chord, and the final chord."""
+    tables = load_styles()["cadence"]
+    table = tables.get(harmony, tables["default"])[mode]
+    return table["before"].split(), table["final"]
+
+
 def _cadence(plan: Plan) -> None:
-    """End on a dominant (or its stand-in) so the final tonic lands as a cadence."""
+    """End on the genre's cadence (ii7-V7-Imaj7 in jazz, IV7-V7-I7 in blues, bVI-bVII-I in metal...),
+    so the final chord lands as one."""
     last = plan.sections[-1]
-    harmony = plan.style.harmony
-    symbol = {"blues": "V7", "jazz": "V7", "bossa": "V7", "rock": "IV" if plan.key.mode == "major" else "VII",
-              "metal": "VII5" if plan.key.mode == "minor" else "bVII", "ambient": "IV" if plan.key.mode == "major" else "VI"
-              }.get(harmony, "V" if plan.key.mode == "major" else "V7")
-    last.chords[-1] = parse_roman(symbol, plan.key)
-    if last.bars >= 2 and symbol.startswith("V"):
-        last.chords[-2] = parse_roman("IV" if plan.key.mode == "major" else "iv", plan.key)
+    before, _ = cadence_of(plan.style.harmony, plan.key.mode)
+    before = before[-last.bars:]
+    for i, symbol in enumerate(before):
+        last.chords[last.bars - len(before) + i] = parse_roman(symbol, plan.key)

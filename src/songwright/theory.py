@@ -83,7 +83,7 @@ _QUALITIES = {
     "7": "dom7",
     "maj7": (0, 4, 7, 11),
     "m7": (0, 3, 7, 10),
-    "9": (0, 4, 7, 10, 14),
+    "9": "ninth",  # a dominant 9th on an upper-case numeral, a minor 9th on a lower-case one
     "m9": (0, 3, 7, 10, 14),
     "maj9": (0, 4, 7, 11, 14),
     "add9": "add9",
@@ -142,6 +142,8 @@ def parse_roman(symbol: str, key: Key) -> Chord:
         intervals = triad + (10,)
     elif quality == "add9":
         intervals = triad + (14,)
+    elif quality == "ninth":
+        intervals = triad + (10, 14)
     elif quality == "six":
         intervals = triad + (9,)
     else:

@@ -65,17 +65,28 @@ def funk16(part: Part, bar: Bar) -> None:
     _play(part, bar, variants[bar.position % 2] if bar.steps == 16 else variants[0][:7])
 
 
+LOWEST_BASS = 28  # E1, a four-string bass's open E
+
+
 def walking(part: Part, bar: Bar) -> None:
-    """Quarter notes: root, chord tones, and a chromatic approach into the next root."""
+    """Quarter notes that walk: the root on 1, then steps through chord and passing tones towards
+    the next chord, and a chromatic or scale approach into its root on the last beat."""
+    rng = bar.rng("bass")
     root = bass_root(bar.chord, BASS_CENTER)
+    root = root + 12 if root < LOWEST_BASS + 3 else root
     target = nearest_pitch(bar.next_chord.root_pc, root)
+    target = target + 12 if target < LOWEST_BASS + 1 else target
+    approach = target + (1 if rng.random() < 0.5 else -1) if target != root else target + (2 if rng.random() < 0.5 else -1)
     line = [root]
-    tones = [root + _third(bar.chord), root + _fifth(bar.chord), root + 12, root + _fifth(bar.chord) - 12]
+    tones = sorted({root + i for i in bar.chord.intervals if i < 12} | {root + 12, root - 12 + _fifth(bar.chord)})
     for beat in range(1, bar.beats - 1):
-        choice = tones[int(bar.rng("bass").integers(len(tones)))]
-        line.append(choice)
+        previous = line[-1]
+        toward = 1 if approach > previous else -1
+        steps = [p for p in tones if 1 <= (p - previous) * toward <= 5 and p != approach] or \
+                [previous + toward * (2 if rng.random() < 0.6 else 1)]
+        line.append(max(LOWEST_BASS, min(steps, key=lambda p: abs(p - previous)) if rng.random() < 0.7 else steps[-1]))
     if bar.beats > 1:
-        line.append(target + (1 if bar.rng("bass").random() < 0.5 else -1))
+        line.append(max(LOWEST_BASS, approach))
     for beat, pitch in enumerate(line):
         part.add(bar.start + beat, 0.9, pitch, bar.velocity(96 if beat == 0 else 84))
 

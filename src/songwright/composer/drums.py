@@ -28,13 +28,55 @@ def pattern_name(plan: Plan, bar: Bar) -> str:
     return names.get(slot, names["verse"])
 
 
+KICK_VARIANTS = ("", "push", "double")  # as written; the last kick an 8th early; an extra kick on the & of 2
+TIME_LANES = ("hat", "shaker", "ride", "tamb")
+GHOST_LANES = ("snare", "rim", "clap")
+
+
+def groove_variant(lanes: dict[str, str], *, kick: str, open_hat: bool, ghosts: bool) -> dict[str, str]:
+    """One of a genre's grooves: its written grid with the kick pushed or doubled, the time-keeper
+    opened on the & of 4, and ghost notes around the backbeat (12 grooves per grid)."""
+    lanes = dict(lanes)
+    steps = len(next(iter(lanes.values())))
+    if "kick" in lanes:
+        row = list(lanes["kick"])
+        hits = [i for i, c in enumerate(row) if c != "."]
+        if kick == "push" and len(hits) >= 2 and hits[-1] >= 2 and row[hits[-1] - 2] == ".":
+            row[hits[-1] - 2], row[hits[-1]] = row[hits[-1]], "."
+        elif kick == "double" and steps == 16:
+            free = [step for step in (6, 14, 10, 3) if row[step] == "."]
+            if free:
+                row[free[0]] = "o"
+        lanes["kick"] = "".join(row)
+    if open_hat:
+        time = next((lane for lane in TIME_LANES if lane in lanes), None)
+        if steps >= 16:
+            if time is not None:
+                row = list(lanes[time])
+                row[14] = "."
+                lanes[time] = "".join(row)
+            ohat = list(lanes.get("ohat", "." * steps))
+            ohat[14] = "x"
+            lanes["ohat"] = "".join(ohat)
+    if ghosts:
+        lane = next((lane for lane in GHOST_LANES if lane in lanes), "rim")
+        row = list(lanes.get(lane, "." * steps))
+        free = [step for step in ((7, 9, 15, 3) if steps == 16 else (5, 11)) if step < steps and row[step] == "."]
+        for step in free[:2]:
+            row[step] = "g"
+        lanes[lane] = "".join(row)
+    return lanes
+
+
 def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
     grids = load_styles()["drums"]
     for bar in bars:
         name = pattern_name(plan, bar)
         if name == "none":
             continue
-        lanes = dict(grids[name])
+        choice = bar.streams.rng("groove", name)  # the song's groove for this grid, the same in every bar
+        lanes = groove_variant(grids[name], kick=KICK_VARIANTS[int(choice.integers(len(KICK_VARIANTS)))],
+                               open_hat=bool(choice.random() < 0.5), ghosts=bool(choice.random() < 0.5))
         if bar.section.kind == "intro":
             lanes = _intro_lanes(lanes, bar)
             if not lanes:
@@ -43,13 +85,16 @@ def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
             lanes = {k: v for k, v in lanes.items() if k in ("kick", "hat", "ride", "shaker", "rim")}
         fill = bar.last_in_section and bar.section.bars >= 2 and bar.section.kind not in ("outro",)
         fill_from = bar.steps - (8 if bar.energy > 0.95 else 4) if fill else bar.steps
+        roll = not fill and name in ROLL_GRIDS and bar.position % 4 == 3 and bar.steps == 16
         for lane, row in lanes.items():
             for step, char in enumerate(row[: bar.steps]):
-                if char == "." or step >= fill_from and lane not in ("kick",):
+                if char == "." or step >= fill_from and lane not in ("kick",) or roll and lane == "hat" and step >= 12:
                     continue
                 part.add(bar.at(step), 0.25, LANES[lane], bar.velocity(VELOCITY[char]))
         if fill:
             _fill(part, bar, fill_from)
+        elif roll:
+            _hat_roll(part, bar)
         if bar.position == 0 and bar.section.kind in ("chorus", "hook", "solo", "inst", "bridge", "outro") and bar.index > 0:
             part.add(bar.start, 1.0, LANES["crash"], bar.velocity(110))
     _final_hit(part, plan)
@@ -64,6 +109,18 @@ def _intro_lanes(lanes: dict[str, str], bar: Bar) -> dict[str, str]:
         keep = {k: v for k, v in lanes.items() if k in ("hat", "ohat", "ride", "shaker", "phat", "tamb")}
         return keep or {k: v for k, v in lanes.items() if k == "kick"}
     return lanes
+
+
+ROLL_GRIDS = {"trap"}  # grids whose hats roll at the end of every fourth bar
+
+
+def _hat_roll(part: Part, bar: Bar) -> None:
+    """A trap hat roll on the last beat of a 4-bar phrase: 32nds, or 16th triplets, rising."""
+    rng = bar.rng("drums")
+    division = 8 if rng.random() < 0.5 else 6  # 32nds or 16th-note triplets
+    start = bar.start + bar.beats - 1
+    for i in range(division):
+        part.add(start + i / division, 0.5 / division, LANES["hat"], bar.velocity(60 + 40 * i // division))
 
 
 def _fill(part: Part, bar: Bar, start_step: int) -> None:

@@ -1,12 +1,15 @@
 """Melodies: the vocal line (a note per syllable) and the lead in instrumental sections.
 
-A phrase gets a rhythm that fits its syllables into its bars with a breath at the end, and a
-pitch arc: chord tones on strong beats, scale steps between them, a long last note that rests on
-the tonic at the end of the song. A chorus keeps its melody every time it returns.
+A phrase first gets its rhythm, from the words' stress and the genre's rhythm vocabulary, with a
+breath at the end; then its pitches, over the chords that sound under the final rhythm: chord tones
+on strong notes, tones of each chord's own scale between them, along a contour. The first chorus
+line is the hook's motif, the other chorus lines develop it, and the chorus sits above the verse;
+a line whose words were sung before is sung alike, and the song's last note resolves.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +19,8 @@ from ..plan import Plan, Section
 from ..score import Part
 from ..singer.voices import VOICES
 from ..streams import Streams
-from ..styles import StyleProfile
-from ..theory import nearest_pitch
+from ..styles import StyleProfile, load_styles
+from ..theory import Chord, Key
 from .common import section_place
 
 VOCAL_RANGES = {"female": (57, 77, 67), "male": (45, 65, 55)}  # low, high, centre (MIDI)
@@ -38,28 +41,127 @@ def voice_gender(style: StyleProfile) -> str:
     return "male" if style.groove_genre in MALE_GENRES else "female"
 
 
-def phrase_rhythm(notes: int, room_beats: float, rng: np.random.Generator) -> list[tuple[float, float]]:
-    """(offset, duration) for `notes` notes inside `room_beats`, on a beat, eighth or 16th grid."""
-    unit = next((u for u in (1.0, 0.5, 0.25) if notes * u <= room_beats), 0.25)
-    durations = [unit] * notes
-    spare = room_beats - unit * notes
-    last_cap = 2.0 if unit < 1.0 else 3.0
-    grow_last = min(spare, last_cap - unit)
-    grow_last -= grow_last % unit
-    durations[-1] += grow_last
-    spare -= grow_last
-    lead_in = 0.0
-    if spare >= 2 * unit and rng.random() < 0.35:
-        lead_in = unit  # start on the offbeat now and then
-        spare -= unit
-    while spare >= unit - 1e-9 and notes > 1:
-        i = int(rng.integers(notes - 1))
-        durations[i] += unit
-        spare -= unit
-    timings, at = [], lead_in
-    for d in durations:
-        timings.append((at, d))
-        at += d
+TICKS_PER_BEAT = 12  # a 16th is 3 ticks, a triplet 8th 4
+STRESSED_COST = {4: 0.0, 3: 0.1, 2: 0.3, 1: 0.9, 0: 1.5}  # by metric weight of the onset
+UNSTRESSED_COST = {4: 1.0, 3: 0.7, 2: 0.4, 1: 0.05, 0: 0.2}
+FIRST_ONSET_COST = {0: 0.0, 6: 0.5, 12: 0.8}  # a phrase may start late, on the & of 1 or on beat 2
+PICKUP_COST = {-6: 0.05, -3: 0.35}  # or before its bar line, when it opens unstressed
+WORD_ORDER_COST = 50.0  # an unstressed syllable on a stronger beat than its word's stressed one
+MODEL_BONUS = 0.45
+LONG_STRESS_BONUS = 0.25  # a stressed syllable may be held a beat or more; an unstressed one no more than an 8th  # a line developing a motif takes the motif's rhythm where its words allow
+CHORUS_KINDS = ("chorus", "hook")
+# How far each kind of section sits from the voice's centre, in semitones, and how far it may climb.
+SECTION_CENTRE = {"chorus": 3.0, "hook": 3.0, "pre-chorus": 1.0, "verse": -1.0, "bridge": 1.0}
+VERSE_CEILING = 3  # a verse stays at most this far above the centre, so the chorus peak is above it
+HOOK_PEAK = (4, 8)  # the chorus motif's peak: this many semitones above the centre
+# Each chorus line after the first develops the motif: the same rhythm and contour, moved by
+# these steps (a scheme per song, from its stream); a line whose words were sung before repeats them.
+HOOK_SCHEMES = ((0, -2, 0, -3), (0, -1, 0, -4), (0, 1, -1, -3), (0, -3, 0, -2))
+
+
+@functools.cache
+def rhythm_vocabulary(genre: str) -> tuple[dict[int, float], float]:
+    """The genre's melody rhythm (styles.toml [melody_rhythm]): gap costs in ticks, anticipation cost."""
+    for table in load_styles()["melody_rhythm"].values():
+        if genre in table["genres"]:
+            return {int(k): float(v) for k, v in table["gaps"].items()}, float(table["anticipation"])
+    table = load_styles()["melody_rhythm"]["pop"]
+    return {int(k): float(v) for k, v in table["gaps"].items()}, float(table["anticipation"])
+
+
+def metric_weight(*, tick: int, beats_per_bar: int) -> int:
+    """4 the downbeat, 3 the middle of a 4/4 bar, 2 another beat, 1 an off-beat 8th, 0 the rest."""
+    position = tick % (beats_per_bar * TICKS_PER_BEAT)
+    if position == 0:
+        return 4
+    if beats_per_bar == 4 and position == 2 * TICKS_PER_BEAT:
+        return 3
+    if position % TICKS_PER_BEAT == 0:
+        return 2
+    return 1 if position % (TICKS_PER_BEAT // 2) == 0 else 0
+
+
+def phrase_rhythm(*, stress: list[bool], joined: list[bool], room_beats: float, beats_per_bar: int, genre: str,
+                  rng: np.random.Generator, model: list[float] | None = None, pickup: bool = True
+                  ) -> list[tuple[float, float]]:
+    """(offset, duration) in beats for each syllable, set by stress: the least-cost path through the
+    onsets the genre's rhythm allows, where stressed syllables want strong beats, unstressed ones weak
+    ones, no word puts its unstressed syllable on a stronger beat than its stressed one
+    (`joined[i]`: syllable i and i+1 are one word), and a line developing a motif (`model`, its
+    onsets) keeps that rhythm where it can. The last syllable is held to the end of the room."""
+    n = len(stress)
+    gaps, anticipation = rhythm_vocabulary(genre)
+    jitter = {g: cost + float(rng.uniform(0, 0.5)) for g, cost in gaps.items()}
+    room = int(round(room_beats * TICKS_PER_BEAT))
+    bar = beats_per_bar * TICKS_PER_BEAT
+    triplets = any(g % 3 for g in gaps)
+    model_ticks = [int(round(o * TICKS_PER_BEAT)) for o in model] if model else []
+    model_set = set(model_ticks)
+
+    def on_grid(t: int) -> bool:
+        return t % 3 == 0 or (triplets and t % 4 == 0)
+
+    def cost(i: int, t: int) -> float:
+        weight = metric_weight(tick=t, beats_per_bar=beats_per_bar)
+        table = STRESSED_COST if stress[i] else UNSTRESSED_COST
+        c = table[weight] * (1.5 if i == n - 1 else 1.0)
+        if stress[i] and weight == 1 and (t + 6) % bar == 0 and not joined[i] and i < n - 1:
+            c = min(c, anticipation)  # sung just before the bar line, across it
+        if model_ticks:
+            c -= MODEL_BONUS * (t in model_set) + 0.3 * (i < len(model_ticks) and model_ticks[i] == t)
+        return c
+
+    def pair(i: int, before: int, t: int) -> float:
+        """The cost of syllable i at t after syllable i - 1 at `before`."""
+        c = jitter[t - before]
+        if stress[i - 1] and t - before >= TICKS_PER_BEAT:
+            c -= LONG_STRESS_BONUS  # the stressed syllable held, the unstressed ones passing
+        elif not stress[i - 1] and t - before > TICKS_PER_BEAT // 2:
+            c += LONG_STRESS_BONUS
+        if joined[i - 1] and stress[i - 1] != stress[i]:
+            w_prev = metric_weight(tick=before, beats_per_bar=beats_per_bar)
+            w_here = metric_weight(tick=t, beats_per_bar=beats_per_bar)
+            unstressed, stressed = (w_prev, w_here) if stress[i] else (w_here, w_prev)
+            if unstressed > stressed:
+                c += WORD_ORDER_COST
+        return c
+
+    last_room = TICKS_PER_BEAT if room - TICKS_PER_BEAT >= 3 * (n - 1) + 6 else 3
+    starts = dict(FIRST_ONSET_COST)
+    if pickup and n >= 2 and not stress[0] and stress[1]:
+        starts.update(PICKUP_COST)
+    best: dict[int, tuple[float, int | None]] = {t: (c + cost(0, t), None) for t, c in starts.items()
+                                                 if t <= room - last_room}
+    trail = [best]
+    for i in range(1, n):
+        here: dict[int, tuple[float, int | None]] = {}
+        for before, (total, _) in best.items():
+            for gap in gaps:
+                t = before + gap
+                if t > room - last_room or not on_grid(t):
+                    continue
+                value = total + pair(i, before, t) + cost(i, t)
+                if t not in here or value < here[t][0]:
+                    here[t] = (value, before)
+        if not here:
+            return _even_rhythm(n, room_beats)
+        best = here
+        trail.append(best)
+    end = min(best, key=lambda t: best[t][0] + 0.25 * max(0.0, (room - t) / TICKS_PER_BEAT - 3))
+    onsets = [end]
+    for i in range(n - 1, 0, -1):
+        onsets.append(trail[i][onsets[-1]][1])
+    onsets.reverse()
+    ends = onsets[1:] + [min(room, onsets[-1] + 4 * TICKS_PER_BEAT)]
+    return [(t / TICKS_PER_BEAT, (e - t) / TICKS_PER_BEAT) for t, e in zip(onsets, ends)]
+
+
+def _even_rhythm(n: int, room_beats: float) -> list[tuple[float, float]]:
+    """More syllables than any rhythm of the vocabulary holds: even 16ths, the last one held."""
+    unit = min(0.25, room_beats / max(n, 1))
+    timings = [(i * unit, unit) for i in range(n)]
+    last = timings[-1][0]
+    timings[-1] = (last, max(unit, room_beats - last))
     return timings
 
 
@@ -72,95 +174,177 @@ CONTOURS = {
 }
 
 
-def phrase_pitches(plan: Plan, start_beat: float, rhythm: list[tuple[float, float]], low: int, high: int,
-                   centre: int, ending: str, rng: np.random.Generator) -> list[int]:
-    """Chord tones on the beats, passing and neighbour tones between them, along a contour."""
-    scale_pcs = set(plan.key.scale)
-    scale = [p for p in range(low, high + 1) if p % 12 in scale_pcs]
-    shape = CONTOURS[list(CONTOURS)[int(rng.integers(len(CONTOURS)))]]
-    height = float(rng.uniform(3, 8))
-    shift = float(rng.uniform(-3, 3))
-    total = max(rhythm[-1][0], 1e-6)
+def chord_scale(chord: Chord, key: Key) -> frozenset[int]:
+    """The pitch classes a melody may use over a chord: its tones, and the key's tones that are not a
+    semitone from any of them (over C: C D E G A; over G7 in C: G A B D F)."""
+    tones = set(chord.pitch_classes())
+    free = {pc for pc in key.scale if not any((pc - t) % 12 in (1, 11) for t in tones)}
+    return frozenset(tones | free)
+
+
+def phrase_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, float]], targets: list[float],
+                   low: int, high: int, rng: np.random.Generator, peak_index: int | None = None,
+                   peak_range: tuple[int, int] | None = None) -> list[int]:
+    """Pitches for a rhythm that is final: chord tones of the chord sounding under each strong note
+    (on a beat, long, first or last), tones of that chord's own scale between them, each near its
+    target. `peak_index`, `peak_range`: the note that must reach a height (a hook's peak)."""
     pitches: list[int] = []
-    for i, (offset, _) in enumerate(rhythm):
+    for i, (offset, duration) in enumerate(rhythm):
         beat = start_beat + offset
-        chord = plan.chord_at_bar(int(beat // plan.beats_per_bar))
-        target = centre + shift + height * shape(offset / total)
-        last = i == len(rhythm) - 1
-        on_beat = abs(offset - round(offset)) < 1e-6
-        if last and ending == "tonic":
-            pitch = nearest_pitch(plan.key.tonic_pc, int(round(centre - 1)))
-        elif on_beat or last or not pitches:
-            tones = chord.tones(low, high) or scale
-            if last:  # an open phrase end rests on the third or fifth
-                tones = [p for p in tones if (p - chord.root_pc) % 12 in (3, 4, 7)] or tones
-            repeat_cost = 0.0 if rng.random() < 0.25 else 1.5
-            pitch = min(tones, key=lambda p: abs(p - target) + (0 if not pitches else
-                        0.3 * abs(p - pitches[-1]) + repeat_cost * (p == pitches[-1])))
+        chord = plan.chord_at_bar(int(np.floor(beat / plan.beats_per_bar + 1e-9)))
+        ticks = int(round(offset * TICKS_PER_BEAT))
+        strong = (metric_weight(tick=ticks, beats_per_bar=plan.beats_per_bar) >= 2 or duration >= 0.75
+                  or i == 0 or i == len(rhythm) - 1 or i == peak_index)
+        target = targets[i]
+        if strong:
+            choices = chord.tones(low, high) or list(range(low, high + 1))
+            if i == peak_index and peak_range is not None:
+                choices = [p for p in choices if peak_range[0] <= p <= peak_range[1]] or choices
         else:
-            pitch = _step(scale, pitches[-1], target, rng)
-        pitches.append(int(np.clip(pitch, low, high)))
+            allowed = chord_scale(chord, plan.key)
+            choices = [p for p in range(low, high + 1) if p % 12 in allowed]
+            if pitches:
+                near = [p for p in choices if 1 <= abs(p - pitches[-1]) <= 4]
+                choices = near or choices
+        repeat = 0.0 if rng.random() < 0.25 else 1.2
+
+        def score(p: int) -> float:
+            if not pitches:
+                return abs(p - target)
+            leap = abs(p - pitches[-1])
+            return abs(p - target) + 0.3 * leap + repeat * (leap == 0) + 3.0 * (leap > 7)
+        pitches.append(int(min(choices, key=score)))
     return pitches
 
 
-def _step(scale: list[int], previous: int, target: float, rng: np.random.Generator) -> int:
-    """One scale step towards the target (a passing tone), or a neighbour tone when there."""
-    index = min(range(len(scale)), key=lambda i: abs(scale[i] - previous))
-    if abs(target - previous) < 1.5:
-        direction = 1 if rng.random() < 0.5 else -1
-    else:
-        direction = 1 if target > previous else -1
-    if rng.random() < 0.15:
-        return scale[index]  # a repeated note now and then
-    return scale[max(0, min(len(scale) - 1, index + direction))]
+def fit_to_chords(*, plan: Plan, start_beat: float, tones: list["Tone"], low: int, high: int) -> list["Tone"]:
+    """A remembered line sung again over these chords: each note kept where it is in the chord
+    scale of the chord sounding under it (no semitone against a chord tone), else moved to the
+    nearest pitch that is, so a line over I7 and again over IV7 stays the same tune."""
+    fitted = []
+    for i, tone in enumerate(tones):
+        chord = plan.chord_at_bar(int(np.floor((start_beat + tone.offset_beats) / plan.beats_per_bar + 1e-9)))
+        allowed = chord_scale(chord, plan.key)
+        pitch = tone.pitch
+        if pitch % 12 not in allowed:
+            pitch = min((p for p in range(low, high + 1) if p % 12 in allowed), key=lambda p: (abs(p - tone.pitch), p))
+        fitted.append(Tone(tone.offset_beats, tone.duration_beats, pitch))
+    return fitted
 
 
-def pickup(tones: list[Tone], stress: list[bool], start_beat: float) -> list[Tone]:
-    """An unstressed first syllable before a stressed one ("to-NIGHT", "the MOON") is sung as a
-    pickup before the bar line, so the stress lands on the downbeat."""
-    if len(tones) < 2 or len(stress) < 2 or stress[0] or not stress[1] or tones[0].offset_beats != 0:
-        return tones
-    shift = tones[1].offset_beats
-    if shift > 1.0 or shift > start_beat:
-        return tones
-    moved = [Tone(t.offset_beats - shift, t.duration_beats, t.pitch) for t in tones]
-    last = moved[-1]
-    moved[-1] = Tone(last.offset_beats, last.duration_beats + shift, last.pitch)  # keep the phrase's end
-    return moved
+def resolve_last(*, plan: Plan, start_beat: float, tones: list["Tone"], low: int, high: int) -> list["Tone"]:
+    """The song's last sung note: the tonic when the chord under it holds one, else the nearest tone
+    of that chord; every other note as it was."""
+    last = tones[-1]
+    chord = plan.chord_at_bar(int(np.floor((start_beat + last.offset_beats) / plan.beats_per_bar + 1e-9)))
+    pcs = set(chord.pitch_classes())
+    wanted = {plan.key.tonic_pc} if plan.key.tonic_pc in pcs else pcs
+    pitch = min((p for p in range(low, high + 1) if p % 12 in wanted), key=lambda p: (abs(p - last.pitch), p))
+    return tones[:-1] + [Tone(last.offset_beats, last.duration_beats, pitch)]
+
+
+def _interp(values: list[float], count: int) -> list[float]:
+    """A contour of `len(values)` points read at `count` evenly spaced places."""
+    if count == 1 or len(values) == 1:
+        return [float(values[0])] * count
+    return list(np.interp(np.linspace(0, 1, count), np.linspace(0, 1, len(values)), values))
+
+
+@dataclass
+class Line:
+    """A composed line, remembered: its notes, and its contour and onsets for lines that develop it."""
+    tones: list[Tone]
+    bars: int
 
 
 class MelodyWriter:
-    """Writes phrases into a part and remembers them, so a returning chorus sings the same tune."""
+    """Writes phrases into a part and remembers them: by lyric text (a line sung again is sung
+    alike, over whatever chords are under it), and by role: the first chorus line is the hook's
+    motif, and every other chorus line develops it; a second verse follows the first."""
 
     def __init__(self, plan: Plan, part: Part, low: int, high: int, centre: int, streams: Streams):
         self.plan = plan
         self.part = part
         self.low, self.high, self.centre = low, high, centre
         self.streams = streams
-        self.memory: dict[tuple, list[Tone]] = {}
+        self.by_text: dict[tuple, Line] = {}
+        self.by_role: dict[tuple, Line] = {}
+        self.genre = plan.style.groove_genre
 
     def phrase_rng(self, section: Section, index: int) -> np.random.Generator:
         """The random stream of one phrase of this part: phrase `index` of that section."""
         return self.streams.rng(f"melody/{self.part.name}", *section_place(section), index)
 
-    def tones(self, section: Section, index: int, notes: int, start_beat: float, bars: int, ending: str,
-              rng: np.random.Generator) -> list[Tone]:
-        key = (section.kind, index, notes, bars)
-        remembered = self.memory.get(key)
-        if remembered is not None and section.kind in ("chorus", "hook") and ending != "tonic":
-            return remembered
+    def _range(self, kind: str) -> tuple[int, int]:
+        if kind in CHORUS_KINDS:
+            return max(self.low, self.centre - 3), self.high
+        if kind == "verse":
+            return self.low, min(self.high, self.centre + VERSE_CEILING)
+        return self.low, self.high
+
+    def compose(self, *, section: Section, index: int, stress: list[bool], joined: list[bool], start_beat: float,
+                bars: int, rng: np.random.Generator) -> list[Tone]:
+        """A new line: rhythm first, from the words' stress; then pitches over the chords under it."""
+        kind = section.kind
+        chorus = kind in CHORUS_KINDS
         beats = bars * self.plan.beats_per_bar
         room = beats - (1.0 if bars >= 2 else 0.5)
-        if remembered is not None:  # a returning verse: same rhythm, some new notes
-            rhythm = [(t.offset_beats, t.duration_beats) for t in remembered]
+        low, high = self._range(kind)
+        motif = self.by_role.get(("motif",)) if chorus else None
+        model = motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
+        model_onsets = [t.offset_beats for t in model.tones] if model is not None and model.bars == bars else None
+        rhythm = phrase_rhythm(stress=stress, joined=joined, room_beats=room, beats_per_bar=self.plan.beats_per_bar,
+                               genre=self.genre, rng=rng, model=model_onsets, pickup=start_beat > 0)
+        n = len(rhythm)
+        centre = self.centre + SECTION_CENTRE.get(kind, 0.0)
+        peak_index = peak_range = None
+        if chorus and motif is None:  # the hook: the title words rise to the chorus's peak
+            scheme_peak = float(rng.uniform(0.2, 0.45))
+            strong = [i for i, s in enumerate(stress) if s] or [0]
+            peak_index = min(strong, key=lambda i: abs(i / max(n - 1, 1) - scheme_peak))
+            peak_range = (self.centre + HOOK_PEAK[0], min(high, self.centre + HOOK_PEAK[1]))
+            top = self.centre + 6
+            base = centre - 2.5
+            targets = [base + (top - base) * (1 - (abs(i - peak_index) / max(peak_index, n - 1 - peak_index, 1)) ** 2)
+                       for i in range(n)]
+        elif model is not None:
+            step = 0
+            if chorus:
+                scheme = HOOK_SCHEMES[int(self.streams.rng("hook", "scheme").integers(len(HOOK_SCHEMES)))]
+                step = scheme[index % len(scheme)]
+            else:
+                step = int(rng.integers(-1, 2))
+            targets = [p + step for p in _interp([t.pitch for t in model.tones], n)]
         else:
-            rhythm = phrase_rhythm(notes, room, rng)
-        pitches = phrase_pitches(self.plan, start_beat, rhythm, self.low, self.high, self.centre, ending, rng)
-        if remembered is not None and ending != "tonic":
-            keep = rng.random(len(pitches)) < 0.6
-            pitches = [old.pitch if k else new for old, new, k in zip(remembered, pitches, keep)]
+            shape = CONTOURS[list(CONTOURS)[int(rng.integers(len(CONTOURS)))]]
+            height = float(rng.uniform(2, 4.5))
+            shift = float(rng.uniform(-1.5, 1.5))
+            targets = [centre + shift + height * shape(i / max(n - 1, 1)) for i in range(n)]
+        pitches = phrase_pitches(plan=self.plan, start_beat=start_beat, rhythm=rhythm, targets=targets, low=low,
+                                 high=high, rng=rng, peak_index=peak_index, peak_range=peak_range)
         tones = [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)]
-        self.memory.setdefault(key, tones)
+        if chorus and motif is None:
+            self.by_role[("motif",)] = Line(tones, bars)
+        elif not chorus:
+            self.by_role.setdefault((kind, index), Line(tones, bars))
+        return tones
+
+    def line(self, *, section: Section, index: int, text: str, stress: list[bool], joined: list[bool],
+             start_beat: float, bars: int, final: bool) -> list[Tone]:
+        """The notes of one line: as sung before if its words were, else newly composed."""
+        group = "chorus" if section.kind in CHORUS_KINDS else section.kind
+        key = (group, " ".join(text.lower().split()), len(stress))
+        low, high = self._range(section.kind)
+        known = self.by_text.get(key)
+        if known is not None and known.bars == bars:
+            tones = fit_to_chords(plan=self.plan, start_beat=start_beat, tones=known.tones, low=low, high=high)
+        else:
+            rng = self.phrase_rng(section, index)
+            tones = self.compose(section=section, index=index, stress=stress, joined=joined, start_beat=start_beat,
+                                 bars=bars, rng=rng)
+            self.by_text.setdefault(key, Line(tones, bars))
+        if final:
+            tones = resolve_last(plan=self.plan, start_beat=start_beat, tones=tones, low=self.low, high=self.high)
         return tones
 
     def sing(self, section: Section, phrase: Phrase, index: int, start_bar: int, bars: int, ending: str,
@@ -168,21 +352,30 @@ class MelodyWriter:
         syllables = [(s, j == 0, w.phones[j] if w.phones else None, w.voice)
                      for w in phrase.words for j, s in enumerate(w.syllables)]
         stress = [st for w in phrase.words for st in syllable_stress(w)]
+        joined = [j < len(w.syllables) - 1 for w in phrase.words for j in range(len(w.syllables))]
         start_beat = start_bar * self.plan.beats_per_bar
-        rng = self.phrase_rng(section, index)
-        tones = pickup(self.tones(section, index, len(syllables), start_beat, bars, ending, rng), stress, start_beat)
+        tones = self.line(section=section, index=index, text=phrase.text, stress=stress, joined=joined,
+                          start_beat=start_beat, bars=bars, final=ending == "tonic")
         for i, (tone, (syllable, word_start, phones, voice)) in enumerate(zip(tones, syllables)):
-            accent = 8 if abs(tone.offset_beats % 1) < 1e-6 else 0
+            accent = 8 if stress[i] and abs(tone.offset_beats % 1) < 1e-6 else 0
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
                           velocity + accent, syllable=syllable, word_start=word_start, phrase_start=i == 0,
                           phones=phones, voice=voice)
 
     def play(self, section: Section, index: int, start_bar: int, bars: int, ending: str, velocity: int) -> None:
-        rng = self.phrase_rng(section, index)
-        notes = int(rng.integers(4, 7)) * bars
-        notes = min(notes, bars * self.plan.beats_per_bar * 2 - 2)
+        """An instrumental phrase: a theme stated in the first section of a kind (its phrases in an
+        A A' B A' shape) and restated whenever that kind returns."""
+        group = "chorus" if section.kind in CHORUS_KINDS else section.kind
+        slot = index % 4
+        if group in ("chorus", "inst", "solo") and slot == 2:
+            slot = 0  # the theme comes back
+        rng = self.streams.rng(f"melody/{self.part.name}", group, slot, bars)
+        notes = min(int(rng.integers(3, 6)) * bars, bars * self.plan.beats_per_bar * 2 - 2)
+        stress = [i % 2 == 0 for i in range(notes)]
         start_beat = start_bar * self.plan.beats_per_bar
-        for tone in self.tones(section, index, notes, start_beat, bars, ending, rng):
+        tones = self.line(section=section, index=slot, text=f"theme {slot}", stress=stress, joined=[False] * notes,
+                          start_beat=start_beat, bars=bars, final=ending == "tonic")
+        for tone in tones:
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.9, tone.pitch, velocity)
 
 
@@ -198,17 +391,34 @@ def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
             bar += bars
 
 
+HARMONY_INTERVALS = (3, 4, 5, 8, 9)  # a third, a fourth, a sixth from the lead, in that preference
+
+
 def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
-    """Chorus and hook lines doubled a diatonic third above (below, near the top of the range)."""
-    highest = VOICES[plan.lead_voice].range_midi[1] if plan.lead_voice else VOCAL_RANGES["female"][1]
-    chorus_bars = {b for s in plan.sections if s.kind in ("chorus", "hook") for b in range(s.start_bar, s.end_bar)}
-    scale = [p for p in range(24, 108) if p % 12 in set(plan.key.scale)]
-    for note in vocals.notes:
-        if int(note.start_beats // plan.beats_per_bar) not in chorus_bars:
+    """Chorus and hook lines sung again a third (or a fourth or sixth) from the lead, always on the
+    same side of it: above when the lead's chorus leaves room under the voice's top, else below;
+    a tone of the chord under it (of its chord scale between the beats), moving smoothly."""
+    low, highest = (VOICES[plan.lead_voice].range_midi[:2] if plan.lead_voice else VOCAL_RANGES["female"][:2])
+    chorus_bars = {b for s in plan.sections if s.kind in CHORUS_KINDS for b in range(s.start_bar, s.end_bar)}
+    notes = [n for n in vocals.notes if int(n.start_beats // plan.beats_per_bar) in chorus_bars]
+    if not notes:
+        return
+    side = 1 if max(n.pitch for n in notes) + 4 <= highest else -1
+    previous = None
+    for note in notes:
+        chord = plan.chord_at_bar(int(np.floor(note.start_beats / plan.beats_per_bar + 1e-9)))
+        on_beat = abs(note.start_beats - round(note.start_beats)) < 0.05 or note.duration_beats >= 0.7
+        allowed = set(chord.pitch_classes()) if on_beat else chord_scale(chord, plan.key)
+        choices = [note.pitch + side * i for i in HARMONY_INTERVALS if (note.pitch + side * i) % 12 in allowed]
+        choices = choices or [note.pitch + side * i for i in HARMONY_INTERVALS
+                              if (note.pitch + side * i) % 12 in chord_scale(chord, plan.key)]
+        choices = [p for p in choices if low <= p <= highest]
+        if not choices:
             continue
-        above = [p for p in scale if p > note.pitch][1]
-        below = [p for p in scale if p < note.pitch][-2]
-        part.add(note.start_beats, note.duration_beats, above if above <= highest else below, note.velocity - 12,
+        pitch = min(choices, key=lambda p: HARMONY_INTERVALS.index(abs(p - note.pitch)) * 0.8 +
+                    (0 if previous is None else 0.4 * abs(p - previous)))
+        previous = pitch
+        part.add(note.start_beats, note.duration_beats, pitch, note.velocity - 12,
                  syllable=note.syllable, word_start=note.word_start, phrase_start=note.phrase_start,
                  phones=note.phones, voice=note.voice)
 

@@ -1,0 +1,165 @@
+"""Song craft, read from the Score (no audio): a hook and a chorus that lifts, words sung with
+their stress, melodies that fit the chords, regular form, and variety between songs. The
+measures are the song-craft benchmark's (benchmarks/bench_songcraft.py), over all 19 genres."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from songwright.composer.melody import chord_scale, phrase_rhythm
+from songwright.lyrics import syllable_stress, words_of
+from songwright.theory import parse_key, parse_roman
+
+_SPEC = importlib.util.spec_from_file_location("bench_songcraft", Path(__file__).parents[1] / "benchmarks" / "bench_songcraft.py")
+bench = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bench)
+GENRES = bench.genres()
+
+
+@pytest.fixture(scope="module")
+def vocal():
+    return {genre: bench.measure(genre, 1, True) for genre in GENRES}
+
+
+@pytest.fixture(scope="module")
+def instrumental():
+    return {genre: bench.measure(genre, 1, False) for genre in GENRES}
+
+
+def test_identical_lines_of_a_chorus_are_sung_alike(vocal):
+    alike = sum(m["alike"] for m in vocal.values())
+    pairs = sum(m["pairs"] for m in vocal.values())
+    assert pairs >= len(GENRES) and alike / pairs >= 0.90, {g: (m["alike"], m["pairs"]) for g, m in vocal.items()}
+
+
+def test_the_chorus_lifts_above_the_verse(vocal):
+    assert np.mean([m["peak"] for m in vocal.values()]) >= 0.80
+    assert np.mean([m["lift"] for m in vocal.values()]) >= 2.0, {g: round(m["lift"], 1) for g, m in vocal.items()}
+
+
+def test_the_last_line_keeps_its_tune(vocal):
+    assert np.mean([m["keep"] for m in vocal.values()]) >= 0.85
+
+
+def test_words_are_sung_with_their_stress(vocal):
+    bad, total = bench.ratio_parts([m["stress"] for m in vocal.values()])
+    assert total > 200 and bad / total <= 0.05
+
+
+def test_melody_notes_rarely_rub_a_semitone_against_the_chord(vocal, instrumental):
+    for songs in (vocal, instrumental):
+        bad, total = bench.ratio_parts([m["clash"] for m in songs.values()])
+        assert total > 500 and bad / total <= 0.02
+
+
+def test_the_last_sung_note_is_a_chord_tone(vocal):
+    assert all(m["endct"] for m in vocal.values()), [g for g, m in vocal.items() if not m["endct"]]
+
+
+def test_sections_are_2_4_8_12_or_16_bars(vocal, instrumental):
+    good, total = bench.ratio_parts([(m["form"], m["sections"]) for m in [*vocal.values(), *instrumental.values()]])
+    assert good / total >= 0.95
+
+
+def test_one_seed_gives_the_genres_many_keys(instrumental):
+    assert len({m["key"] for m in instrumental.values()}) >= 10
+
+
+def test_each_genre_has_four_grooves_over_eight_seeds():
+    for genre in GENRES:
+        grooves = {bench.measure(genre, seed, False)["groove"] for seed in range(8)}
+        assert len(grooves) >= 4, genre
+
+
+@pytest.mark.parametrize("word,stress", [("promise", (True, False)), ("river", (True, False)),
+                                         ("tomorrow", (False, True, False)), ("believe", (False, True)),
+                                         ("remembered", (False, True, False)), ("under", (True, False)),
+                                         ("the", (False,)), ("love", (True,))])
+def test_english_stress(word, stress):
+    assert syllable_stress(words_of(word)[0]) == stress
+
+
+def test_stressed_syllables_land_on_the_beat_in_every_rhythm_vocabulary():
+    """'a PRO-mise in my PO-cket': no unstressed syllable on a stronger beat than its word's stress."""
+    words = words_of("a promise in my pocket and tomorrow")
+    stress = [s for w in words for s in syllable_stress(w)]
+    joined = [j < len(w.syllables) - 1 for w in words for j in range(len(w.syllables))]
+    for genre in GENRES:
+        rhythm = phrase_rhythm(stress=stress, joined=joined, room_beats=7.0, beats_per_bar=4, genre=genre,
+                               rng=np.random.default_rng(0))
+        weights = [bench.metric_weight(o, 4) for o, _ in rhythm]
+        assert len(rhythm) == len(stress)
+        for i in range(len(stress) - 1):
+            if joined[i] and stress[i] != stress[i + 1]:
+                unstressed, stressed = (weights[i], weights[i + 1]) if stress[i + 1] else (weights[i + 1], weights[i])
+                assert unstressed <= stressed, (genre, i, rhythm)
+
+
+def test_minor_ninths_and_chord_scales():
+    key = parse_key("D minor")
+    assert parse_roman("i9", key).intervals == (0, 3, 7, 10, 14)
+    assert parse_roman("I9", parse_key("C major")).intervals == (0, 4, 7, 10, 14)
+    c = parse_key("C major")
+    assert chord_scale(parse_roman("I", c), c) == {0, 2, 4, 7, 9}
+    assert chord_scale(parse_roman("V7", c), c) == {7, 9, 11, 2, 5}
+
+
+def _song(genre, seed=2, lyrics=bench.LYRICS, duration_s=170):
+    import songwright as sw
+    from songwright.stages import score_of
+    return score_of(sw.SongRequest(tags=genre, lyrics=lyrics, duration_s=duration_s, seed=seed))
+
+
+@pytest.mark.parametrize("genre", ["jazz", "blues"])
+def test_genre_cadences(genre):
+    """Jazz ends ii7-V7-Imaj7, blues IV7-V7-I7 (both in major keys)."""
+    plan, _ = _song(genre)
+    last = plan.sections[-1].chords
+    named = [c.name(plan.key) for c in last[-2:]] + [plan.final_chord.name(plan.key)]
+    tonic = plan.key.tonic_pc
+    expected = {"jazz": [(tonic + 2) % 12, (tonic + 7) % 12, tonic], "blues": [(tonic + 5) % 12, (tonic + 7) % 12, tonic]}[genre]
+    assert [c.root_pc for c in last[-2:]] + [plan.final_chord.root_pc] == expected, named
+    suffix = {"jazz": ("m7", "7", "maj7"), "blues": ("7", "7", "7")}[genre]
+    assert all(name.endswith(s) for name, s in zip(named, suffix)), named
+
+
+def test_metal_ends_on_power_chords_without_a_minor_iv():
+    for seed in range(4):
+        plan, _ = _song("metal", seed=seed, lyrics="", duration_s=40)
+        if plan.key.mode != "minor":
+            continue
+        assert all(c.intervals == (0, 7) for c in plan.sections[-1].chords[-2:]) and plan.final_chord.intervals == (0, 7)
+
+
+def test_blues_plays_whole_12_bar_choruses():
+    plan, _ = _song("blues", lyrics="", duration_s=120)
+    for section in plan.sections:
+        if section.kind in ("verse", "chorus"):
+            assert section.bars % 12 == 0, [(s.kind, s.bars) for s in plan.sections]
+
+
+def test_the_walking_bass_walks_and_stays_above_low_e():
+    for genre in ("jazz", "blues"):
+        _, score = _song(genre, lyrics="", duration_s=60)
+        pitches = [n.pitch for n in score.part("bass").notes]
+        moves = np.abs(np.diff(pitches))
+        assert min(pitches) >= 28 and np.mean(moves > 7) <= 0.12, (genre, np.mean(moves > 7))
+
+
+def test_the_vocal_harmony_stays_on_one_side_of_the_lead():
+    for genre in ("pop", "rock", "rnb"):
+        _, score = _song(genre)
+        lead = score.part("vocals").notes
+        starts = np.array([n.start_beats for n in lead])
+        sides = set()
+        for note in score.part("harmony").notes:  # under the lead note it doubles (both humanised)
+            sides.add(int(np.sign(note.pitch - lead[int(np.argmin(np.abs(starts - note.start_beats)))].pitch)))
+        assert len(score.part("harmony").notes) > 20 and len(sides) == 1 and 0 not in sides, (genre, sides)
+
+
+def test_the_last_chorus_is_the_biggest():
+    plan, _ = _song("pop")
+    choruses = [s for s in plan.sections if s.kind == "chorus"]
+    assert choruses[-1].energy > max(s.energy for s in choruses[:-1])
