@@ -34,7 +34,7 @@ from .config import ServerConfig
 from .jobs import JobService
 from .results import JOB_ID
 from .runner import public_error, public_status
-from .store import IdempotencyConflict, QueueFull
+from .store import FINISHED, IdempotencyConflict, QueueFull
 
 log = logging.getLogger("songwright.server")
 VERSION = "0.1.0"
@@ -305,16 +305,23 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
 
         async def stream():
             last = None
+            logged = 0  # the job's progress log is read in order: no step is missed between two polls
             current = job
             yield "retry: 1000\n\n"
             while True:
                 position = await asyncio.to_thread(service.store.queue_position, current)
-                state = (current.status, current.stage, round(current.progress, 4), position)
-                if state != last:
+                steps = await asyncio.to_thread(service.store.progress_since, job_id, logged)
+                states = [("running", stage, round(progress, 4), 0, None) for _, stage, progress in steps]
+                logged = steps[-1][0] if steps else logged
+                states.append((current.status, current.stage, round(current.progress, 4), position, current.error))
+                for state in states:
+                    if state == last:
+                        continue
                     last = state
-                    view = {"id": current.id, "status": current.status, "stage": current.stage,
-                            "progress": round(current.progress, 4), "error": current.error, "queue_position": position}
-                    kind = "status" if current.finished else "progress"
+                    status, stage, progress, queued, error = state
+                    view = {"id": current.id, "status": status, "stage": stage, "progress": progress, "error": error,
+                            "queue_position": queued}
+                    kind = "status" if status in FINISHED else "progress"
                     yield f"event: {kind}\ndata: {json.dumps(view)}\n\n"
                 if current.finished or await request.is_disconnected():
                     return

@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_s REAL,
     meta_json TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS progress_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    progress REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS progress_log_job ON progress_log(job_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
 """
@@ -129,9 +136,20 @@ class JobStore:
         return row is not None
 
     def set_progress(self, job_id: str, *, stage: str, progress: float) -> None:
+        """The job's stage and progress now, also kept in its progress log (every step, in order)."""
+        with self._lock, self._transaction():
+            changed = self._db.execute("UPDATE jobs SET stage = ?, progress = ? WHERE id = ? AND status = 'running'",
+                                       (stage, progress, job_id)).rowcount
+            if changed:
+                self._db.execute("INSERT INTO progress_log (job_id, stage, progress) VALUES (?, ?, ?)",
+                                 (job_id, stage, progress))
+
+    def progress_since(self, job_id: str, after_seq: int) -> list[tuple[int, str, float]]:
+        """The steps of a job's progress log after `after_seq`: (seq, stage, progress), oldest first."""
         with self._lock:
-            self._db.execute("UPDATE jobs SET stage = ?, progress = ? WHERE id = ? AND status = 'running'",
-                             (stage, progress, job_id))
+            rows = self._db.execute("SELECT seq, stage, progress FROM progress_log WHERE job_id = ? AND seq > ? "
+                                    "ORDER BY seq", (job_id, after_seq)).fetchall()
+        return [(row["seq"], row["stage"], row["progress"]) for row in rows]
 
     def finish(self, job_id: str, *, status: str, error: str | None = None) -> None:
         assert status in FINISHED, status
@@ -161,7 +179,8 @@ class JobStore:
         return row is None or bool(row["cancel_requested"])
 
     def delete(self, job_id: str) -> None:
-        with self._lock:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM progress_log WHERE job_id = ?", (job_id,))
             self._db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
     def recover(self) -> list[str]:
