@@ -16,7 +16,9 @@ import numpy as np
 from ..plan import Plan
 from ..score import Score
 from ..singer.synthesis import sing
+from ..streams import Streams
 from .mix import process_stem
+from .sound import PUMPED, GenreSound, crackle, doubled, pump_envelope
 from .synth import FluidRenderer, soundfont_path
 
 
@@ -24,6 +26,11 @@ def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarr
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
     through its mix chain."""
     total_samples = plan.total_samples
+    sound = GenreSound.from_table(table=plan.style.sound)
+    streams = Streams(plan.seed)
+    fonts = dict(sound.fonts)
+    fonts.update({name + ":double": choice for name, choice in sound.fonts.items()})
+    pump = pump_envelope(score, depth_db=sound.pump_db, total_samples=total_samples, sample_rate=sample_rate) if sound.pump_db else None
     renderer = FluidRenderer(sample_rate, soundfont_path(), cpu_cores=min(2, os.cpu_count() or 1))
     try:
         with ThreadPoolExecutor(max_workers=1) as mixer:
@@ -33,8 +40,22 @@ def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarr
                 if any(n.phones is not None for p in parts for n in p.notes):
                     raw = sing(parts[0], plan, sample_rate, total_samples)
                 else:
-                    raw = renderer.render(parts, score.tempo_bpm, total_samples)
-                pending[stem] = mixer.submit(process_stem, stem, raw, sample_rate, score.tempo_bpm)
+                    parts = doubled(parts, sound=sound, tempo_bpm=score.tempo_bpm, streams=streams)
+                    raw = renderer.render(parts, score.tempo_bpm, total_samples, fonts)
+                    if stem == "drums" and sound.crackle_db is not None:
+                        raw = raw + _at_level(crackle(total_samples=total_samples, sample_rate=sample_rate,
+                                                      level_db=sound.crackle_db, streams=streams), raw, sample_rate)
+                pending[stem] = mixer.submit(process_stem, stem, raw, sample_rate, score.tempo_bpm,
+                                             pre_chain=sound.pre_chain(stem=stem),
+                                             gain_curve=pump if stem in PUMPED else None)
             return {stem: future.result() for stem, future in pending.items()}
     finally:
         renderer.close()
+
+
+def _at_level(noise: np.ndarray, stem: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Noise made at a level relative to full scale, put at that level relative to a stem at
+    -20 dBFS RMS (the stem's own level is not fixed before mixing)."""
+    from ..audio.measure import rms_db
+
+    return noise * np.float32(10 ** ((rms_db(stem[0], sample_rate) + 20.0) / 20))
