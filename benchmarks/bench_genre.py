@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--genres", default="", help="comma-separated subset (default: every genre)")
     parser.add_argument("--out", default="", help="keep the mixes here (default: a temporary folder)")
+    parser.add_argument("--tag-only", action="store_true",
+                        help="tag the mixes an earlier run left in --out instead of rendering them")
     parser.add_argument("--json", default="", help="write every rank and score here")
     parser.add_argument("--tagger-python", default=str(ROOT / ".venv-tagger" / "bin" / "python"))
     parser.add_argument("--models", default=",".join(MODELS))
@@ -117,7 +119,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(args.out) if args.out else Path(scratch)
         out.mkdir(parents=True, exist_ok=True)
-        files, times = render_all(genres=genres, seeds=seeds, duration_s=args.duration, out=out)
+        if args.tag_only:
+            files, times = {(g, s): out / f"{g}-{s}.wav" for g in genres for s in seeds}, [float("nan")]
+        else:
+            files, times = render_all(genres=genres, seeds=seeds, duration_s=args.duration, out=out)
         tags_json = Path(scratch) / "tags.json"
         subprocess.run([args.tagger_python, str(TAGGER), str(tags_json), *models, "--",
                         *[str(p) for p in files.values()]], check=True)
@@ -147,7 +152,9 @@ def main() -> None:
             hits = sum(r <= 3 for r in ranks)
             totals[model][0] += hits
             totals[model][1] += len(ranks)
-            entry[model] = {"ranks": ranks, "top3": hits}
+            entry[model] = {"ranks": ranks, "top3": hits,
+                            "scores": [dict(zip(tags[model]["labels"], tags[model]["files"][str(files[(genre, s)])]))
+                                       for s in seeds]}
             row += f"{' '.join(str(r) for r in ranks) + f'  ({hits}/{len(ranks)})':>24}"
         report["genres"][genre] = entry
         print(row + "   " + top_first)
