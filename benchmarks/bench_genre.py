@@ -160,7 +160,8 @@ def main() -> None:
         print(row + "   " + top_first)
     summary = "".join(f"{f'{h}/{n} = {100 * h / max(1, n):.0f} %':>24}" for h, n in totals.values())
     print(f"{'top 3':<11}" + summary)
-    print(f"generate: median {statistics.median(times):.2f} s per {args.duration:g} s song")
+    if not args.tag_only:
+        print(f"generate: median {statistics.median(times):.2f} s per {args.duration:g} s song")
     report["top3"] = {m: totals[m] for m in models}
     report["generate_median_s"] = statistics.median(times)
     if args.json:

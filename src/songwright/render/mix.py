@@ -58,12 +58,14 @@ def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
 
 
 def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *,
-                 pre_chain: list | None = None, gain_curve: np.ndarray | None = None) -> np.ndarray:
+                 pre_chain: list | None = None, gain_curve: np.ndarray | None = None,
+                 level_offset_db: float = 0.0) -> np.ndarray:
     """A (2, samples) stem through its chain, levelled to its place in the mix. Only the span
     where the stem sounds (plus a tail for delay and reverb) is processed; the rest stays silent.
     `pre_chain` (a genre's amp, cabinet or tape) runs first, on the stem brought to
     PRE_CHAIN_LEVEL_DB so a distortion's drive means the same for every song; `gain_curve` (one
-    gain per sample: sidechain pumping) multiplies the finished stem."""
+    gain per sample: sidechain pumping) multiplies the finished stem; `level_offset_db` moves the
+    stem from its usual place in the mix (a genre's balance)."""
     level = rms_db(audio[0], sample_rate)
     if level <= -100:
         return np.zeros_like(audio)
@@ -71,7 +73,7 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
         audio = audio * np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
         audio = pb.Pedalboard(pre_chain)(audio, sample_rate)
         level = rms_db(audio[0], sample_rate)
-    gain_db = float(np.clip(STEM_LEVEL_DB[stem] - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
+    gain_db = float(np.clip(STEM_LEVEL_DB[stem] + level_offset_db - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
     board = stem_chain(stem, tempo_bpm)
     board.append(pb.Gain(gain_db))
     if stem in DE_ESSED:

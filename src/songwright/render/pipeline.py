@@ -47,7 +47,8 @@ def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarr
                                                       level_db=sound.crackle_db, streams=streams), raw, sample_rate)
                 pending[stem] = mixer.submit(process_stem, stem, raw, sample_rate, score.tempo_bpm,
                                              pre_chain=sound.pre_chain(stem=stem),
-                                             gain_curve=pump if stem in PUMPED else None)
+                                             gain_curve=pump if stem in PUMPED else None,
+                                             level_offset_db=sound.levels_db.get(stem, 0.0))
             return {stem: future.result() for stem, future in pending.items()}
     finally:
         renderer.close()

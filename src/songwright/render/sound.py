@@ -10,6 +10,7 @@ kick (sidechain pumping).
     colour = "tape"                              # every stem through one of COLOURS
     pump_db = 6.0                                # depth of the kick-keyed duck on PUMPED stems
     crackle_db = -42.0                           # vinyl crackle in the drums stem, RMS dBFS
+    levels_db = { drums = 3.0, strings = -8.0 }  # the balance: each stem this much louder than usual
 
 Everything here is a function of the score, the style and the seed, so a song stays
 byte-identical for the same request and seed, and each stem is processed on its own, so the
@@ -96,6 +97,7 @@ class GenreSound:
     colour: str | None = None
     pump_db: float = 0.0
     crackle_db: float | None = None
+    levels_db: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_table(cls, *, table: dict) -> "GenreSound":
@@ -111,7 +113,8 @@ class GenreSound:
             raise ValueError(f"unknown colour {colour!r} (known: {', '.join(COLOURS)})")
         return cls(fonts={part: FontChoice.parse(spec=spec) for part, spec in table.get("fonts", {}).items()},
                    double=tuple(table.get("double", ())), fx=fx, colour=colour,
-                   pump_db=float(table.get("pump_db", 0.0)), crackle_db=table.get("crackle_db"))
+                   pump_db=float(table.get("pump_db", 0.0)), crackle_db=table.get("crackle_db"),
+                   levels_db={stem: float(db) for stem, db in table.get("levels_db", {}).items()})
 
     def pre_chain(self, *, stem: str) -> list:
         """The genre's effects that go before a stem's mix chain (amp, cabinet, tape)."""
