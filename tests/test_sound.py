@@ -95,11 +95,30 @@ def test_crackle_is_deterministic_at_its_level():
     assert 10 * np.log10(np.mean(a**2)) == pytest.approx(-30.0, abs=0.1)
 
 
-@pytest.mark.parametrize("tags", ["metal", "lofi", "electronic"])
-def test_genre_sounds_keep_determinism_and_the_stem_contract(tags):
-    request = sw.SongRequest(tags=tags, duration_s=10, seed=2, instrumental=True)
+EVERY_FEATURE = {"fonts": {"comp": "musescore", "drums": "avl_red_zeppelin:0:0"}, "double": ["comp"],
+                 "fx": {"guitar": "high_gain_amp", "bass": "bass_drive"}, "colour": "tape", "pump_db": 5.0,
+                 "crackle_db": -30.0, "levels_db": {"guitar": 4.0, "strings": -10.0}}
+
+
+def test_every_sound_feature_keeps_determinism_and_the_stem_contract(monkeypatch):
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", EVERY_FEATURE)
+    request = sw.SongRequest(tags="rock", duration_s=10, seed=2, instrumental=True)
     first, second = sw.generate(request), sw.generate(request)
+    assert first.plan.style.sound == EVERY_FEATURE
     for stem in first.stems:
         assert np.array_equal(first.stems[stem], second.stems[stem])
     np.testing.assert_allclose(sum(first.stems.values()), first.premaster, atol=1e-5)
     assert first.loudness_lufs == pytest.approx(-14.0, abs=0.2) and first.true_peak_dbtp <= -1.0
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", {})
+    plain = sw.generate(request)
+    assert not np.array_equal(plain.stems["guitar"], first.stems["guitar"])
+
+
+def test_genre_balance_moves_a_stem_in_the_mix(monkeypatch):
+    request = sw.SongRequest(tags="rock", duration_s=10, seed=2, instrumental=True)
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", {})
+    plain = sw.generate(request).stems["guitar"]
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", {"levels_db": {"guitar": 6.0}})
+    louder = sw.generate(request).stems["guitar"]
+    ratio_db = 10 * np.log10(np.mean(louder.astype(np.float64) ** 2) / np.mean(plain.astype(np.float64) ** 2))
+    assert ratio_db == pytest.approx(6.0, abs=0.3)
