@@ -19,7 +19,7 @@ SR = 44100
 def test_every_genre_sound_table_is_valid_and_its_soundfonts_are_installed(genre):
     sound = GenreSound.from_table(table=load_styles()["genre"][genre].get("sound", {}))
     for choice in sound.fonts.values():
-        assert named_soundfont_path(choice.name).is_file()
+        assert named_soundfont_path(name=choice.name).is_file()
     for stem in sound.fx:
         assert stem in ("drums", "bass", "keys", "guitar", "strings", "lead")
 
@@ -39,7 +39,7 @@ def test_a_named_soundfont_plays_the_part():
     renderer = FluidRenderer(SR, soundfont_path())
     try:
         fluid = renderer.render([part], 120.0, SR)
-        muse = renderer.render([part], 120.0, SR, {"comp": GenreSound.from_table(table={"fonts": {"comp": "musescore"}}).fonts["comp"]})
+        muse = renderer.render([part], 120.0, SR, fonts=GenreSound.from_table(table={"fonts": {"comp": "musescore"}}).fonts)
     finally:
         renderer.close()
     assert np.abs(fluid).max() > 0.01 and np.abs(muse).max() > 0.01

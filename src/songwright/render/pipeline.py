@@ -1,9 +1,10 @@
 """Score -> processed stems: FluidSynth renders one stem while the previous one is mixed.
 
-Each song gets a freshly loaded renderer (0.11 s) that renders its stems in a fixed order;
-FluidSynth carries state from one render to the next, so a reused synth would not give the
-same bytes for the same request. Mixing runs in a thread (pedalboard and FluidSynth both
-release the GIL), so the two cores stay busy.
+Each song gets a freshly loaded renderer (0.05 s: samples load when a preset is first played)
+that renders its stems in a fixed order, with the soundfonts, doubled parts and effects its
+genre's sound names (render/sound.py). FluidSynth carries state from one render to the next, so
+a reused synth would not give the same bytes for the same request. Mixing runs in a thread
+(pedalboard and FluidSynth both release the GIL), so the two cores stay busy.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarr
                     raw = sing(parts[0], plan, sample_rate, total_samples)
                 else:
                     parts = doubled(parts, sound=sound, tempo_bpm=score.tempo_bpm, streams=streams)
-                    raw = renderer.render(parts, score.tempo_bpm, total_samples, fonts)
+                    raw = renderer.render(parts, score.tempo_bpm, total_samples, fonts=fonts)
                     if stem == "drums" and sound.crackle_db is not None:
-                        raw = raw + _at_level(crackle(total_samples=total_samples, sample_rate=sample_rate,
-                                                      level_db=sound.crackle_db, streams=streams), raw, sample_rate)
+                        noise = crackle(total_samples=total_samples, sample_rate=sample_rate, level_db=sound.crackle_db,
+                                        streams=streams)
+                        raw = raw + _at_level(noise=noise, stem=raw, sample_rate=sample_rate)
                 pending[stem] = mixer.submit(process_stem, stem, raw, sample_rate, score.tempo_bpm,
                                              pre_chain=sound.pre_chain(stem=stem),
                                              gain_curve=pump if stem in PUMPED else None,
@@ -54,7 +56,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int) -> dict[str, np.ndarr
         renderer.close()
 
 
-def _at_level(noise: np.ndarray, stem: np.ndarray, sample_rate: int) -> np.ndarray:
+def _at_level(*, noise: np.ndarray, stem: np.ndarray, sample_rate: int) -> np.ndarray:
     """Noise made at a level relative to full scale, put at that level relative to a stem at
     -20 dBFS RMS (the stem's own level is not fixed before mixing)."""
     from ..audio.measure import rms_db

@@ -43,7 +43,7 @@ def soundfont_path() -> Path:
     raise MissingDependency("a General MIDI soundfont (FluidR3_GM.sf2)", "bash scripts/setup-system.sh  (apt-get install fluid-soundfont-gm)")
 
 
-def named_soundfont_path(name: str) -> Path:
+def named_soundfont_path(*, name: str) -> Path:
     """The file of a soundfont named in the styles (`musescore`, `avl_red_zeppelin`...)."""
     if name not in NAMED_SOUNDFONTS:
         raise ValueError(f"unknown soundfont {name!r} (known: {', '.join(NAMED_SOUNDFONTS)})")
@@ -100,10 +100,10 @@ class FluidRenderer:
             raise MissingDependency(f"a readable soundfont at {soundfont}", "bash scripts/setup-system.sh")
         self._named: dict[str, int] = {}
 
-    def font_id(self, name: str) -> int:
+    def font_id(self, *, name: str) -> int:
         """The id of a named soundfont, loaded on first use."""
         if name not in self._named:
-            path = named_soundfont_path(name)
+            path = named_soundfont_path(name=name)
             sfid = self.synth.sfload(str(path))
             if sfid < 0:
                 raise MissingDependency(f"a readable soundfont at {path}", "bash scripts/setup-system.sh")
@@ -116,7 +116,7 @@ class FluidRenderer:
         self._write_float(self.synth.synth, count, out[0].ctypes.data, 0, 1, out[1].ctypes.data, 0, 1)
         return out
 
-    def render(self, parts: list[Part], tempo_bpm: float, total_samples: int,
+    def render(self, parts: list[Part], tempo_bpm: float, total_samples: int, *,
                fonts: dict[str, FontChoice] | None = None) -> np.ndarray:
         """The parts as one (2, total_samples) float32 stereo array; `fonts` gives some parts (by
         name) another soundfont than the General MIDI one."""
@@ -126,7 +126,7 @@ class FluidRenderer:
         channel = 0
         for part in parts:
             choice = (fonts or {}).get(part.name)
-            sfid = self.font_id(choice.name) if choice else self.sfid
+            sfid = self.font_id(name=choice.name) if choice else self.sfid
             if part.is_drum:
                 chan = DRUM_CHANNEL
                 bank = DRUM_BANK
