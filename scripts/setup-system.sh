@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages Songwright renders with: FluidSynth and a GM soundfont,
+# Installs the system packages Songwright renders with: FluidSynth and GM soundfonts (FluidR3,
+# MuseScore General for the parts a style draws from it, the AVL sampled drum kits),
 # espeak-ng and MBROLA with its voices (Debian contrib/non-free), sox; for the service, redis-server
 # (scale-out on Redis, and its test) and chromium (the web page's browser test).
 # Idempotent: running it again changes nothing.
@@ -10,6 +11,7 @@ if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   fluidsynth libfluidsynth3 fluid-soundfont-gm
+  musescore-general-soundfont-lossless avldrums.lv2-soundfont
   espeak-ng sox
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-cn1
   mbrola-es3 mbrola-es1 mbrola-fr4 mbrola-fr1 mbrola-de1 mbrola-de2 mbrola-it4 mbrola-it3

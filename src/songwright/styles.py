@@ -84,6 +84,7 @@ class StyleProfile:
     energy: float = 0.0
     voice_gender: str | None = None
     instrumental: bool = False
+    sound: dict = field(default_factory=dict, hash=False)  # the texture genre's [genre.NAME.sound] (render/sound.py)
 
 
 def resolve_tags(text: str) -> StyleProfile:
@@ -124,6 +125,7 @@ def resolve_tags(text: str) -> StyleProfile:
         "keys": Voicing(t["keys"]["idiom"] if t["keys"]["idiom"] != "none" else g["keys"]["idiom"], t["keys"]["program"], "keys"),
         "pad_program": t["pad_program"],
         "lead_program": t["lead_program"],
+        "sound": dict(t.get("sound", {})),
     }
     for name in found["instrument"]:
         _apply_instrument(settings, data["instrument"][name])

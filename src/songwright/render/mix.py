@@ -26,6 +26,7 @@ DE_ESSED = ("vocals", "harmony")
 DE_ESS_HZ = 5000.0
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
+PRE_CHAIN_LEVEL_DB = -20.0
 
 
 def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
@@ -56,13 +57,23 @@ def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
     return pb.Pedalboard(chains[stem])
 
 
-def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float) -> np.ndarray:
+def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *,
+                 pre_chain: list | None = None, gain_curve: np.ndarray | None = None,
+                 level_offset_db: float = 0.0) -> np.ndarray:
     """A (2, samples) stem through its chain, levelled to its place in the mix. Only the span
-    where the stem sounds (plus a tail for delay and reverb) is processed; the rest stays silent."""
+    where the stem sounds (plus a tail for delay and reverb) is processed; the rest stays silent.
+    `pre_chain` (a genre's amp, cabinet or tape) runs first, on the stem brought to
+    PRE_CHAIN_LEVEL_DB so a distortion's drive means the same for every song; `gain_curve` (one
+    gain per sample: sidechain pumping) multiplies the finished stem; `level_offset_db` moves the
+    stem from its usual place in the mix (a genre's balance)."""
     level = rms_db(audio[0], sample_rate)
     if level <= -100:
         return np.zeros_like(audio)
-    gain_db = float(np.clip(STEM_LEVEL_DB[stem] - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
+    if pre_chain:
+        audio = audio * np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
+        audio = pb.Pedalboard(pre_chain)(audio, sample_rate)
+        level = rms_db(audio[0], sample_rate)
+    gain_db = float(np.clip(STEM_LEVEL_DB[stem] + level_offset_db - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
     board = stem_chain(stem, tempo_bpm)
     board.append(pb.Gain(gain_db))
     if stem in DE_ESSED:
@@ -73,6 +84,8 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
     end = min(audio.shape[1], (loud[-1] + 1) * SPAN_STRIDE + int(EFFECT_TAIL_S * sample_rate))
     out = np.zeros_like(audio)
     out[:, start:end] = board(audio[:, start:end], sample_rate)
+    if gain_curve is not None:
+        out *= gain_curve
     return out
 
 

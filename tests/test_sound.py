@@ -1,0 +1,124 @@
+"""A genre's sound (render/sound.py, `[genre.NAME.sound]` in data/styles.toml): the data is valid,
+each effect does what it claims on real renders, and songs using them stay byte-identical and
+keep their stems adding up to the pre-master."""
+
+import numpy as np
+import pytest
+
+import songwright as sw
+from songwright.render.sound import (COLOURS, STEM_FX, GenreSound, crackle, doubled, pump_envelope)
+from songwright.render.synth import FluidRenderer, named_soundfont_path, soundfont_path
+from songwright.score import Part, Score
+from songwright.streams import Streams
+from songwright.styles import load_styles
+
+SR = 44100
+
+
+@pytest.mark.parametrize("genre", list(load_styles()["genre"]))
+def test_every_genre_sound_table_is_valid_and_its_soundfonts_are_installed(genre):
+    sound = GenreSound.from_table(table=load_styles()["genre"][genre].get("sound", {}))
+    for choice in sound.fonts.values():
+        assert named_soundfont_path(name=choice.name).is_file()
+    for stem in sound.fx:
+        assert stem in ("drums", "bass", "keys", "guitar", "strings", "lead")
+
+
+def test_bad_sound_tables_are_refused():
+    with pytest.raises(ValueError):
+        GenreSound.from_table(table={"fx": {"guitar": "no_such_amp"}})
+    with pytest.raises(ValueError):
+        GenreSound.from_table(table={"colour": "sepia"})
+    with pytest.raises(ValueError):
+        GenreSound.from_table(table={"pump": 3})
+
+
+def test_a_named_soundfont_plays_the_part():
+    part = Part("comp", "guitar", 25, notes=[])
+    part.add(0.0, 2.0, 52, 100)
+    renderer = FluidRenderer(SR, soundfont_path())
+    try:
+        fluid = renderer.render([part], 120.0, SR)
+        muse = renderer.render([part], 120.0, SR, fonts=GenreSound.from_table(table={"fonts": {"comp": "musescore"}}).fonts)
+    finally:
+        renderer.close()
+    assert np.abs(fluid).max() > 0.01 and np.abs(muse).max() > 0.01
+    assert not np.allclose(fluid, muse, atol=1e-3), "another soundfont, another sound"
+
+
+def test_double_tracking_gives_two_takes_panned_wide():
+    part = Part("comp", "guitar", 30, pan=44)
+    for beat in range(16):
+        part.add(float(beat), 0.5, 40, 100)
+    sound = GenreSound.from_table(table={"double": ["comp"]})
+    left, right = doubled([part], sound=sound, tempo_bpm=120.0, streams=Streams(1))
+    assert (left.pan, right.pan) == (8, 120)
+    assert [n.pitch for n in left.notes] == [n.pitch for n in right.notes]
+    shifts_ms = [(b.start_beats - a.start_beats) * 500.0 for a, b in zip(left.notes, right.notes)]
+    assert 2.0 < np.std(shifts_ms) < 20.0 and max(abs(s) for s in shifts_ms) <= 25.0
+    again = doubled([part], sound=sound, tempo_bpm=120.0, streams=Streams(1))[1]
+    assert [n.start_beats for n in again.notes] == [n.start_beats for n in right.notes]
+
+
+def test_pump_ducks_after_each_kick_and_recovers():
+    score = Score(120.0, "4/4", "C major", 8.0)
+    drums = Part("drums", "drums", 0, is_drum=True)
+    for beat in range(8):
+        drums.add(float(beat), 0.25, 36, 100)
+    score.parts = [drums]
+    curve = pump_envelope(score, depth_db=6.0, total_samples=4 * SR, sample_rate=SR)
+    beat = SR // 2
+    assert 20 * np.log10(curve[: beat].min()) == pytest.approx(-6.0, abs=0.05)
+    assert curve[beat - 10] > 0.9, "recovered before the next kick"
+    assert np.all(curve <= 1.0)
+
+
+def test_high_gain_amp_adds_harmonics_and_the_tape_takes_the_top_off():
+    t = np.arange(SR, dtype=np.float32) / SR
+    tone = np.stack([0.1414 * np.sin(2 * np.pi * 220 * t)] * 2).astype(np.float32)
+    import pedalboard as pb
+
+    amped = pb.Pedalboard(STEM_FX["high_gain_amp"]())(tone, SR)[0]
+    spectrum = np.abs(np.fft.rfft(amped))
+    harmonics = sum(spectrum[220 * k] for k in (3, 5, 7))
+    assert harmonics > 0.1 * spectrum[220], "a clean sine at the pre-chain level (-20 dBFS RMS) comes out distorted"
+    noise = np.random.default_rng(0).normal(0, 0.1, (2, SR)).astype(np.float32)
+    taped = pb.Pedalboard(COLOURS["tape"]())(noise, SR)[0]
+    high = np.abs(np.fft.rfft(taped))[8000:]
+    assert np.sum(high**2) < 0.05 * np.sum(np.abs(np.fft.rfft(noise[0]))[8000:] ** 2)
+
+
+def test_crackle_is_deterministic_at_its_level():
+    a = crackle(total_samples=SR, sample_rate=SR, level_db=-30.0, streams=Streams(4))
+    b = crackle(total_samples=SR, sample_rate=SR, level_db=-30.0, streams=Streams(4))
+    assert np.array_equal(a, b)
+    assert 10 * np.log10(np.mean(a**2)) == pytest.approx(-30.0, abs=0.1)
+
+
+EVERY_FEATURE = {"fonts": {"comp": "musescore", "drums": "avl_red_zeppelin:0:0"}, "double": ["comp"],
+                 "fx": {"guitar": "high_gain_amp", "bass": "bass_drive"}, "colour": "tape", "pump_db": 5.0,
+                 "crackle_db": -30.0, "levels_db": {"guitar": 4.0, "strings": -10.0}}
+
+
+def test_every_sound_feature_keeps_determinism_and_the_stem_contract(monkeypatch):
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", EVERY_FEATURE)
+    request = sw.SongRequest(tags="rock", duration_s=10, seed=2, instrumental=True)
+    first, second = sw.generate(request), sw.generate(request)
+    assert first.plan.style.sound == EVERY_FEATURE
+    for stem in first.stems:
+        assert np.array_equal(first.stems[stem], second.stems[stem])
+    np.testing.assert_allclose(sum(first.stems.values()), first.premaster, atol=1e-5)
+    assert first.loudness_lufs == pytest.approx(-14.0, abs=0.2) and first.true_peak_dbtp <= -1.0
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", {})
+    plain = sw.generate(request)
+    assert not np.array_equal(plain.stems["guitar"], first.stems["guitar"])
+
+
+def test_genre_balance_moves_a_stem_in_the_mix(monkeypatch):
+    request = sw.SongRequest(tags="rock", duration_s=10, seed=2, instrumental=True)
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", {})
+    plain = sw.generate(request).stems["guitar"]
+    monkeypatch.setitem(load_styles()["genre"]["rock"], "sound", {"levels_db": {"guitar": 6.0}})
+    louder = sw.generate(request).stems["guitar"]
+    ratio_db = 10 * np.log10(np.mean(louder.astype(np.float64) ** 2) / np.mean(plain.astype(np.float64) ** 2))
+    assert ratio_db == pytest.approx(6.0, abs=0.3)
