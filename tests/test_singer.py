@@ -128,22 +128,22 @@ def test_every_voice_sings_the_written_pitch(name):
 def test_no_two_held_notes_are_sung_alike():
     """A singer's held notes move, each its own way: scoop, drift, vibrato starting late at its own
     rate and depth. Before, every held note carried the same 5.3 Hz, 22-cent vibrato from the same
-    instant (held-note pitch curves correlated 0.76 with each other; now about 0)."""
+    instant (held-note pitch curves correlated 0.75 with each other; now about 0)."""
     from songwright.singer.synthesis import sing
 
-    plan, score = _composed(LYRICS[2], "us1")  # a slow jazz ballad: long notes
+    plan, score = _composed(LYRICS[0], "us1")  # pop at 110 BPM: eight notes held 0.6 s or more
     part = score.part("vocals")
     dry = sing(part, plan, plan.sample_rate, plan.total_samples)
     times, f0, _ = vm.f0_track(dry.T, plan.sample_rate)
     curves = []
     for t in vm.note_timings(part.notes, plan.seconds_per_beat):
-        inside = (times >= t.start_s + 0.15) & (times < t.start_s + 0.75)
-        if t.vowel_end_s - t.start_s >= 0.8 and inside.sum() >= 60 and (f0[inside][:60] > 0).all():
-            curves.append(1200 * np.log2(f0[inside][:60] / vm.midi_hz(t.pitch)))
-    assert len(curves) >= 3
+        inside = (times >= t.start_s + 0.12) & (times < t.start_s + 0.52)
+        if t.vowel_end_s - t.start_s >= 0.6 and inside.sum() >= 40 and (f0[inside][:40] > 0).all():
+            curves.append(1200 * np.log2(f0[inside][:40] / vm.midi_hz(t.pitch)))
+    assert len(curves) >= 4
     correlation = np.corrcoef(curves)[np.triu_indices(len(curves), 1)]
     assert np.median(correlation) <= 0.4, correlation
-    assert np.median(np.std(curves, axis=1)) >= 6.0  # cents: the notes move
+    assert np.median(np.std(curves, axis=1)) >= 5.0  # cents: the notes move
 
 
 def test_vowels_start_on_the_beat():
