@@ -190,11 +190,11 @@ def _remix(args: argparse.Namespace) -> int:
 def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine) -> int:
     """Make the song (its edits applied) and write every output asked for, all or none."""
     from .audio.io import StagedOutputs, audio_format, check_writable
-    from .edits import make
+    from .edits import make, require_composer
     from .engines import generate
 
-    if edits and request.engine != "composer":
-        raise InvalidRequest("edits", f"are made on composer songs only (this song is from {request.engine})", request.engine)
+    if edits:
+        require_composer(request)
     for field in ("stems", "midi", "lrc"):
         if getattr(args, field) and not getattr(engine.capabilities, field):
             raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")

@@ -21,8 +21,7 @@ from .plan import Plan
 from .request import MAX_DURATION_S, MAX_TEMPO_BPM, MIN_DURATION_S, MIN_TEMPO_BPM, SongRequest, _check_number
 from .score import Score
 from .song import Song, pinned_request
-from .stages import Progress, _quiet, compose, perform, plan_song, prepare
-from .streams import Streams
+from .stages import Progress, _quiet, composed, perform
 from .theory import parse_key
 
 VERBS = ("remix",)
@@ -40,6 +39,11 @@ def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None) -> dic
     return {"verb": "remix", "key": key, "tempo_bpm": None if tempo_bpm is None else float(tempo_bpm)}
 
 
+def require_composer(request: SongRequest) -> None:
+    if request.engine != "composer":
+        raise InvalidRequest("edits", f"are made on composer songs only (this song is from {request.engine})", request.engine)
+
+
 def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet) -> Song:
     """The song `request` makes with `edits` applied in order."""
     from .engines import generate
@@ -47,12 +51,9 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     edits = tuple(edits)
     if not edits:
         return generate(request, progress=progress)
-    if request.engine != "composer":
-        raise InvalidRequest("edits", f"are made on composer songs only (this song is from {request.engine})", request.engine)
+    require_composer(request)
     progress("planning", 0.0)
-    prepared = prepare(request.validate())
-    plan = plan_song(prepared)
-    score = compose(plan, streams=Streams(prepared.seed))
+    prepared, plan, score = composed(request.validate())
     source = pinned_request(prepared.request, seed=prepared.seed, plan=plan)  # what the song file keeps
     for edit in edits:
         plan, score = apply(edit, plan, score)

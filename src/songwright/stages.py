@@ -73,20 +73,23 @@ def plan_song(prepared: Prepared) -> Plan:
     return make_plan(prepared.request, prepared.lyrics, prepared.style, prepared.seed, SAMPLE_RATE, lead)
 
 
+def composed(request: SongRequest) -> tuple[Prepared, Plan, Score]:
+    """The stages before any audio: prepare, plan_song and compose, from the seed's streams."""
+    prepared = prepare(request)
+    plan = plan_song(prepared)
+    return prepared, plan, compose(plan, streams=Streams(prepared.seed))
+
+
 def score_of(request: SongRequest) -> tuple[Plan, Score]:
     """The plan and the notes of a request, without rendering any audio."""
-    prepared = prepare(request.validate())
-    plan = plan_song(prepared)
-    return plan, compose(plan, streams=Streams(prepared.seed))
+    _, plan, score = composed(request.validate())
+    return plan, score
 
 
 def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
     """Plan, compose, render with FluidSynth and MBROLA, mix and master."""
     progress("planning", 0.0)
-    prepared = prepare(request)
-    plan = plan_song(prepared)
-    score = compose(plan, streams=Streams(prepared.seed))
-    return perform(prepared, plan, score, progress=progress)
+    return perform(*composed(request), progress=progress)
 
 
 def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress = _quiet,
