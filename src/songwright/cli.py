@@ -61,6 +61,34 @@ def build_parser() -> argparse.ArgumentParser:
     remix.add_argument("--bpm", type=float, help="the new tempo (40-240): every note re-timed, the length with it")
     _add_outputs(remix)
 
+    retake = commands.add_parser("retake", help="new material for one section or span of bars, every other note kept")
+    retake.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    where = retake.add_mutually_exclusive_group(required=True)
+    where.add_argument("--section", help='the section: its number (3: the third) or name ("chorus", "chorus 2")')
+    where.add_argument("--bars", help="a span of bars, 1-based, inclusive: 17-24")
+    _add_take_options(retake)
+
+    repaint = commands.add_parser("repaint", help="new material for a time range, snapped to bar lines")
+    repaint.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    repaint.add_argument("--start-s", type=float, required=True, help="where the range starts, in seconds")
+    repaint.add_argument("--end-s", type=float, required=True, help="where it ends, in seconds")
+    _add_take_options(repaint)
+
+    extend = commands.add_parser("extend", help="a longer song: new sections before the outro, every bar before it kept")
+    extend.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    extend.add_argument("--duration", type=float, required=True, metavar="SECONDS", help="the new length (up to 600)")
+    more = extend.add_mutually_exclusive_group()
+    more.add_argument("--lyrics", metavar="FILE", help="lyrics for the new sections ([verse]/[chorus] tags); "
+                      "without them: an instrumental block and the last chorus again")
+    more.add_argument("--lyrics-text", metavar="TEXT", help="the new lyrics given inline")
+    _add_outputs(extend)
+
+    relyric = commands.add_parser("relyric", help="one sung line with new words, everything else kept")
+    relyric.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    relyric.add_argument("--line", type=int, required=True, help="the sung line, 1 for the first (in song order)")
+    relyric.add_argument("--text", required=True, help="its new words")
+    _add_outputs(relyric)
+
     commands.add_parser("styles", help="list the tags Songwright understands")
     commands.add_parser("voices", help="list the singing voices and whether they are installed")
 
@@ -92,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_take_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--seed", type=int, help="which take (the same seed, the same take; default: a new one)")
+    command.add_argument("--keep-chords", action="store_true", help="keep the chords; new melody, fills and comping only")
+    _add_outputs(command)
+
+
 def _add_outputs(command: argparse.ArgumentParser) -> None:
     command.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
     command.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
@@ -112,7 +146,7 @@ def _run(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return {"generate": _generate, "styles": _styles, "voices": _voices, "analyze": _analyze, "serve": _serve,
-                "worker": _worker, "remix": _remix}[args.command](args)
+                "worker": _worker, **{verb: _edit for verb in EDIT_VERBS}}[args.command](args)
     except BrokenPipeError:  # stdout closed (`songwright styles | head -1`): say so once, then stop
         _silence_stdout()
         print("songwright: standard output was closed; nothing more was printed", file=sys.stderr)
@@ -177,14 +211,27 @@ def _generate(args: argparse.Namespace) -> int:
     return _produce(args, request, edits, _engine(args, request.engine))
 
 
-def _remix(args: argparse.Namespace) -> int:
-    from .edits import remix_edit
+EDIT_VERBS = ("remix", "retake", "repaint", "extend", "relyric")
+
+
+def _edit(args: argparse.Namespace) -> int:
+    """An edit verb: the song file's song with one edit more, written as a new song."""
+    from . import edits
     from .engines import default_engine
     from .song import read_song_file
 
-    edit = remix_edit(key=args.key, tempo_bpm=args.bpm)
-    request, edits = read_song_file(args.song)
-    return _produce(args, request, edits + (edit,), default_engine(request.engine))
+    made = {
+        "remix": lambda: edits.remix_edit(key=args.key, tempo_bpm=args.bpm),
+        "retake": lambda: edits.retake_edit(section=args.section, bars=args.bars, seed=args.seed,
+                                            keep_chords=args.keep_chords),
+        "repaint": lambda: edits.repaint_edit(start_s=args.start_s, end_s=args.end_s, seed=args.seed,
+                                              keep_chords=args.keep_chords),
+        "extend": lambda: edits.extend_edit(duration_s=args.duration, lyrics=_read_lyrics(args)),
+        "relyric": lambda: edits.relyric_edit(line=args.line, text=args.text),
+    }
+    edit = made[args.command]()
+    request, earlier = read_song_file(args.song)
+    return _produce(args, request, earlier + (edit,), default_engine(request.engine))
 
 
 def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine) -> int:

@@ -5,28 +5,55 @@ order; `make(request, edits)` composes the song its request makes, applies each 
 and the score, and performs the result. The source file is never changed: an edit writes a new
 song file that lists one edit more.
 
-    remix  {"verb": "remix", "key": "D major", "tempo_bpm": 124}
-           the same notes played in another key (every pitched note moved by the same interval,
-           the nearest way, within a tritone) and/or at another tempo (every note re-timed, the
-           song's length with it; the ring-out keeps its length in beats).
+    remix    {"verb": "remix", "key": "D major", "tempo_bpm": 124}
+             the same notes played in another key (every pitched note moved by the same interval,
+             the nearest way, within a tritone) and/or at another tempo (every note re-timed, the
+             song's length with it; the ring-out keeps its length in beats).
+    retake   {"verb": "retake", "section": "chorus 2" | 3 | null, "bars": [17, 24] | null,
+              "seed": 5, "keep_chords": false}
+             new material for one section or a span of bars (1-based, inclusive): melody, fills,
+             comping, and new chords unless kept; every other note as it was.
+    repaint  {"verb": "repaint", "start_s": 20.0, "end_s": 31.0, "seed": 5, "keep_chords": false}
+             a retake of the bars a time range touches.
+    extend   {"verb": "extend", "duration_s": 120, "lyrics": "[chorus] ..." | null}
+             more sections after the song's last one (before its outro): the new lyrics' sections,
+             or without lyrics an instrumental block and the last chorus again (with its tune);
+             every bar before the outro kept.
+    relyric  {"verb": "relyric", "line": 3, "text": "new words here"}
+             one sung line (1-based, in song order) sung with new words, its tune re-fitted.
+
+Edits that change a part of the song (retake, repaint, extend, relyric) keep the audio outside it:
+the edited song is performed whole, then spliced into the song before the edit, which stays
+sample-identical outside the edited window (see `splice`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
 
 from .errors import InvalidRequest
-from .plan import Plan
-from .request import MAX_DURATION_S, MAX_TEMPO_BPM, MIN_DURATION_S, MIN_TEMPO_BPM, SongRequest, _check_number
-from .score import Score
+from .plan import ENERGY, LAST_CHORUS_ENERGY, Plan, Section, _vocabulary_slot as _slot
+from .request import (MAX_DURATION_S, MAX_TEMPO_BPM, MIN_DURATION_S, MIN_TEMPO_BPM, SongRequest, _check_number)
+from .score import Note, Part, Score
 from .song import Song, pinned_request
-from .stages import Progress, _quiet, composed, perform
+from .stages import Prepared, Progress, _quiet, composed, perform
+from .streams import Streams
 from .theory import parse_key
 
-VERBS = ("remix",)
 RELEASE_S = 1.2  # the final chord's release before the end: seconds at any tempo
+LEAD_IN_S = 0.25  # a sung consonant starts before its note
+TAIL_S = 2.0  # the longest release and reverb tail after an edited note (the strings' reverb)
+CROSSFADE_S = 0.05  # equal-power, at each edge of an edited window
+MAX_SEED = 2**32 - 1
 
+
+# ---------------------------------------------------------------- checking edits
 
 def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None) -> dict:
     """A validated remix edit, as the song file keeps it."""
@@ -39,34 +66,155 @@ def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None) -> dic
     return {"verb": "remix", "key": key, "tempo_bpm": None if tempo_bpm is None else float(tempo_bpm)}
 
 
+def retake_edit(*, section: str | int | None = None, bars: str | list[int] | tuple[int, int] | None = None,
+                seed: int | None = None, keep_chords: bool = False) -> dict:
+    """A validated retake edit: one section (its number from 1, or its name: "chorus", "chorus 2")
+    or a span of bars ("17-24", 1-based, inclusive); `seed` picks the take (default: a new one)."""
+    if (section is None) == (bars is None):
+        raise InvalidRequest("section", "name the section or the bars to retake (one of --section, --bars)", section)
+    if section is not None and not isinstance(section, (str, int)) or isinstance(section, bool):
+        raise InvalidRequest("section", "must be a section's number (1 for the first) or name (e.g. chorus 2)", section)
+    if isinstance(section, str) and not section.strip():
+        raise InvalidRequest("section", "must not be empty", section)
+    span = None if bars is None else list(_bar_span(bars))
+    return {"verb": "retake", "section": section, "bars": span, "seed": _edit_seed(seed),
+            "keep_chords": bool(keep_chords)}
+
+
+def repaint_edit(*, start_s: float, end_s: float, seed: int | None = None, keep_chords: bool = False) -> dict:
+    """A validated repaint edit: new material for the bars from `start_s` to `end_s`."""
+    _check_number("start_s", start_s, 0.0, MAX_DURATION_S, "s")
+    _check_number("end_s", end_s, 0.0, MAX_DURATION_S, "s")
+    if end_s <= start_s:
+        raise InvalidRequest("end_s", f"must be after start_s ({start_s:g} s)", end_s)
+    return {"verb": "repaint", "start_s": float(start_s), "end_s": float(end_s), "seed": _edit_seed(seed),
+            "keep_chords": bool(keep_chords)}
+
+
+def extend_edit(*, duration_s: float, lyrics: str | None = None) -> dict:
+    """A validated extend edit: the song made `duration_s` long, with new sections before its outro."""
+    _check_number("duration_s", duration_s, MIN_DURATION_S, MAX_DURATION_S, "s")
+    if lyrics is not None:
+        SongRequest(lyrics=lyrics).validate()  # the request's own rules for lyrics (type, length)
+    return {"verb": "extend", "duration_s": float(duration_s), "lyrics": lyrics or None}
+
+
+def relyric_edit(*, line: int, text: str) -> dict:
+    """A validated relyric edit: sung line `line` (1-based, in song order) sung with `text`."""
+    if isinstance(line, bool) or not isinstance(line, (int, np.integer)) or line < 1:
+        raise InvalidRequest("line", "must be a sung line's number, 1 for the first", line)
+    if not isinstance(text, str) or not text.strip() or "\n" in text.strip() or "[" in text:
+        raise InvalidRequest("text", "must be one line of words, without section tags", text)
+    SongRequest(lyrics=text).validate()
+    return {"verb": "relyric", "line": int(line), "text": " ".join(text.split())}
+
+
+def _edit_seed(seed: int | None) -> int:
+    if seed is None:
+        import secrets
+
+        return secrets.randbelow(MAX_SEED + 1)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise InvalidRequest("seed", f"must be a whole number from 0 to {MAX_SEED}", seed)
+    return int(seed)
+
+
+def _bar_span(bars) -> tuple[int, int]:
+    if isinstance(bars, str):
+        match = re.fullmatch(r"\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?", bars)
+        if not match:
+            raise InvalidRequest("bars", "must be a bar or a span of bars, 1-based: 17 or 17-24", bars)
+        first = int(match[1])
+        last = int(match[2]) if match[2] else first
+    elif isinstance(bars, (list, tuple)) and len(bars) == 2 and all(isinstance(b, int) and not isinstance(b, bool) for b in bars):
+        first, last = bars
+    else:
+        raise InvalidRequest("bars", "must be a bar or a span of bars, 1-based: 17 or 17-24", bars)
+    if first < 1 or last < first:
+        raise InvalidRequest("bars", "must run forward from bar 1 or later: 17-24", bars)
+    return first, last
+
+
+CHECKS = {"remix": lambda e: remix_edit(key=e.get("key"), tempo_bpm=e.get("tempo_bpm")),
+          "retake": lambda e: retake_edit(section=e.get("section"), bars=e.get("bars"), seed=e.get("seed", -1),
+                                          keep_chords=e.get("keep_chords", False)),
+          "repaint": lambda e: repaint_edit(start_s=e.get("start_s"), end_s=e.get("end_s"), seed=e.get("seed", -1),
+                                            keep_chords=e.get("keep_chords", False)),
+          "extend": lambda e: extend_edit(duration_s=e.get("duration_s"), lyrics=e.get("lyrics")),
+          "relyric": lambda e: relyric_edit(line=e.get("line"), text=e.get("text"))}
+VERBS = tuple(CHECKS)
+
+
+def check_edit(edit: dict) -> dict:
+    """An edit as a song file or an HTTP request gives it, checked: the same edit, or InvalidRequest."""
+    if not isinstance(edit, dict):
+        raise InvalidRequest("edits", "must be a list of edits (JSON objects with a \"verb\")", edit)
+    verb = edit.get("verb")
+    if verb not in CHECKS:
+        raise InvalidRequest("edits", "must name a known verb (" + ", ".join(VERBS) + ")", verb)
+    return CHECKS[verb](edit)
+
+
 def require_composer(request: SongRequest) -> None:
     if request.engine != "composer":
         raise InvalidRequest("edits", f"are made on composer songs only (this song is from {request.engine})", request.engine)
 
 
+# ---------------------------------------------------------------- making an edited song
+
+@dataclass(frozen=True)
+class Change:
+    """One edit applied to a composed song: the new plan and score, and the window of audio it
+    changes (start and end in seconds of the new song; no end: to the end; no window: everything)."""
+    plan: Plan
+    score: Score
+    window: tuple[float, float | None] | None
+
+
 def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet) -> Song:
-    """The song `request` makes with `edits` applied in order."""
+    """The song `request` makes with `edits` applied in order. Every edit is checked and applied
+    to the notes before any audio is rendered, so a bad edit costs no rendering."""
     from .engines import generate
 
-    edits = tuple(edits)
+    edits = tuple(check_edit(e) for e in edits)
     if not edits:
         return generate(request, progress=progress)
     require_composer(request)
     progress("planning", 0.0)
     prepared, plan, score = composed(request.validate())
     source = pinned_request(prepared.request, seed=prepared.seed, plan=plan)  # what the song file keeps
+    prepared = dataclasses.replace(prepared, request=source)
+    states = [(plan, score)]
+    changes = []
     for edit in edits:
-        plan, score = apply(edit, plan, score)
-    return perform(dataclasses.replace(prepared, request=source), plan, score, progress=progress, edits=edits)
+        changes.append(apply(edit, prepared, *states[-1]))
+        states.append((changes[-1].plan, changes[-1].score))
+    song = None  # the audio of the song so far, once rendered
+    for before, after, change in zip(states, states[1:], changes):
+        if change.window is None:  # every note changed: nothing to keep
+            song = None
+            continue
+        if song is None:
+            song = perform(prepared, *before, progress=progress)
+        song = splice(song, perform(prepared, *after, progress=progress), window=change.window)
+    if song is None:
+        song = perform(prepared, *states[-1], progress=progress)
+    return dataclasses.replace(song, edits=edits)
 
 
-def apply(edit: dict, plan: Plan, score: Score) -> tuple[Plan, Score]:
-    verb = edit.get("verb")
-    if verb != "remix":
-        raise InvalidRequest("edits", "must name a known verb (" + ", ".join(VERBS) + ")", verb)
-    checked = remix_edit(key=edit.get("key"), tempo_bpm=edit.get("tempo_bpm"))
-    return remix(plan, score, key=checked["key"], tempo_bpm=checked["tempo_bpm"])
+def apply(edit: dict, prepared: Prepared, plan: Plan, score: Score) -> Change:
+    verb = edit["verb"]
+    if verb == "remix":
+        return Change(*remix(plan, score, key=edit["key"], tempo_bpm=edit["tempo_bpm"]), window=None)
+    if verb in ("retake", "repaint"):
+        bars = retake_bars(plan, score, edit)
+        return retake(prepared, plan, score, bars=bars, seed=edit["seed"], keep_chords=edit["keep_chords"])
+    if verb == "extend":
+        return extend(prepared, plan, score, duration_s=edit["duration_s"], lyrics=edit["lyrics"])
+    return relyric(prepared, plan, score, line=edit["line"], text=edit["text"])
 
+
+# ---------------------------------------------------------------- remix
 
 def remix(plan: Plan, score: Score, *, key: str | None, tempo_bpm: float | None) -> tuple[Plan, Score]:
     """New plan and score: every pitched note transposed to `key`, every note at `tempo_bpm`."""
@@ -91,3 +239,285 @@ def remix(plan: Plan, score: Score, *, key: str | None, tempo_bpm: float | None)
                                               for n in part.notes]) for part in score.parts]
     new_score = dataclasses.replace(score, tempo_bpm=tempo, key_name=new_key.name, parts=parts)
     return new_plan, new_score
+
+
+# ---------------------------------------------------------------- retake and repaint
+
+def find_section(plan: Plan, name: str | int) -> Section:
+    """A section by its number (1 for the first) or its name: "chorus" (the first chorus), "chorus 2"."""
+    names = ", ".join(f"{i} {s.label}" for i, s in enumerate(plan.sections, 1))
+    if isinstance(name, int) or str(name).strip().isdigit():
+        number = int(name)
+        if not 1 <= number <= len(plan.sections):
+            raise InvalidRequest("section", f"must be a section of the song, 1-{len(plan.sections)} ({names})", name)
+        return plan.sections[number - 1]
+    match = re.fullmatch(r"\s*([a-z][a-z -]*?)[\s:#]*(\d*)\s*", str(name).lower())
+    if match:
+        kind, nth = match[1].strip(), int(match[2] or 1)
+        same = [s for s in plan.sections if kind in (s.kind, s.label.lower())]
+        if 1 <= nth <= len(same):
+            return same[nth - 1]
+    raise InvalidRequest("section", f"must be a section of the song ({names})", name)
+
+
+def retake_bars(plan: Plan, score: Score, edit: dict) -> range:
+    """The bars (0-based) an edit writes anew, widened to whole sung and played lines."""
+    if edit["verb"] == "repaint":
+        ending_s = plan.content_bars * plan.bar_s
+        if edit["start_s"] >= ending_s:
+            raise InvalidRequest("start_s", f"must be before the final chord at {ending_s:.2f} s (the song's "
+                                 f"bars end there)", edit["start_s"])
+        if edit["end_s"] > plan.duration_s:
+            raise InvalidRequest("end_s", f"must be within the song's {plan.duration_s:g} s", edit["end_s"])
+        first = int(math.floor(edit["start_s"] / plan.bar_s + 1e-9))
+        last = min(plan.content_bars, int(math.ceil(edit["end_s"] / plan.bar_s - 1e-9))) - 1
+        bars = range(first, max(first, last) + 1)
+    elif edit["section"] is not None:
+        section = find_section(plan, edit["section"])
+        bars = range(section.start_bar, section.end_bar)
+    else:
+        first, last = edit["bars"]
+        if last > plan.content_bars:
+            raise InvalidRequest("bars", f"must lie within the song's {plan.content_bars} bars", f"{first}-{last}")
+        bars = range(first - 1, last)
+    for part in score.parts:  # a line is retaken whole, or not at all
+        for span in _line_spans(plan, part).values():
+            if span.start < bars.stop and bars.start < span.stop:
+                bars = range(min(bars.start, span.start), max(bars.stop, span.stop))
+    return bars
+
+
+def _line_spans(plan: Plan, part: Part) -> dict[int, range]:
+    """The bars each line of a melodic part was written over."""
+    spans: dict[int, range] = {}
+    for note in part.notes:
+        if note.line is not None:
+            last = int(math.ceil(note.end_beats / plan.beats_per_bar - 1e-6))
+            old = spans.get(note.line, range(note.bar, note.bar + 1))
+            spans[note.line] = range(note.bar, max(old.stop, last, note.bar + 1))
+    return spans
+
+
+def retake(prepared: Prepared, plan: Plan, score: Score, *, bars: range, seed: int, keep_chords: bool) -> Change:
+    """New material for `bars`, drawn from take `seed`'s streams; every note outside them kept."""
+    from .plan import cadence_of
+    from .styles import load_styles
+    from .theory import parse_roman
+
+    sections = []
+    cadence = len(cadence_of(plan.style.harmony, plan.key.mode)[0])
+    for section in plan.sections:
+        inside = [b for b in bars if section.start_bar <= b < section.end_bar]
+        if not inside or keep_chords:
+            sections.append(section)
+            continue
+        vocabulary = load_styles()["harmony"][plan.style.harmony][plan.key.mode][_slot(section.kind)]
+        current = " ".join(c.symbol for c in section.chords)
+        options = [o for o in vocabulary if not current.startswith(o)] or vocabulary
+        rng = Streams(plan.seed).rng("chords", section.kind, section.occurrence, "take", seed)
+        progression = [parse_roman(s, plan.key) for s in options[int(rng.integers(len(options)))].split()]
+        chords = list(section.chords)
+        keep_from = section.bars - cadence if section is plan.sections[-1] else section.bars  # the song's cadence stays
+        for b in inside:
+            position = b - section.start_bar
+            if position < keep_from:
+                chords[position] = progression[position % len(progression)]
+        sections.append(dataclasses.replace(section, chords=chords))
+    new_plan = dataclasses.replace(plan, sections=sections, takes={**plan.takes, **{b: seed for b in bars}})
+    new_score = _recompose(prepared, new_plan)
+    taken = lambda part, note: note.bar in bars  # noqa: E731
+    return _spliced(plan, score, new_plan, new_score, taken, bars)
+
+
+def _recompose(prepared: Prepared, plan: Plan) -> Score:
+    from .composer import compose
+
+    return compose(plan, streams=Streams(prepared.seed))
+
+
+def _spliced(plan: Plan, score: Score, new_plan: Plan, new_score: Score, taken, bars: range) -> Change:
+    """The score with the `taken` notes of the new score in place of the source's; the window of
+    audio that changes: from a beat before the first changed note to the last one's tail."""
+    parts, changed = [], []
+    names = [p.name for p in score.parts] + [p.name for p in new_score.parts if score.part(p.name) is None]
+    for name in names:
+        old, new = score.part(name), new_score.part(name)
+        kept = [n for n in (old.notes if old else []) if not taken(name, n)]
+        added = [n for n in (new.notes if new else []) if taken(name, n)]
+        changed += [n for n in (old.notes if old else []) if taken(name, n)] + added
+        notes = sorted(kept + added, key=lambda n: (n.start_beats, n.pitch))
+        if notes:
+            parts.append(dataclasses.replace(old or new, notes=notes))
+    seconds = new_score.seconds
+    first_beat = bars.start * plan.beats_per_bar - 1.0
+    start_s = min([seconds(first_beat)] + [seconds(n.start_beats) - LEAD_IN_S for n in changed])
+    end_s = max([seconds(bars.stop * plan.beats_per_bar)] + [seconds(n.end_beats) for n in changed]) + TAIL_S
+    return Change(new_plan, dataclasses.replace(new_score, parts=parts), window=(max(0.0, start_s), end_s))
+
+
+# ---------------------------------------------------------------- relyric
+
+def _cast_phrases(prepared: Prepared, plan: Plan, text: str):
+    """Parsed and cast lyrics for new words, sung by the song's lead where they are in its language."""
+    from .composer.melody import voice_gender
+    from .lyrics import parse_lyrics
+    from .singer.casting import cast_lyrics
+    from .singer.voices import VOICES
+
+    lyrics = parse_lyrics(text)
+    languages = {w.language for s in lyrics.sections for p in s.phrases for w in p.words}
+    lead = VOICES.get(plan.lead_voice) if plan.lead_voice else None
+    requested = prepared.request.voice or (lead.name if lead and languages <= {lead.language} else None)
+    return cast_lyrics(lyrics, requested, voice_gender(plan.style))[0]
+
+
+def relyric(prepared: Prepared, plan: Plan, score: Score, *, line: int, text: str) -> Change:
+    """Sung line `line` (1-based, in song order) sung with `text`: its tune written again for the
+    new syllables; every other note kept."""
+    from .plan import _phrase_bars
+
+    if not plan.vocal:
+        raise InvalidRequest("line", "must be a sung line, and this song has no vocals", line)
+    places = [(i, j) for i, s in enumerate(plan.sections) for j in range(len(s.phrases))]
+    if not 1 <= line <= len(places):
+        raise InvalidRequest("line", f"must be a sung line of the song, 1-{len(places)}", line)
+    at, index = places[line - 1]
+    words = [p for s in _cast_phrases(prepared, plan, text).sections for p in s.phrases]
+    if len(words) != 1:
+        raise InvalidRequest("text", "must be one line of words", text)
+    phrase = dataclasses.replace(words[0], line_index=plan.sections[at].phrases[index].line_index)
+    bars = plan.sections[at].phrase_bars[index]
+    if _phrase_bars(plan, phrase, relaxed=False) > bars:
+        raise InvalidRequest("text", f"has {phrase.syllable_count} syllables, more than line {line}'s {bars} "
+                             f"bar(s) can hold at {plan.tempo_bpm:g} BPM", text)
+    section = plan.sections[at]
+    phrases = list(section.phrases)
+    phrases[index] = phrase
+    sections = list(plan.sections)
+    sections[at] = dataclasses.replace(section, phrases=phrases)
+    new_plan = dataclasses.replace(plan, sections=sections)
+    vocals = score.part("vocals")
+    line_id = sorted({n.line for n in vocals.notes})[line - 1]
+    first = section.start_bar + sum(section.phrase_bars[:index])
+    taken = lambda part, note: part in ("vocals", "harmony") and note.line == line_id  # noqa: E731
+    return _spliced(plan, score, new_plan, _recompose(prepared, new_plan), taken, range(first, first + bars))
+
+
+# ---------------------------------------------------------------- extend
+
+def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, lyrics: str | None) -> Change:
+    """The song made `duration_s` long: new sections between its last section and its outro (the
+    new lyrics' sections, or an instrumental block and the last chorus again), every bar before
+    the outro kept; the outro and the final chord follow the new sections."""
+    from .plan import MIN_RINGOUT_S, _cadence, _choose_progressions, _instrumental_bars, _set_lines
+
+    if duration_s <= plan.duration_s:
+        raise InvalidRequest("duration_s", f"must be longer than the song's {plan.duration_s:g} s", duration_s)
+    content_bars = math.floor((duration_s - MIN_RINGOUT_S) / plan.bar_s + 1e-9)
+    outro = plan.sections[-1]
+    kept = plan.sections[:-1]
+    streams = Streams(prepared.seed)
+    progressions = _choose_progressions(plan, streams)
+    loops = {slot: len(chords) for slot, chords in progressions.items()}
+    new: list[Section] = []
+    if lyrics:
+        cast = _cast_phrases(prepared, plan, lyrics) if plan.vocal else None
+        for lyric in (cast.sections if cast else []):
+            kind = lyric.kind if lyric.kind != "unknown" else "verse"
+            section = Section(kind, lyric.label, 0, 0, list(lyric.phrases))
+            if section.phrases:
+                _set_lines(plan, section, loops, relaxed=True)
+            else:
+                section.bars = 4
+            new.append(section)
+        if not new:
+            raise InvalidRequest("lyrics", "must have words to sing (the song is instrumental)" if not plan.vocal
+                                 else "must have words to sing", lyrics)
+    spare = content_bars - outro.start_bar - outro.bars - sum(s.bars for s in new)
+    for section in (s for s in new if s.phrases and spare < 0):
+        before = section.bars
+        _set_lines(plan, section, loops, relaxed=False, tail=False)
+        spare += before - section.bars
+    if spare < 0:
+        need_s = (content_bars - spare) * plan.bar_s + MIN_RINGOUT_S
+        raise InvalidRequest("duration_s", f"is too short for the new lyrics: they need the song at least "
+                             f"{need_s:.1f} s long", duration_s)
+    outro_bars = min(outro.bars, _instrumental_bars(plan, "outro"))  # a grown outro gives its room back
+    spare += outro.bars - outro_bars
+    block = 8 if plan.bar_s < 2.4 else 4
+    chorus = next((s for s in reversed(kept) if s.kind in ("chorus", "hook") and s.phrases), None)
+    middle = "solo" if plan.vocal else "bridge"
+    while not lyrics and chorus is not None and spare >= block + chorus.bars:
+        new += [Section(middle, middle, 0, block), Section(chorus.kind, chorus.label, 0, chorus.bars,
+                                                           list(chorus.phrases), list(chorus.phrase_bars))]
+        spare -= block + chorus.bars
+    grow = min(spare, max(0, 8 - outro_bars))  # an outro of up to 8 bars, then instrumental blocks
+    outro_bars += grow
+    spare -= grow
+    while spare >= 4:
+        bars = 8 if spare >= 8 else 4
+        new.insert(0, Section("inst", "inst", 0, bars))
+        spare -= bars
+    ending = dataclasses.replace(outro, bars=outro_bars + spare, chords=[])
+    counts: dict[str, int] = {}
+    for section in kept:
+        counts[section.kind] = section.occurrence + 1
+    start = outro.start_bar
+    for section in new + [ending]:
+        section.start_bar = start
+        start += section.bars
+        if section is not ending:
+            section.occurrence = counts.get(section.kind, 0)
+            counts[section.kind] = section.occurrence + 1
+            section.energy = ENERGY.get(section.kind, 0.7)
+        section.chords = [progressions[_slot(section.kind)][i % len(progressions[_slot(section.kind)])]
+                          for i in range(section.bars)]
+    choruses = [s for s in new if s.kind in ("chorus", "hook")]
+    if choruses:
+        choruses[-1].energy = LAST_CHORUS_ENERGY
+    request = plan.request.replace(duration_s=float(duration_s))
+    new_plan = dataclasses.replace(plan, request=request, sections=[*kept, *new, ending], content_bars=content_bars,
+                                   adjustments=[*plan.adjustments, f"extended to {duration_s:g} s"])
+    _cadence(new_plan)
+    new_score = _recompose(prepared, new_plan)
+    taken = lambda part, note: note.bar >= outro.start_bar  # noqa: E731
+    change = _spliced(plan, score, new_plan, new_score, taken, range(outro.start_bar, content_bars))
+    return dataclasses.replace(change, window=(change.window[0], None))
+
+
+# ---------------------------------------------------------------- audio
+
+def splice(before: Song, after: Song, *, window: tuple[float, float | None]) -> Song:
+    """`after` inside `window`, `before` (sample for sample) outside it, with an equal-power
+    crossfade of CROSSFADE_S just inside each edge; the mix and every stem alike."""
+    from .audio.measure import integrated_lufs, true_peak_db
+
+    rate = after.sample_rate
+    start = int(round(window[0] * rate))
+    end = None if window[1] is None else min(int(round(window[1] * rate)), len(after.audio), len(before.audio))
+    fade = int(CROSSFADE_S * rate)
+
+    def join(old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray:
+        length = len(after.audio)
+        old = np.zeros((len(before.audio), 2), np.float32) if old is None else old
+        new = np.zeros((length, 2), np.float32) if new is None else new
+        out = new.copy()
+        stop = length if end is None else end
+        edges = [(start, True)] + ([] if end is None else [(stop - fade, False)])
+        out[:start] = old[:start]
+        if end is not None:
+            out[end:] = old[end:length]
+        for at, rising in edges:
+            n = max(0, min(fade, stop - at, len(old) - at))
+            if n == 0:
+                continue
+            angle = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)[:, None]
+            into, out_of = (np.sin(angle), np.cos(angle)) if rising else (np.cos(angle), np.sin(angle))
+            out[at:at + n] = new[at:at + n] * into + old[at:at + n] * out_of
+        return out
+
+    audio = join(before.audio, after.audio)
+    names = list(after.stems) + [name for name in before.stems if name not in after.stems]
+    stems = {name: join(before.stems.get(name), after.stems.get(name)) for name in names}
+    return dataclasses.replace(after, audio=audio, stems=stems, loudness_lufs=integrated_lufs(audio, rate),
+                               true_peak_dbtp=true_peak_db(audio))

@@ -66,6 +66,7 @@ class Plan:
     sample_rate: int
     vocal: bool
     lead_voice: str | None = None  # the MBROLA voice of the vocal line, once cast
+    takes: dict[int, int] = field(default_factory=dict)  # bar -> the retake (its seed) that wrote it anew
     adjustments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -97,6 +98,10 @@ class Plan:
     def ending_beat(self) -> float:
         """The beat where the final chord lands."""
         return self.content_bars * self.beats_per_bar
+
+    def take_of(self, bars: range) -> int | None:
+        """The retake that wrote a span of bars anew (its last retaken bar's), or None."""
+        return next((self.takes[b] for b in reversed(bars) if b in self.takes), None)
 
     def chord_at_bar(self, bar: int) -> Chord:
         for section in self.sections:

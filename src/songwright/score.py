@@ -18,6 +18,8 @@ class Note:
     phrase_start: bool = False  # first syllable of a lyric phrase
     phones: object = None  # the singer's SungSyllable for this note
     voice: str | None = None  # the MBROLA voice that sings it
+    bar: int | None = None  # the bar it was written for, before any humanising (a line's: its first bar)
+    line: int | None = None  # which line of its part a melody note belongs to (vocal and lead lines)
 
     @property
     def end_beats(self) -> float:

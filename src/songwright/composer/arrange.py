@@ -68,6 +68,10 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
 
     _final_chord(plan, bass, comp, keys if keyer else None, pad)
     parts = [drums, bass, comp, keys, pad, lead, vocals, harmony]
+    for part in parts:  # each note remembers the bar it was written for (an edit splices by bar)
+        for note in part.notes:
+            if note.bar is None:
+                note.bar = int(np.floor(note.start_beats / plan.beats_per_bar + 1e-6))
     timing_ms = 2.0 if style.groove_genre in TIGHT_GENRES else 6.0
     for part in parts:
         _feel(plan, part, streams, timing_ms)
@@ -147,6 +151,8 @@ def _feel(plan: Plan, part: Part, streams: Streams, timing_ms: float) -> None:
     rngs: dict[tuple, np.random.Generator] = {}
     for note in part.notes:
         place = _place_of(plan, note.start_beats)
+        if note.bar in plan.takes:  # a retaken bar: its own feel, the rest's draws untouched
+            place = (*place, "take", plan.takes[note.bar], note.bar)
         if place not in rngs:
             rngs[place] = streams.rng(f"feel/{part.name}", *place)
         rng = rngs[place]

@@ -24,12 +24,14 @@ class Bar:
     energy: float  # 0..1.3, sets velocities and density
     streams: Streams
     tonic_pc: int
+    take: int | None = None  # the retake that wrote this bar anew, if one did
     _rngs: dict[str, np.random.Generator] = field(default_factory=dict, repr=False)
 
     def rng(self, part: str) -> np.random.Generator:
         """This bar's own random stream for one part (the same generator for the whole bar)."""
         if part not in self._rngs:
-            self._rngs[part] = self.streams.rng(part, *section_place(self.section), self.position)
+            retake = ("take", self.take) if self.take is not None else ()
+            self._rngs[part] = self.streams.rng(part, *section_place(self.section), self.position, *retake)
         return self._rngs[part]
 
     def at(self, step: float) -> float:
@@ -63,5 +65,6 @@ def bars_of(plan: Plan, streams: Streams) -> list[Bar]:
             elif section.kind == "intro":
                 energy *= 0.8 + 0.4 * position / max(1, section.bars)
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
-                            chord, next_chord, section, position, energy, streams, plan.key.tonic_pc))
+                            chord, next_chord, section, position, energy, streams, plan.key.tonic_pc,
+                            plan.takes.get(index)))
     return bars

@@ -270,10 +270,11 @@ class MelodyWriter:
         self.by_text: dict[tuple, Line] = {}
         self.by_role: dict[tuple, Line] = {}
         self.genre = plan.style.groove_genre
+        self.lines = 0  # lines written so far: each note is tagged with its line's number
 
-    def phrase_rng(self, section: Section, index: int) -> np.random.Generator:
-        """The random stream of one phrase of this part: phrase `index` of that section."""
-        return self.streams.rng(f"melody/{self.part.name}", *section_place(section), index)
+    def phrase_rng(self, section: Section, index: int, take: int | None = None) -> np.random.Generator:
+        """The random stream of one phrase of this part: phrase `index` of that section (of a retake)."""
+        return self.streams.rng(f"melody/{self.part.name}", *section_place(section), index, *(("take", take) if take is not None else ()))
 
     def _range(self, kind: str) -> tuple[int, int]:
         if kind in CHORUS_KINDS:
@@ -283,15 +284,16 @@ class MelodyWriter:
         return self.low, self.high
 
     def compose(self, *, section: Section, index: int, stress: list[bool], joined: list[bool], start_beat: float,
-                bars: int, rng: np.random.Generator) -> list[Tone]:
-        """A new line: rhythm first, from the words' stress; then pitches over the chords under it."""
+                bars: int, rng: np.random.Generator, fresh: bool = False) -> list[Tone]:
+        """A new line: rhythm first, from the words' stress; then pitches over the chords under it.
+        A `fresh` line (a retake's) neither follows the lines before it nor is remembered."""
         kind = section.kind
         chorus = kind in CHORUS_KINDS
         beats = bars * self.plan.beats_per_bar
         room = beats - (1.0 if bars >= 2 else 0.5)
         low, high = self._range(kind)
-        motif = self.by_role.get(("motif",)) if chorus else None
-        model = motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
+        motif = self.by_role.get(("motif",)) if chorus and not fresh else None
+        model = None if fresh else motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
         model_onsets = [t.offset_beats for t in model.tones] if model is not None and model.bars == bars else None
         rhythm = phrase_rhythm(stress=stress, joined=joined, room_beats=room, beats_per_bar=self.plan.beats_per_bar,
                                genre=self.genre, rng=rng, model=model_onsets, pickup=start_beat > 0)
@@ -323,6 +325,8 @@ class MelodyWriter:
         pitches = phrase_pitches(plan=self.plan, start_beat=start_beat, rhythm=rhythm, targets=targets, low=low,
                                  high=high, rng=rng, peak_index=peak_index, peak_range=peak_range)
         tones = [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)]
+        if fresh:
+            return tones
         if chorus and motif is None:
             self.by_role[("motif",)] = Line(tones, bars)
         elif not chorus:
@@ -335,14 +339,17 @@ class MelodyWriter:
         group = "chorus" if section.kind in CHORUS_KINDS else section.kind
         key = (group, " ".join(text.lower().split()), len(stress))
         low, high = self._range(section.kind)
-        known = self.by_text.get(key)
+        start_bar = int(round(start_beat / self.plan.beats_per_bar))
+        take = self.plan.take_of(range(start_bar, start_bar + bars))
+        known = self.by_text.get(key) if take is None else None
         if known is not None and known.bars == bars:
             tones = fit_to_chords(plan=self.plan, start_beat=start_beat, tones=known.tones, low=low, high=high)
         else:
-            rng = self.phrase_rng(section, index)
+            rng = self.phrase_rng(section, index, take)
             tones = self.compose(section=section, index=index, stress=stress, joined=joined, start_beat=start_beat,
-                                 bars=bars, rng=rng)
-            self.by_text.setdefault(key, Line(tones, bars))
+                                 bars=bars, rng=rng, fresh=take is not None)
+            if take is None:
+                self.by_text.setdefault(key, Line(tones, bars))
         if final:
             tones = resolve_last(plan=self.plan, start_beat=start_beat, tones=tones, low=self.low, high=self.high)
         return tones
@@ -360,7 +367,8 @@ class MelodyWriter:
             accent = 8 if stress[i] and abs(tone.offset_beats % 1) < 1e-6 else 0
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
                           velocity + accent, syllable=syllable, word_start=word_start, phrase_start=i == 0,
-                          phones=phones, voice=voice)
+                          phones=phones, voice=voice, bar=start_bar, line=self.lines)
+        self.lines += 1
 
     def play(self, section: Section, index: int, start_bar: int, bars: int, ending: str, velocity: int) -> None:
         """An instrumental phrase: a theme stated in the first section of a kind (its phrases in an
@@ -369,14 +377,17 @@ class MelodyWriter:
         slot = index % 4
         if group in ("chorus", "inst", "solo") and slot == 2:
             slot = 0  # the theme comes back
-        rng = self.streams.rng(f"melody/{self.part.name}", group, slot, bars)
+        take = self.plan.take_of(range(start_bar, start_bar + bars))
+        rng = self.streams.rng(f"melody/{self.part.name}", group, slot, bars, *(("take", take, start_bar) if take is not None else ()))
         notes = min(int(rng.integers(3, 6)) * bars, bars * self.plan.beats_per_bar * 2 - 2)
         stress = [i % 2 == 0 for i in range(notes)]
         start_beat = start_bar * self.plan.beats_per_bar
         tones = self.line(section=section, index=slot, text=f"theme {slot}", stress=stress, joined=[False] * notes,
                           start_beat=start_beat, bars=bars, final=ending == "tonic")
         for tone in tones:
-            self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.9, tone.pitch, velocity)
+            self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.9, tone.pitch, velocity,
+                          bar=start_bar, line=self.lines)
+        self.lines += 1
 
 
 def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
@@ -420,7 +431,7 @@ def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
         previous = pitch
         part.add(note.start_beats, note.duration_beats, pitch, note.velocity - 12,
                  syllable=note.syllable, word_start=note.word_start, phrase_start=note.phrase_start,
-                 phones=note.phones, voice=note.voice)
+                 phones=note.phones, voice=note.voice, bar=note.bar, line=note.line)
 
 
 def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...], streams: Streams) -> None:
