@@ -135,6 +135,8 @@ def _bar_span(bars) -> tuple[int, int]:
     return first, last
 
 
+EDITS = {"remix": remix_edit, "retake": retake_edit, "repaint": repaint_edit, "extend": extend_edit,
+         "relyric": relyric_edit}  # verb -> its checked edit, from keyword arguments
 CHECKS = {"remix": lambda e: remix_edit(key=e.get("key"), tempo_bpm=e.get("tempo_bpm")),
           "retake": lambda e: retake_edit(section=e.get("section"), bars=e.get("bars"), seed=e.get("seed", -1),
                                           keep_chords=e.get("keep_chords", False)),
@@ -200,6 +202,21 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     if song is None:
         song = perform(prepared, *states[-1], progress=progress)
     return dataclasses.replace(song, edits=edits)
+
+
+def edit(song: Song, edit: dict, *, progress: Progress = _quiet) -> Song:
+    """`song` with one edit more, from the notes and audio in hand (one render where `make` from
+    the song file needs two): the same bytes as `make(request, edits)` with the edit appended."""
+    from .stages import prepare
+
+    edit = check_edit(edit)
+    if song.plan is None or song.score is None:
+        require_composer(song.request)
+    prepared = prepare(song.resolved_request())
+    change = apply(edit, prepared, song.plan, song.score)
+    after = perform(prepared, change.plan, change.score, progress=progress)
+    made = after if change.window is None else splice(song, after, window=change.window)
+    return dataclasses.replace(made, edits=(*song.edits, edit))
 
 
 def apply(edit: dict, prepared: Prepared, plan: Plan, score: Score) -> Change:

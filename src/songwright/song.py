@@ -115,6 +115,15 @@ class Song:
             return self.request
         return pinned_request(self.request, seed=self.seed, plan=self.plan)
 
+    def edit(self, verb: str, **options) -> "Song":
+        """This song with one edit more (`songwright.edits`): `song.edit("retake", section="chorus")`,
+        `song.edit("extend", duration_s=120)`. The song itself is not changed."""
+        from . import edits
+
+        if verb not in edits.EDITS:
+            raise InvalidRequest("verb", "must be one of " + ", ".join(edits.EDITS), verb)
+        return edits.edit(self, edits.EDITS[verb](**options))
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Song":
         """The song a song file (the `--json` output) describes, made again (its edits applied):

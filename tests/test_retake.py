@@ -1,0 +1,239 @@
+"""Edits that change part of a song: retake, repaint, extend, relyric. Measured on the notes (every
+note outside the edit identical, the edited part changed) and on the audio (the mix and every stem
+sample-identical outside the edited window; the song file makes the edited song again)."""
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import songwright as sw
+from songwright.edits import (LEAD_IN_S, TAIL_S, apply, check_edit, extend_edit, make, relyric_edit,
+                              repaint_edit, retake_edit)
+from songwright.errors import InvalidRequest
+from songwright.stages import composed
+
+LYRICS = """[verse]
+Morning light on the window pane
+Coffee cold but I feel no pain
+
+[chorus]
+Sing it loud, sing it clear
+Everything I want is here
+
+[verse]
+Every street is a new refrain
+I keep on walking in the rain
+
+[chorus]
+Sing it loud, sing it clear
+Everything I want is here
+"""
+SONG = sw.SongRequest(tags="pop, female vocal", lyrics=LYRICS, duration_s=45, seed=3, tempo_bpm=120)
+
+
+@pytest.fixture(scope="module")
+def stages():
+    return composed(SONG.validate())
+
+
+@pytest.fixture(scope="module")
+def source() -> sw.Song:
+    return make(SONG)
+
+
+@pytest.fixture(scope="module")
+def retaken(source) -> sw.Song:
+    return source.edit("retake", section="chorus 2", seed=9)
+
+
+def _key(note):
+    return (round(note.start_beats, 9), note.duration_beats, note.pitch, note.velocity, note.syllable)
+
+
+def _by_bars(score, bars: range, inside: bool):
+    notes = {p.name: [_key(n) for n in p.notes if (n.bar in bars) == inside] for p in score.parts}
+    return {name: keys for name, keys in notes.items() if keys}
+
+
+def _section(plan, name):
+    from songwright.edits import find_section
+
+    section = find_section(plan, name)
+    return range(section.start_bar, section.end_bar)
+
+
+def test_a_retake_writes_its_section_anew_and_keeps_every_other_note(stages):
+    prepared, plan, score = stages
+    bars = _section(plan, "chorus 2")
+    change = apply(check_edit(retake_edit(section="chorus 2", seed=9)), prepared, plan, score)
+    assert _by_bars(change.score, bars, inside=False) == _by_bars(score, bars, inside=False)
+    old, new = _by_bars(score, bars, inside=True), _by_bars(change.score, bars, inside=True)
+    assert old["vocals"] and new["vocals"] != old["vocals"]
+    assert [n[4] for n in new["vocals"]] == [n[4] for n in old["vocals"]]  # the same words, a new tune
+    assert sum(a != b for name in old for a, b in zip(old[name], new.get(name, []))) > 50
+    assert [c.name(plan.key) for c in change.plan.sections[4].chords] != [c.name(plan.key) for c in plan.sections[4].chords]
+    other = apply(check_edit(retake_edit(section="chorus 2", seed=10)), prepared, plan, score)
+    assert _by_bars(other.score, bars, inside=True) != new  # another take, another chorus
+    again = apply(check_edit(retake_edit(section="chorus 2", seed=9)), prepared, plan, score)
+    assert _by_bars(again.score, bars, inside=True) == new  # the same take, the same chorus
+
+
+def test_keep_chords_keeps_the_harmony_and_writes_new_lines(stages):
+    prepared, plan, score = stages
+    change = apply(check_edit(retake_edit(section=4, seed=9, keep_chords=True)), prepared, plan, score)
+    assert [s.chords for s in change.plan.sections] == [s.chords for s in plan.sections]
+    bars = range(plan.sections[3].start_bar, plan.sections[3].end_bar)
+    assert _by_bars(change.score, bars, inside=True)["vocals"] != _by_bars(score, bars, inside=True)["vocals"]
+
+
+def test_a_span_of_bars_is_widened_to_whole_lines_and_a_repaint_snaps_to_bar_lines(stages):
+    prepared, plan, score = stages
+    verse = plan.sections[1]
+    first_line_bars = verse.phrase_bars[0]
+    inside = verse.start_bar + first_line_bars - 1  # the last bar of the verse's first line, 1-based below
+    change = apply(check_edit(retake_edit(bars=f"{inside + 1}-{inside + 1}", seed=2)), prepared, plan, score)
+    assert min(change.plan.takes) == verse.start_bar and max(change.plan.takes) >= inside
+    bar_s = plan.bar_s
+    painted = apply(check_edit(repaint_edit(start_s=4.1 * bar_s, end_s=5.2 * bar_s, seed=2)), prepared, plan, score)
+    assert sorted(painted.plan.takes)[0] <= 4 and sorted(painted.plan.takes)[-1] >= 5
+    assert all(b in painted.plan.takes for b in range(4, 6))
+
+
+def test_the_mix_and_stems_outside_a_retake_are_the_source_sample_for_sample(stages, source, retaken):
+    prepared, plan, score = stages
+    bars = _section(plan, "chorus 2")
+    start_s, end_s = apply(check_edit(retake_edit(section="chorus 2", seed=9)), prepared, plan, score).window
+    beat_s = plan.seconds_per_beat
+    assert start_s >= bars.start * plan.bar_s - 2 * beat_s - LEAD_IN_S  # a beat, and a pickup at most
+    assert end_s <= bars.stop * plan.bar_s + 4 * beat_s + TAIL_S
+    rate = source.sample_rate
+    a, b = round(start_s * rate), round(end_s * rate)
+    assert len(retaken.audio) == len(source.audio)
+    assert np.array_equal(retaken.audio[:a], source.audio[:a]) and np.array_equal(retaken.audio[b:], source.audio[b:])
+    for name, stem in source.stems.items():
+        assert np.array_equal(retaken.stems[name][:a], stem[:a]) and np.array_equal(retaken.stems[name][b:], stem[b:]), name
+    chorus = slice(round(bars.start * plan.bar_s * rate), round(bars.stop * plan.bar_s * rate))
+    assert np.abs(retaken.stems["vocals"][chorus] - source.stems["vocals"][chorus]).max() > 0.05
+    # the crossfades leave no click: no sample jumps more at the edges than the music does around them
+    step = np.abs(np.diff(retaken.audio, axis=0)).max(axis=1)
+    assert step[a - 10:a + 10].max() < 3 * step[a - 2000:a + 2000].max() + 1e-3
+
+
+def test_an_edit_in_hand_equals_the_edit_made_from_the_song_file(source, retaken):
+    again = make(source.resolved_request(), [retake_edit(section="chorus 2", seed=9)])
+    assert np.array_equal(again.audio, retaken.audio)
+    assert retaken.edits == ({"verb": "retake", "section": "chorus 2", "bars": None, "seed": 9, "keep_chords": False},)
+
+
+def test_extend_keeps_every_bar_before_the_outro_and_sings_the_chorus_again(stages, source):
+    prepared, plan, score = stages
+    longer = source.edit("extend", duration_s=75)
+    assert longer.duration_s == pytest.approx(75, abs=1e-3)
+    outro = plan.sections[-1]
+    kept = range(0, outro.start_bar)
+    assert _by_bars(longer.score, kept, inside=True) == _by_bars(score, kept, inside=True)
+    change = apply(check_edit(extend_edit(duration_s=75)), prepared, plan, score)
+    a = round(change.window[0] * source.sample_rate)
+    assert change.window[0] >= outro.start_bar * plan.bar_s - 2 * plan.seconds_per_beat - LEAD_IN_S
+    assert np.array_equal(longer.audio[:a], source.audio[:a])
+    kinds = [s.kind for s in longer.plan.sections]
+    assert kinds[:len(plan.sections) - 1] == [s.kind for s in plan.sections[:-1]] and kinds[-1] == "outro"
+    assert kinds.count("chorus") == 3
+    # the returning chorus keeps the tune it had: the same pitches for the same words
+    vocals = longer.score.part("vocals").notes
+    def tune(section):
+        return [(n.syllable, n.pitch) for n in vocals if section.start_bar <= n.bar < section.end_bar]
+    first, *_, last = [s for s in longer.plan.sections if s.kind == "chorus"]
+    assert tune(last) == tune(first) and tune(last)
+
+
+def test_extend_with_new_lyrics_sings_them_after_the_song(stages):
+    prepared, plan, score = stages
+    change = apply(check_edit(extend_edit(duration_s=70, lyrics="[bridge]\nOver the hills and far away\nI will find my way")),
+                   prepared, plan, score)
+    added = [s for s in change.plan.sections if s.kind == "bridge"]
+    assert len(added) == 1 and added[0].start_bar >= plan.sections[-1].start_bar
+    sung = "".join(n.syllable for n in change.score.part("vocals").notes if added[0].start_bar <= n.bar < added[0].end_bar)
+    assert sung.lower().replace("'", "") == "overthehillsandfarawayiwillfindmyway"
+
+
+def test_relyric_sings_the_new_words_on_that_line_only(stages, source):
+    prepared, plan, score = stages
+    edited = source.edit("relyric", line=2, text="Coffee hot and the radio plays")
+    lines = [line.text for line in edited.lyric_timings()]
+    old_lines = [line.text for line in source.lyric_timings()]
+    assert lines[1] == "Coffee hot and the radio plays" and lines[:1] + lines[2:] == old_lines[:1] + old_lines[2:]
+    vocals = [n for n in edited.score.part("vocals").notes]
+    line_id = sorted({n.line for n in vocals})[1]
+    assert "".join(n.syllable for n in vocals if n.line == line_id).lower() == "coffeehotandtheradioplays"
+    for name in ("drums", "bass", "comp", "keys"):
+        assert [_key(n) for n in edited.score.part(name).notes] == [_key(n) for n in source.score.part(name).notes]
+    others = lambda song: [_key(n) for n in song.score.part("vocals").notes if n.line != line_id]  # noqa: E731
+    assert others(edited) == others(source)
+    assert "Coffee hot and the radio plays" in re.sub(r"<[^>]*>", "", edited.lrc())
+
+
+@pytest.mark.parametrize("edit,field", [
+    ({"verb": "retake", "section": "bridge", "bars": None, "seed": 1, "keep_chords": False}, "section"),
+    ({"verb": "retake", "section": 99, "bars": None, "seed": 1, "keep_chords": False}, "section"),
+    ({"verb": "retake", "section": None, "bars": [200, 210], "seed": 1, "keep_chords": False}, "bars"),
+    ({"verb": "repaint", "start_s": 44.0, "end_s": 45.0, "seed": 1, "keep_chords": False}, "start_s"),
+    ({"verb": "repaint", "start_s": 10.0, "end_s": 80.0, "seed": 1, "keep_chords": False}, "end_s"),
+    ({"verb": "extend", "duration_s": 30.0, "lyrics": None}, "duration_s"),
+    ({"verb": "relyric", "line": 12, "text": "la la"}, "line"),
+    ({"verb": "relyric", "line": 1, "text": " ".join(["syllable"] * 40)}, "text"),
+])
+def test_an_edit_that_does_not_fit_the_song_names_its_field(stages, edit, field):
+    with pytest.raises(InvalidRequest) as caught:
+        apply(check_edit(edit), *stages)
+    assert caught.value.field == field
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "songwright.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_the_cli_keeps_the_verse_and_retakes_the_chorus(tmp_path):
+    made = _cli("generate", "--tags", "folk, male vocal", "--duration", "24", "--seed", "4", "--lyrics-text",
+                "[verse] Down by the river [chorus] turn turn turn", "-o", "a.wav", "--json", "a.json", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    source_file = (tmp_path / "a.json").read_bytes()
+    edited = _cli("retake", "a.json", "--section", "chorus", "--seed", "5", "-o", "b.wav", "--json", "b.json",
+                  "--lrc", "b.lrc", cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    assert (tmp_path / "a.json").read_bytes() == source_file  # the source is never changed
+    report = json.loads((tmp_path / "b.json").read_text())
+    assert report["edits"] == [{"verb": "retake", "section": "chorus", "bars": None, "seed": 5, "keep_chords": False}]
+    again = _cli("generate", "--from", "b.json", "-o", "c.wav", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert hashlib.sha256((tmp_path / "b.wav").read_bytes()).digest() == hashlib.sha256((tmp_path / "c.wav").read_bytes()).digest()
+    assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "b.wav").read_bytes()
+
+
+@pytest.mark.parametrize("args,message", [
+    (("retake", "a.json", "--section", "bridge"), "section: must be a section of the song"),
+    (("retake", "a.json", "--bars", "9-999"), "bars: must lie within the song's"),
+    (("retake", "a.json", "--bars", "nine"), "bars: must be a bar or a span of bars"),
+    (("repaint", "a.json", "--start-s", "50", "--end-s", "60"), "start_s: must be before the final chord"),
+    (("repaint", "a.json", "--start-s", "5", "--end-s", "60"), "end_s: must be within the song's 20 s"),
+    (("repaint", "a.json", "--start-s", "5", "--end-s", "2"), "end_s: must be after start_s"),
+    (("extend", "a.json", "--duration", "10"), "duration_s: must be longer than the song's"),
+    (("relyric", "a.json", "--line", "7", "--text", "la"), "line: must be a sung line of the song"),
+    (("retake", "nothing.json", "--section", "1"), "from: must be a readable song file"),
+    (("retake", "newer.json", "--section", "1"), "written by a newer Songwright"),
+])
+def test_a_bad_edit_is_refused_with_exit_2_and_nothing_is_written(tmp_path, args, message):
+    request = {"tags": "folk", "duration_s": 20, "seed": 1, "lyrics": "[verse] Down by the river"}
+    (tmp_path / "a.json").write_text(json.dumps({"format": "songwright-song", "format_version": 1,
+                                                 "resolved_request": request}))
+    (tmp_path / "newer.json").write_text(json.dumps({"format": "songwright-song", "format_version": 9,
+                                                     "resolved_request": request}))
+    result = _cli(*args, "-o", "out.wav", "--json", "out.json", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out.json").exists()
