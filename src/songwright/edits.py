@@ -157,6 +157,35 @@ def check_edit(edit: dict) -> dict:
     return CHECKS[verb](edit)
 
 
+def edit_from_fields(fields: object) -> dict:
+    """An edit from a client's fields (`{"verb": "retake", "section": "chorus"}`): the verb's own
+    keyword arguments, checked as the CLI checks them; a missing seed is a new take."""
+    import inspect
+
+    if not isinstance(fields, dict):
+        raise InvalidRequest("edit", "must be a JSON object with a \"verb\" and its fields", type(fields).__name__)
+    options = dict(fields)
+    verb = options.pop("verb", None)
+    if verb not in EDITS:
+        raise InvalidRequest("verb", "must be one of " + ", ".join(EDITS), verb)
+    known = inspect.signature(EDITS[verb]).parameters
+    for name in options:
+        if name not in known:
+            raise InvalidRequest(str(name), f"is not a field of a {verb} edit (its fields: {', '.join(known)})", options[name])
+    return EDITS[verb](**options)
+
+
+def check_edits(request: SongRequest, edits: Iterable[dict]) -> None:
+    """Apply `edits` to the notes `request` makes (no audio): raises InvalidRequest where one does
+    not fit the song (a section it does not have, a window outside it...)."""
+    edits = tuple(check_edit(e) for e in edits)
+    require_composer(request)
+    prepared, plan, score = composed(request.validate())
+    for edit in edits:
+        change = apply(edit, prepared, plan, score)
+        plan, score = change.plan, change.score
+
+
 def require_composer(request: SongRequest) -> None:
     if request.engine != "composer":
         raise InvalidRequest("edits", f"are made on composer songs only (this song is from {request.engine})", request.engine)

@@ -237,15 +237,20 @@ def read_song_file(path: str | os.PathLike) -> tuple[SongRequest, tuple[dict, ..
         report = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRequest("from", "must be a song file in JSON (the --json output of songwright generate)", str(path)) from exc
+    return song_file_request(report, field="from", where=str(path))
+
+
+def song_file_request(report: object, *, field: str, where: str) -> tuple[SongRequest, tuple[dict, ...]]:
+    """The pinned request and the edits of a song file's JSON (already parsed)."""
     if not isinstance(report, dict) or report.get("format") != SONG_FORMAT or not isinstance(report.get("resolved_request"), dict):
-        raise InvalidRequest("from", f"must be a song file (JSON with \"format\": \"{SONG_FORMAT}\")", str(path))
+        raise InvalidRequest(field, f"must be a song file (JSON with \"format\": \"{SONG_FORMAT}\")", where)
     version = report.get("format_version")
     if not isinstance(version, int) or version > SONG_FORMAT_VERSION:
-        raise InvalidRequest("from", f"was written by a newer Songwright (song file version {version!r}; "
-                             f"this one reads up to {SONG_FORMAT_VERSION})", str(path))
+        raise InvalidRequest(field, f"was written by a newer Songwright (song file version {version!r}; "
+                             f"this one reads up to {SONG_FORMAT_VERSION})", where)
     edits = report.get("edits", [])
     if not isinstance(edits, list) or not all(isinstance(e, dict) for e in edits):
-        raise InvalidRequest("from", "must be a song file whose \"edits\" is a list of edits", str(path))
+        raise InvalidRequest(field, "must be a song file whose \"edits\" is a list of edits", where)
     return SongRequest.from_dict(report["resolved_request"]).validate(), tuple(edits)
 
 

@@ -8,6 +8,7 @@ import time
 import zipfile
 
 import mido
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -300,3 +301,52 @@ def test_serve_refuses_bad_options_naming_them(args, field, capsys):
 
     assert main(["serve", *args]) == 2
     assert capsys.readouterr().err.startswith(f"songwright: error: {field}:")
+
+
+# ------------------------------------------------------------------ edits
+
+def _wav(client, job_id):
+    audio, rate = sf.read(io.BytesIO(client.get(f"/v1/songs/{job_id}/audio", params={"format": "wav"}).content),
+                          dtype="float32")
+    return audio, rate
+
+
+def test_an_edit_is_a_new_song_that_keeps_its_source_outside_the_edit(client, song):
+    response = client.post(f"/v1/songs/{song['id']}/edits", json={"verb": "retake", "section": "chorus", "seed": 3})
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["id"] != song["id"] and body["request"]["source"] == song["id"]
+    assert body["request"]["edits"] == [{"verb": "retake", "section": "chorus", "bars": None, "seed": 3,
+                                         "keep_chords": False}]
+    edited = wait_finished(client, body["id"])
+    assert edited["status"] == "succeeded", edited
+    before, rate = _wav(client, song["id"])
+    after, _ = _wav(client, body["id"])
+    chorus = next(s for s in song["result"]["sections"] if s["kind"] == "chorus")
+    assert len(after) == len(before)
+    head = int((chorus["start_s"] - 1.5) * rate)  # a beat and a pickup before the chorus: untouched
+    assert np.array_equal(after[:head], before[:head])
+    assert not np.array_equal(after, before)
+    assert client.get(f"/v1/songs/{song['id']}").json()["result"] == song["result"]  # the source is kept
+
+
+@pytest.mark.parametrize("edit, status, field", [
+    ({"verb": "retake", "section": "bridge"}, 422, "section"),
+    ({"verb": "retake"}, 422, "section"),
+    ({"verb": "repaint", "start_s": 30, "end_s": 40}, 422, "start_s"),
+    ({"verb": "extend", "duration_s": 5}, 422, "duration_s"),
+    ({"verb": "retake", "section": 2, "colour": "blue"}, 422, "colour"),
+    ({"verb": "transmogrify"}, 422, "verb"),
+    (["retake"], 422, "edit"),
+])
+def test_an_edit_that_does_not_fit_is_422_naming_the_field(client, song, edit, status, field):
+    error_of(client.post(f"/v1/songs/{song['id']}/edits", json=edit), status, field)
+
+
+def test_an_edit_of_an_unknown_or_unfinished_song_is_refused(client):
+    error_of(client.post("/v1/songs/0123456789abcdef/edits", json={"verb": "retake", "section": 1}), 404, "id")
+    queued = client.post("/v1/songs", json={**SHORT, "duration_s": 30}).json()
+    response = client.post(f"/v1/songs/{queued['id']}/edits", json={"verb": "retake", "section": 1})
+    if response.status_code != 202:  # it may have finished already on a fast machine
+        error_of(response, 409, "id")
+    client.post(f"/v1/songs/{queued['id']}/cancel")

@@ -83,6 +83,15 @@ def test_fill_generate_play_download(page_server, browser, tmp_path):
     page.click("#history li >> nth=0")
     assert page.input_value("#seed") == "4" and page.input_value("#tags") == "pop, piano"
     assert page.input_value("#meter") == "3/4"
+
+    # keep the verse, retake the chorus: a new song in the history, made from this one
+    page.wait_for_selector("#player:not([hidden])")
+    chorus = page.evaluate("[...document.querySelectorAll('#edit-section option')].find(o => o.text.includes('chorus')).value")
+    page.select_option("#edit-section", chorus)
+    page.click("#retake")
+    page.wait_for_selector("#history li:first-child .status-succeeded", timeout=120_000)
+    page.wait_for_function("document.querySelector('#history li .tags').textContent.includes('(retake)')")
+    page.wait_for_selector("#player:not([hidden])")
     assert errors == []
     context.close()
 

@@ -70,6 +70,25 @@ class SongIn(BaseModel):
     guide_strength: float = Field(0.5, ge=0, le=0.95)
 
 
+class EditIn(BaseModel):
+    """An edit of a finished song: the verb and its fields (the same as the CLI's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    verb: Literal["retake", "repaint", "extend", "relyric", "remix"]
+    section: str | int | None = Field(None, description='retake: "chorus", "chorus 2" or a number from 1')
+    bars: str | None = Field(None, description='retake: "17-24", 1-based, inclusive')
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="retake, repaint: which take (default: a new one)")
+    keep_chords: bool = False
+    start_s: float | None = Field(None, ge=0, le=MAX_DURATION_S, description="repaint: where the range starts")
+    end_s: float | None = Field(None, ge=0, le=MAX_DURATION_S, description="repaint: where it ends")
+    duration_s: float | None = Field(None, ge=1, le=MAX_DURATION_S, description="extend: the new length")
+    lyrics: str | None = Field(None, max_length=MAX_LYRICS_CHARS, description="extend: lyrics for the new sections")
+    line: int | None = Field(None, ge=1, description="relyric: the sung line, 1 for the first")
+    text: str | None = Field(None, max_length=MAX_LYRICS_CHARS, description="relyric: its new words")
+    key: str | None = Field(None, description="remix: the new key (same mode)")
+    tempo_bpm: float | None = Field(None, ge=40, le=240, description="remix: the new tempo")
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict:
     return {"error": {"code": code, "field": field, "message": message}}
 
@@ -281,6 +300,39 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
         body = await asyncio.to_thread(service.view, job)
         status = 200 if job.finished else 202
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.post("/v1/songs/{job_id}/edits", status_code=202, tags=["songs"],
+              summary="Queue an edit of a finished song: retake, repaint, extend, relyric or remix",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": EditIn.model_json_schema()}}}},
+              responses={202: {"description": "queued"}, 404: {"description": "no such song"},
+                         409: {"description": "the source song has not succeeded"},
+                         422: {"description": "the edit does not fit the song"}})
+    async def edit_song(job_id: str, request: Request):
+        """An edit as JSON (`{"verb": "retake", "section": "chorus", "seed": 5}`) -> 202, a new job
+        whose song is the source song with that edit; the source is never changed. Every note and
+        every sample outside the edited part stays as it was. Polled and downloaded like any song."""
+        who = owner(request)
+        data = await read_json(request)
+        rate_limit(who)
+        await asyncio.to_thread(finished_or_409, job_id)
+        from ..edits import edit_from_fields
+
+        edit = edit_from_fields(data)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not IDEMPOTENCY_KEY.match(key):
+            raise ApiError(422, "invalid_request", "idempotency-key: must be 1-128 visible ASCII characters",
+                           field="idempotency-key")
+        try:
+            job, _ = await asyncio.to_thread(service.submit_edit, job_id, edit, owner=who, idempotency_key=key)
+        except QueueFull:
+            raise ApiError(429, "queue_full", f"queue: {config.max_queue} songs are waiting; try again later",
+                           headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+        except IdempotencyConflict:
+            raise ApiError(409, "idempotency_conflict", "idempotency-key: already used for a different request",
+                           field="idempotency-key") from None
+        body = await asyncio.to_thread(service.view, job)
+        return JSONResponse(body, status_code=202, headers={"Location": f"/v1/songs/{job.id}"})
 
     @app.get("/v1/songs", tags=["songs"], summary="History, newest first")
     async def list_songs(request: Request, limit: int = Query(20, ge=1, le=100),

@@ -182,7 +182,7 @@ def _task(service: JobService, task_id: str) -> dict:
     if job is None:
         return {"task_id": task_id, "status": 2, "result": "[]", "error": "task not found"}
     audio_format = job.meta.get("audio_format", "mp3")
-    request = job.request
+    request = job.request.get("song", job.request)  # an edit job: its source request
     item = {"file": "", "wave": "", "status": STATUS[job.status], "create_time": int(job.created_s),
             "env": "songwright", "prompt": request.get("tags", ""), "lyrics": request.get("lyrics", ""),
             "metas": {"bpm": request.get("tempo_bpm"), "duration": request.get("duration_s"), "genres": None,

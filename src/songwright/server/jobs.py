@@ -73,6 +73,24 @@ class JobService:
             self.dispatcher.submitted(job.id)
         return job, created
 
+    def submit_edit(self, source_id: str, edit: dict, *, owner: str, idempotency_key: str | None,
+                    meta: dict | None = None) -> tuple[Job, bool]:
+        """Queue a song made from a finished song (`source_id`) with one edit more. The edit is
+        applied to the notes first, so one that does not fit the song is refused at once."""
+        from ..edits import check_edits
+        from ..song import song_file_request
+
+        request, earlier = song_file_request(self.results.report(source_id), field="source", where=source_id)
+        edits = [*earlier, edit]
+        check_edits(request, edits)
+        data = {"source": source_id, "song": request.to_dict(), "edits": edits}
+        fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        job, created = self.store.add(request=data, request_hash=fingerprint, owner=owner,
+                                      idempotency_key=idempotency_key, max_queued=self.config.max_queue, meta=meta)
+        if created:
+            self.dispatcher.submitted(job.id)
+        return job, created
+
     def get(self, job_id: str) -> Job | None:
         job = self.store.get(job_id)
         if job is not None and not job.finished and self.config.queue:

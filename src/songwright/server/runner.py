@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from ..engines import Engine
+from ..engines import Engine, staged
 from ..errors import Canceled, CheckpointError, InvalidRequest, MissingDependency, SongwrightError
 from ..request import SongRequest
 from .results import Results
@@ -21,14 +21,19 @@ _PATH = re.compile(r"(?<![\w.])(?:~|\.{0,2})?/[^\s'\"]+")
 
 def run_job(job_id: str, request: dict, *, engines: dict[str, Engine], results: Results,
             progress: Callable[[str, float], None], cancel: Callable[[], bool]) -> None:
-    """Make the song and write its files; raises Canceled or the engine's error."""
-    song_request = SongRequest.from_dict(request)
-    engine = engines[song_request.engine]
+    """Make the song (a request, or a source song's request with its edits) and write its files;
+    raises Canceled or the engine's error."""
 
     def report(stage: str, fraction: float) -> None:
         progress(stage, round(fraction * WRITING_FRACTION, 4))
 
-    song = engine.generate(song_request, progress=report, cancel=cancel)
+    if "edits" in request:  # an edit of an earlier song: its request and every edit since, in order
+        from ..edits import make
+
+        song = make(SongRequest.from_dict(request["song"]), request["edits"], progress=staged(report, cancel))
+    else:
+        song_request = SongRequest.from_dict(request)
+        song = engines[song_request.engine].generate(song_request, progress=report, cancel=cancel)
     if cancel():
         raise Canceled("canceled before writing the files")
     progress("writing files", WRITING_FRACTION)

@@ -38,6 +38,8 @@ async function setUp() {
   $("song-form").addEventListener("submit", (event) => { event.preventDefault(); generate(); });
   $("cancel").addEventListener("click", () => state.job && api(`/v1/songs/${state.job}/cancel`, { method: "POST" }));
   $("waveform").addEventListener("click", seek);
+  $("retake").addEventListener("click", () => editSong({ verb: "retake", section: Number($("edit-section").value) }));
+  $("extend").addEventListener("click", () => editSong({ verb: "extend", duration_s: state.duration_s + 30 }));
   $("audio").addEventListener("timeupdate", highlightLine);
   window.addEventListener("resize", () => state.peaks && drawWaveform());
   await loadCatalogue();
@@ -105,12 +107,17 @@ function showError(error) {
 
 // ---------------------------------------------------------------- generate, progress
 
-async function generate() {
+async function generate() { return submit("/v1/songs", request()); }
+
+// An edit of the song shown: a new song, its source kept (POST /v1/songs/{id}/edits).
+function editSong(edit) { return submit(`/v1/songs/${state.job}/edits`, edit); }
+
+async function submit(path, body) {
   showError(null);
   $("generate").disabled = true;
   try {
-    const job = await api("/v1/songs", { method: "POST", headers: { "Content-Type": "application/json" },
-                                         body: JSON.stringify(request()) });
+    const job = await api(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                                  body: JSON.stringify(body) });
     state.job = job.id;
     $("player").hidden = true; $("empty").hidden = true; $("progress-box").hidden = false;
     setProgress(job);
@@ -173,6 +180,14 @@ async function showSong(song) {
   const list = $("lyric-lines"); list.replaceChildren();
   for (const line of state.lines) { const li = document.createElement("li"); li.textContent = line.text; list.append(li); }
   renderDownloads(song);
+  state.duration_s = r.duration_s;
+  const sections = $("edit-section"); sections.replaceChildren();
+  r.sections.forEach((section, i) => {
+    const option = document.createElement("option");
+    option.value = String(i + 1); option.textContent = `${i + 1}. ${section.label} (${section.start_s.toFixed(0)} s)`;
+    sections.append(option);
+  });
+  $("edit-box").hidden = !r.sections.length;
   try {
     const context = new (window.AudioContext || window.webkitAudioContext)();
     const audio = await context.decodeAudioData(await mp3.arrayBuffer());
@@ -259,12 +274,14 @@ async function loadHistory() {
   for (const job of page.items) {
     const li = document.createElement("li");
     const when = new Date(job.created_at * 1000).toLocaleString();
-    const tags = document.createElement("div"); tags.className = "tags"; tags.textContent = job.request.tags;
+    const req = job.request.song || job.request;  // an edit: its source's request
+    const edits = (job.request.edits || []).map((e) => e.verb).join(", ");
+    const tags = document.createElement("div"); tags.className = "tags"; tags.textContent = req.tags + (edits ? ` (${edits})` : "");
     const meta = document.createElement("div"); meta.className = "meta";
     const status = document.createElement("span"); status.className = `status-${job.status}`; status.textContent = job.status;
-    meta.append(status, ` · ${job.request.duration_s} s · seed ${job.request.seed} · ${when}`);
+    meta.append(status, ` · ${req.duration_s} s · seed ${req.seed} · ${when}`);
     li.append(tags, meta); li.title = "load these settings";
-    li.addEventListener("click", () => { fillForm(job.request); if (job.status === "succeeded") showSong(job); });
+    li.addEventListener("click", () => { fillForm(req); if (job.status === "succeeded") showSong(job); });
     list.append(li);
   }
   if (!page.items.length) list.innerHTML = '<li class="muted">No songs yet.</li>';
