@@ -61,21 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     remix.add_argument("--bpm", type=float, help="the new tempo (40-240): every note re-timed, the length with it")
     _add_outputs(remix)
 
-    retake = commands.add_parser("retake", help="new material for one section or span of bars, every other note kept")
-    retake.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
-    where = retake.add_mutually_exclusive_group(required=True)
+    retake = commands.add_parser("retake", help="new material for one section or span of bars (or the whole song), "
+                                 "every other note kept")
+    retake.add_argument("song", metavar="SONG.json", help="the song file (the --json output)")
+    where = retake.add_mutually_exclusive_group()
     where.add_argument("--section", help='the section: its number (3: the third) or name ("chorus", "chorus 2")')
     where.add_argument("--bars", help="a span of bars, 1-based, inclusive: 17-24")
     _add_take_options(retake)
 
     repaint = commands.add_parser("repaint", help="new material for a time range, snapped to bar lines")
-    repaint.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    repaint.add_argument("song", metavar="SONG.json", help="the song file (the --json output)")
     repaint.add_argument("--start-s", type=float, required=True, help="where the range starts, in seconds")
     repaint.add_argument("--end-s", type=float, required=True, help="where it ends, in seconds")
     _add_take_options(repaint)
 
     extend = commands.add_parser("extend", help="a longer song: new sections before the outro, every bar before it kept")
-    extend.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
+    extend.add_argument("song", metavar="SONG.json", help="the song file (the --json output)")
     extend.add_argument("--duration", type=float, required=True, metavar="SECONDS", help="the new length (up to 600)")
     more = extend.add_mutually_exclusive_group()
     more.add_argument("--lyrics", metavar="FILE", help="lyrics for the new sections ([verse]/[chorus] tags); "
@@ -127,6 +128,10 @@ def _add_take_options(command: argparse.ArgumentParser) -> None:
 
 
 def _add_outputs(command: argparse.ArgumentParser) -> None:
+    if command.prog.split()[-1] in EDIT_VERBS:  # an acestep song's edits run on its checkpoint
+        command.add_argument("--checkpoint", metavar="DIR", help="for an acestep song: the ACE-Step v1 checkpoint folder "
+                             "(default: $SONGWRIGHT_ACESTEP_CHECKPOINT)")
+        command.add_argument("--device", default="auto", help="for an acestep song: auto, cpu, cuda...")
     command.add_argument("-o", "--output", default="song.mp3", help="the mix: .mp3, .wav, .flac or .ogg (default song.mp3)")
     command.add_argument("--stems", metavar="DIR", help="write one WAV per stem into DIR")
     command.add_argument("--midi", metavar="FILE", help="write the arrangement as a multi-track MIDI file")
@@ -217,7 +222,6 @@ EDIT_VERBS = ("remix", "retake", "repaint", "extend", "relyric")
 def _edit(args: argparse.Namespace) -> int:
     """An edit verb: the song file's song with one edit more, written as a new song."""
     from . import edits
-    from .engines import default_engine
     from .song import read_song_file
 
     made = {
@@ -231,17 +235,15 @@ def _edit(args: argparse.Namespace) -> int:
     }
     edit = made[args.command]()
     request, earlier = read_song_file(args.song)
-    return _produce(args, request, earlier + (edit,), default_engine(request.engine))
+    return _produce(args, request, earlier + (edit,), _engine(args, request.engine))
 
 
 def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine) -> int:
     """Make the song (its edits applied) and write every output asked for, all or none."""
     from .audio.io import StagedOutputs, audio_format, check_writable
-    from .edits import make, require_composer
+    from .edits import make
     from .engines import generate
 
-    if edits:
-        require_composer(request)
     for field in ("stems", "midi", "lrc"):
         if getattr(args, field) and not getattr(engine.capabilities, field):
             raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
@@ -257,7 +259,7 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
     staged = StagedOutputs()
     try:
         report = progress or (lambda stage, fraction: None)
-        song = make(request, edits, progress=report) if edits else generate(request, progress=report, engine=engine)
+        song = make(request, edits, progress=report, engine=engine) if edits else generate(request, progress=report, engine=engine)
         if progress:
             progress.finish()
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
@@ -379,8 +381,9 @@ def _engine(args: argparse.Namespace, name: str):
         return default_engine(name)
     from .acestep.runtime import Runtime
 
-    runtime = Runtime(device=args.device, dtype=args.dtype, cpu_offload=args.cpu_offload, compile=args.compile,
-                      lyric_vocab=args.lyric_vocab)
+    option = lambda name: getattr(args, name, None)  # noqa: E731 - the edit verbs take only some
+    runtime = Runtime(device=option("device") or "auto", dtype=option("dtype"), cpu_offload=bool(option("cpu_offload")),
+                      compile=bool(option("compile")), lyric_vocab=option("lyric_vocab"))
     return AceStepEngine(checkpoint=args.checkpoint or os.environ.get(CHECKPOINT_ENV), runtime=runtime)
 
 

@@ -68,10 +68,11 @@ def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None) -> dic
 
 def retake_edit(*, section: str | int | None = None, bars: str | list[int] | tuple[int, int] | None = None,
                 seed: int | None = None, keep_chords: bool = False) -> dict:
-    """A validated retake edit: one section (its number from 1, or its name: "chorus", "chorus 2")
-    or a span of bars ("17-24", 1-based, inclusive); `seed` picks the take (default: a new one)."""
-    if (section is None) == (bars is None):
-        raise InvalidRequest("section", "name the section or the bars to retake (one of --section, --bars)", section)
+    """A validated retake edit: one section (its number from 1, or its name: "chorus", "chorus 2"),
+    a span of bars ("17-24", 1-based, inclusive), or neither: the whole song (its tempo, key and
+    form kept); `seed` picks the take (default: a new one)."""
+    if section is not None and bars is not None:
+        raise InvalidRequest("section", "name the section or the bars to retake, not both", section)
     if section is not None and not isinstance(section, (str, int)) or isinstance(section, bool):
         raise InvalidRequest("section", "must be a section's number (1 for the first) or name (e.g. chorus 2)", section)
     if isinstance(section, str) and not section.strip():
@@ -179,6 +180,10 @@ def check_edits(request: SongRequest, edits: Iterable[dict]) -> None:
     """Apply `edits` to the notes `request` makes (no audio): raises InvalidRequest where one does
     not fit the song (a section it does not have, a window outside it...)."""
     edits = tuple(check_edit(e) for e in edits)
+    if request.engine == "acestep":
+        for each in edits:
+            check_acestep_edit(each)
+        return
     require_composer(request)
     prepared, plan, score = composed(request.validate())
     for edit in edits:
@@ -202,14 +207,18 @@ class Change:
     window: tuple[float, float | None] | None
 
 
-def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet) -> Song:
+def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet, engine=None) -> Song:
     """The song `request` makes with `edits` applied in order. Every edit is checked and applied
-    to the notes before any audio is rendered, so a bad edit costs no rendering."""
+    to the notes before any audio is rendered, so a bad edit costs no rendering. An acestep song's
+    edits run through its pipeline (`engine`: a configured AceStepEngine; default: from the
+    environment)."""
     from .engines import generate
 
     edits = tuple(check_edit(e) for e in edits)
     if not edits:
-        return generate(request, progress=progress)
+        return generate(request, progress=progress, engine=engine)
+    if request.engine == "acestep":
+        return _make_acestep(request, edits, progress=progress, engine=engine)
     require_composer(request)
     progress("planning", 0.0)
     prepared, plan, score = composed(request.validate())
@@ -233,14 +242,45 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     return dataclasses.replace(song, edits=edits)
 
 
+ACESTEP_VERBS = ("retake", "repaint", "extend")
+
+
+def check_acestep_edit(edit: dict) -> None:
+    """What an acestep song can take: a retake of the whole song, a repaint, an extension."""
+    if edit["verb"] not in ACESTEP_VERBS:
+        raise InvalidRequest("verb", f"must be one of {', '.join(ACESTEP_VERBS)} for an acestep song "
+                             f"({edit['verb']} changes notes, and acestep songs have none)", edit["verb"])
+    if edit["verb"] == "retake" and (edit["section"] is not None or edit["bars"] is not None):
+        raise InvalidRequest("section", "acestep songs have no sections or bars: retake the whole song, or "
+                             "repaint a time range (--start-s, --end-s)", edit["section"] or edit["bars"])
+
+
+def _make_acestep(request: SongRequest, edits: tuple[dict, ...], *, progress: Progress, engine) -> Song:
+    from .acestep.engine import edit_acestep
+    from .engines import default_engine
+
+    for each in edits:
+        check_acestep_edit(each)
+    engine = engine or default_engine("acestep")
+    song = engine.generate(request, progress=progress)
+    for each in edits:
+        song = edit_acestep(song, each, pipeline=engine.pipeline(), progress=progress)
+    return song
+
+
 def edit(song: Song, edit: dict, *, progress: Progress = _quiet) -> Song:
     """`song` with one edit more, from the notes and audio in hand (one render where `make` from
     the song file needs two): the same bytes as `make(request, edits)` with the edit appended."""
     from .stages import prepare
 
     edit = check_edit(edit)
-    if song.plan is None or song.score is None:
-        require_composer(song.request)
+    if song.engine == "acestep":
+        from .acestep.engine import edit_acestep
+        from .engines import default_engine
+
+        check_acestep_edit(edit)
+        return edit_acestep(song, edit, pipeline=default_engine("acestep").pipeline(), progress=progress)
+    require_composer(song.request)
     prepared = prepare(song.resolved_request())
     change = apply(edit, prepared, song.plan, song.score)
     after = perform(prepared, change.plan, change.score, progress=progress)
@@ -321,6 +361,8 @@ def retake_bars(plan: Plan, score: Score, edit: dict) -> range:
     elif edit["section"] is not None:
         section = find_section(plan, edit["section"])
         bars = range(section.start_bar, section.end_bar)
+    elif edit["bars"] is None:  # the whole song
+        bars = range(0, plan.content_bars)
     else:
         first, last = edit["bars"]
         if last > plan.content_bars:

@@ -166,3 +166,32 @@ def test_bad_generation_names_the_field(field, value):
     with pytest.raises(sw.InvalidRequest) as error:
         Generation(prompt="pop", **{field: value}).validate()
     assert error.value.field == field
+
+
+def test_acestep_songs_take_retake_repaint_and_extend_from_the_cli(tmp_path):
+    """The edit verbs on an acestep song file, through the pipeline's own tasks: the source kept
+    sample for sample outside a repaint's range and before an extension; the song file makes the
+    edited song again; note edits and sections are refused."""
+    edit = lambda *args: main([*args, "--checkpoint", str(CHECKPOINT), "--device", "cpu", "-q"])  # noqa: E731
+    assert cli("--duration", "6", "--steps", "4", "--seed", "3", "--lyrics-text", LYRICS, "-o", str(tmp_path / "a.wav"),
+               "--json", str(tmp_path / "a.json")) == 0
+    source, rate = sf.read(tmp_path / "a.wav", dtype="float32")
+    assert edit("repaint", str(tmp_path / "a.json"), "--start-s", "2", "--end-s", "4", "--seed", "5",
+                "-o", str(tmp_path / "p.wav"), "--json", str(tmp_path / "p.json")) == 0
+    painted, _ = sf.read(tmp_path / "p.wav", dtype="float32")
+    assert painted.shape == source.shape
+    assert np.array_equal(painted[:2 * rate], source[:2 * rate]) and np.array_equal(painted[4 * rate:], source[4 * rate:])
+    assert np.abs(painted[2 * rate + 2205:4 * rate - 2205] - source[2 * rate + 2205:4 * rate - 2205]).max() > 1e-3
+    assert main(["generate", "--from", str(tmp_path / "p.json"), "--checkpoint", str(CHECKPOINT), "-q",
+                 "-o", str(tmp_path / "again.wav")]) == 0
+    assert (tmp_path / "again.wav").read_bytes() == (tmp_path / "p.wav").read_bytes()
+    assert edit("extend", str(tmp_path / "a.json"), "--duration", "10", "-o", str(tmp_path / "e.wav")) == 0
+    longer, _ = sf.read(tmp_path / "e.wav", dtype="float32")
+    assert longer.shape == (10 * rate, 2) and np.array_equal(longer[:6 * rate], source)
+    assert np.abs(longer[6 * rate + 2205:]).max() > 1e-3
+    assert edit("retake", str(tmp_path / "a.json"), "--seed", "8", "-o", str(tmp_path / "r.wav")) == 0
+    retaken, _ = sf.read(tmp_path / "r.wav", dtype="float32")
+    assert retaken.shape == source.shape and not np.array_equal(retaken, source)
+    assert edit("retake", str(tmp_path / "a.json"), "--section", "chorus", "-o", str(tmp_path / "x.wav")) == 2
+    assert edit("relyric", str(tmp_path / "a.json"), "--line", "1", "--text", "hi", "-o", str(tmp_path / "x.wav")) == 2
+    assert not (tmp_path / "x.wav").exists()

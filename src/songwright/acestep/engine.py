@@ -78,6 +78,49 @@ def generate_acestep(request: SongRequest, *, pipeline: AceStepPipeline, progres
                 settings=report)
 
 
+EDIT_VARIANCE = 0.5  # how far a retake or repaint moves from the source (0: not at all, 1: new noise)
+
+
+def edit_acestep(song: Song, edit: dict, *, pipeline: AceStepPipeline, progress) -> Song:
+    """An acestep song with one edit more, through the pipeline's own tasks: retake (the whole song,
+    a variation), repaint (a time range) and extend (to a longer duration), the source audio being
+    `song`'s. Outside a repaint's range, and before an extension, the source is kept sample for
+    sample (`songwright.edits.splice`)."""
+    from ..edits import splice
+
+    request = song.request
+    verb = edit["verb"]
+    settings = DiffusionSettings(steps=request.steps or DEFAULT_STEPS, sampler=request.sampler,
+                                 guidance_scale=request.guidance_scale)
+    base = Generation(prompt=prompt_of(request), lyrics="" if request.instrumental else request.lyrics,
+                      duration_s=song.duration_s, seed=song.seed, settings=settings)
+    source = torch.from_numpy(np.ascontiguousarray(song.audio.T))
+    window = None
+    if verb == "retake":
+        generation = replace(base, task="retake", retake_seed=edit["seed"], variance=EDIT_VARIANCE)
+    elif verb == "repaint":
+        if edit["end_s"] > song.duration_s:
+            raise InvalidRequest("end_s", f"must be within the song's {song.duration_s:g} s", edit["end_s"])
+        generation = replace(base, task="repaint", source_audio=source, source_rate_hz=song.sample_rate,
+                             start_s=edit["start_s"], end_s=edit["end_s"], retake_seed=edit["seed"],
+                             variance=EDIT_VARIANCE)
+        window = (edit["start_s"], edit["end_s"])
+    else:  # extend
+        lyrics = "\n".join(t for t in (base.lyrics, edit.get("lyrics") or "") if t)
+        generation = replace(base, task="extend", lyrics=lyrics, duration_s=edit["duration_s"], source_audio=source,
+                             source_rate_hz=song.sample_rate, start_s=0.0, end_s=edit["duration_s"], variance=1.0)
+        window = (song.duration_s, None)
+    progress("sampling", 0.2)
+    latents = pipeline.generate_latents(generation.validate())
+    progress("decoding", 0.8)
+    duration_s = edit["duration_s"] if verb == "extend" else song.duration_s
+    audio = _exact_length(pipeline.decode(latents, SAMPLE_RATE_HZ)[0].numpy(), round(duration_s * SAMPLE_RATE_HZ))
+    mastered = master(audio, SAMPLE_RATE_HZ)
+    after = replace(song, audio=mastered.audio.T, loudness_lufs=mastered.loudness_lufs,
+                    true_peak_dbtp=mastered.true_peak_dbtp, edits=(*song.edits, edit))
+    return after if window is None else splice(song, after, window=window)
+
+
 def _exact_length(audio: np.ndarray, samples: int) -> np.ndarray:
     """(channels, n) trimmed or zero-padded to the requested length."""
     if audio.shape[1] >= samples:

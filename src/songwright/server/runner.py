@@ -30,7 +30,8 @@ def run_job(job_id: str, request: dict, *, engines: dict[str, Engine], results: 
     if "edits" in request:  # an edit of an earlier song: its request and every edit since, in order
         from ..edits import make
 
-        song = make(SongRequest.from_dict(request["song"]), request["edits"], progress=staged(report, cancel))
+        source = SongRequest.from_dict(request["song"])
+        song = make(source, request["edits"], progress=staged(report, cancel), engine=engines[source.engine])
     else:
         song_request = SongRequest.from_dict(request)
         song = engines[song_request.engine].generate(song_request, progress=report, cancel=cancel)
