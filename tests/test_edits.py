@@ -55,7 +55,7 @@ def test_a_remix_is_heard_in_its_new_key_and_tempo(source, remixed):
 
 
 def test_a_remix_mode_change_or_no_change_is_refused():
-    with pytest.raises(InvalidRequest, match="remix: must change the key or the tempo"):
+    with pytest.raises(InvalidRequest, match="remix: must change the key, the tempo, the voice or the tags"):
         remix_edit()
     with pytest.raises(InvalidRequest, match="key: must be a note"):
         remix_edit(key="H major")
@@ -91,7 +91,7 @@ def test_remix_from_the_cli_writes_a_new_song_file_that_makes_it_again(tmp_path)
 @pytest.mark.parametrize("args,message", [
     (["--key", "Bb minor"], "key: must keep the song's mode"),
     (["--key", "H major"], "key: must be a note"),
-    ([], "remix: must change the key or the tempo"),
+    ([], "remix: must change the key, the tempo, the voice or the tags"),
     (["--bpm", "41"], "tempo_bpm: makes the song"),
 ])
 def test_a_bad_remix_is_refused_and_nothing_is_written(tmp_path, args, message):
@@ -102,3 +102,46 @@ def test_a_bad_remix_is_refused_and_nothing_is_written(tmp_path, args, message):
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r.wav").exists() and not (tmp_path / "r.json").exists()
+
+
+VOCAL = sw.SongRequest(tags="pop, female vocal", duration_s=30, seed=3,
+                       lyrics="[verse]\nMorning light on the window pane\n[chorus]\nSing it loud, sing it clear")
+
+
+def test_a_remix_with_another_voice_keeps_every_note_and_moves_the_line_by_octaves():
+    from songwright.edits import apply, check_edit
+    from songwright.stages import composed
+
+    prepared, plan, score = composed(VOCAL.validate())
+    change = apply(check_edit(remix_edit(voice="us2")), prepared, plan, score)
+    assert plan.lead_voice == "us1" and change.plan.lead_voice == "us2"
+    before, after = score.part("vocals").notes, change.score.part("vocals").notes
+    assert {b.pitch - a.pitch for a, b in zip(before, after)} == {-12}  # us1 to us2: an octave down
+    assert [(n.start_beats, n.duration_beats, n.syllable) for n in before] == \
+           [(n.start_beats, n.duration_beats, n.syllable) for n in after]
+    assert {n.voice for n in after} == {"us2"} and all(n.phones is not None for n in after)
+    for name in ("drums", "bass", "comp", "keys"):
+        assert score.part(name).notes == change.score.part(name).notes
+
+
+def test_a_remix_with_other_tags_swaps_and_silences_instruments():
+    from songwright.edits import apply, check_edit
+    from songwright.stages import composed
+
+    prepared, plan, score = composed(VOCAL.validate())
+    change = apply(check_edit(remix_edit(tags="+strings, -guitar")), prepared, plan, score)
+    assert change.plan.request.tags == "pop, female vocal, strings"
+    assert score.part("comp").stem == "guitar" and change.score.part("comp") is None  # the guitar is silent
+    assert score.part("pad").program != 48 and change.score.part("pad").program == 48  # GM strings
+    assert change.score.part("pad").notes == score.part("pad").notes
+    with pytest.raises(InvalidRequest, match="tags: 'kazoo' is not a tag"):
+        apply(check_edit(remix_edit(tags="+kazoo")), prepared, plan, score)
+    with pytest.raises(InvalidRequest, match="voice: must be one of us1"):
+        apply(check_edit(remix_edit(voice="zz9")), prepared, plan, score)
+
+
+def test_a_voice_remix_is_sung_by_the_new_voice(tmp_path):
+    song = make(VOCAL, [remix_edit(voice="us2")])
+    assert song.voices() == {"us2": len(song.score.part("vocals").notes)}
+    assert song.to_dict()["resolved_request"]["voice"] is None  # the source's request, the edit listed after it
+    assert song.edits[0]["voice"] == "us2"

@@ -55,10 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     neural.add_argument("--lyric-vocab", metavar="FILE", help="ACE-Step's lyric vocab.json if it is not in the checkpoint folder")
     _add_outputs(gen)
 
-    remix = commands.add_parser("remix", help="play a song again in another key and/or at another tempo, every note kept")
+    remix = commands.add_parser("remix", help="play a song again in another key, tempo, voice or instruments, every note kept")
     remix.add_argument("song", metavar="SONG.json", help="the song file (the --json output) of a composer song")
     remix.add_argument("--key", help='the new key, same mode (e.g. "D major"): every pitched note moves by the same interval')
     remix.add_argument("--bpm", type=float, help="the new tempo (40-240): every note re-timed, the length with it")
+    remix.add_argument("--voice", help="another singer (see `songwright voices`): the same notes, moved by octaves to its range")
+    remix.add_argument("--tags", help='instruments by tag: "+strings, -guitar" adds strings, silences the guitar')
     _add_outputs(remix)
 
     retake = commands.add_parser("retake", help="new material for one section or span of bars (or the whole song), "
@@ -225,7 +227,7 @@ def _edit(args: argparse.Namespace) -> int:
     from .song import read_song_file
 
     made = {
-        "remix": lambda: edits.remix_edit(key=args.key, tempo_bpm=args.bpm),
+        "remix": lambda: edits.remix_edit(key=args.key, tempo_bpm=args.bpm, voice=args.voice, tags=args.tags),
         "retake": lambda: edits.retake_edit(section=args.section, bars=args.bars, seed=args.seed,
                                             keep_chords=args.keep_chords),
         "repaint": lambda: edits.repaint_edit(start_s=args.start_s, end_s=args.end_s, seed=args.seed,

@@ -55,15 +55,20 @@ MAX_SEED = 2**32 - 1
 
 # ---------------------------------------------------------------- checking edits
 
-def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None) -> dict:
-    """A validated remix edit, as the song file keeps it."""
-    if key is None and tempo_bpm is None:
-        raise InvalidRequest("remix", "must change the key or the tempo (--key, --bpm)", None)
+def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None, voice: str | None = None,
+               tags: str | None = None) -> dict:
+    """A validated remix edit, as the song file keeps it: another key, tempo, singer, or
+    instruments (`tags`: "+strings, -guitar" adds and drops tags; a dropped instrument is silent)."""
+    if key is None and tempo_bpm is None and voice is None and tags is None:
+        raise InvalidRequest("remix", "must change the key, the tempo, the voice or the tags (--key, --bpm, --voice, --tags)", None)
     if key is not None:
         parse_key(key)
     if tempo_bpm is not None:
         _check_number("tempo_bpm", tempo_bpm, MIN_TEMPO_BPM, MAX_TEMPO_BPM, "BPM")
-    return {"verb": "remix", "key": key, "tempo_bpm": None if tempo_bpm is None else float(tempo_bpm)}
+    if voice is not None or tags is not None:
+        SongRequest(voice=voice, tags=tags or "pop").validate()  # the request's rules for both fields
+    edit = {"verb": "remix", "key": key, "tempo_bpm": None if tempo_bpm is None else float(tempo_bpm)}
+    return edit | {name: value for name, value in (("voice", voice), ("tags", tags)) if value is not None}
 
 
 def retake_edit(*, section: str | int | None = None, bars: str | list[int] | tuple[int, int] | None = None,
@@ -138,7 +143,8 @@ def _bar_span(bars) -> tuple[int, int]:
 
 EDITS = {"remix": remix_edit, "retake": retake_edit, "repaint": repaint_edit, "extend": extend_edit,
          "relyric": relyric_edit}  # verb -> its checked edit, from keyword arguments
-CHECKS = {"remix": lambda e: remix_edit(key=e.get("key"), tempo_bpm=e.get("tempo_bpm")),
+CHECKS = {"remix": lambda e: remix_edit(key=e.get("key"), tempo_bpm=e.get("tempo_bpm"), voice=e.get("voice"),
+                                        tags=e.get("tags")),
           "retake": lambda e: retake_edit(section=e.get("section"), bars=e.get("bars"), seed=e.get("seed", -1),
                                           keep_chords=e.get("keep_chords", False)),
           "repaint": lambda e: repaint_edit(start_s=e.get("start_s"), end_s=e.get("end_s"), seed=e.get("seed", -1),
@@ -291,7 +297,13 @@ def edit(song: Song, edit: dict, *, progress: Progress = _quiet) -> Song:
 def apply(edit: dict, prepared: Prepared, plan: Plan, score: Score) -> Change:
     verb = edit["verb"]
     if verb == "remix":
-        return Change(*remix(plan, score, key=edit["key"], tempo_bpm=edit["tempo_bpm"]), window=None)
+        if edit.get("voice") is not None:
+            plan, score = revoice(plan, score, voice=edit["voice"])
+        if edit.get("tags") is not None:
+            plan, score = retag(plan, score, tags=edit["tags"])
+        if edit["key"] is not None or edit["tempo_bpm"] is not None:
+            plan, score = remix(plan, score, key=edit["key"], tempo_bpm=edit["tempo_bpm"])
+        return Change(plan, score, window=None)
     if verb in ("retake", "repaint"):
         bars = retake_bars(plan, score, edit)
         return retake(prepared, plan, score, bars=bars, seed=edit["seed"], keep_chords=edit["keep_chords"])
@@ -325,6 +337,107 @@ def remix(plan: Plan, score: Score, *, key: str | None, tempo_bpm: float | None)
                                               for n in part.notes]) for part in score.parts]
     new_score = dataclasses.replace(score, tempo_bpm=tempo, key_name=new_key.name, parts=parts)
     return new_plan, new_score
+
+
+def revoice(plan: Plan, score: Score, *, voice: str) -> tuple[Plan, Score]:
+    """The same notes sung by `voice`: every syllable re-cast for it (its phonemes), the vocal
+    lines moved by whole octaves to the middle of its range."""
+    from .composer.melody import voice_gender
+    from .lyrics import LyricSection, Lyrics
+    from .singer.casting import cast_lyrics
+    from .singer.voices import VOICES
+
+    if not plan.vocal:
+        raise InvalidRequest("voice", "must be left out: this song has no vocals", voice)
+    sung = [s for s in plan.sections if s.phrases]
+    lyrics = Lyrics([LyricSection(s.kind, s.label, list(s.phrases)) for s in sung], [])
+    cast, casting = cast_lyrics(lyrics, voice, voice_gender(plan.style))
+    phrases = {id(old): new.phrases for old, new in zip(sung, cast.sections)}
+    for old, new in zip(sung, cast.sections):
+        for before, after in zip(old.phrases, new.phrases):
+            if before.syllable_count != after.syllable_count:
+                raise InvalidRequest("voice", f"{voice} sings '{before.text}' in {after.syllable_count} syllables "
+                                     f"where the song sings {before.syllable_count}: the notes cannot be kept", voice)
+    sections = [dataclasses.replace(s, phrases=list(phrases[id(s)])) if id(s) in phrases else s for s in plan.sections]
+    sung_as = [(syllable, word.phones[j] if word.phones else None, word.voice)
+               for s in sections for p in s.phrases for word in p.words for j, syllable in enumerate(word.syllables)]
+    old_centre = VOICES[plan.lead_voice].range_midi[2] if plan.lead_voice in VOICES else None
+    shift = 0 if old_centre is None else 12 * round((VOICES[casting.lead.name].range_midi[2] - old_centre) / 12)
+    vocals = sorted(score.part("vocals").notes, key=lambda n: (n.line, n.start_beats))
+    by_note = {id(note): sung for note, sung in zip(vocals, sung_as)}
+    by_place = {(n.line, round(n.start_beats, 6)): by_note[id(n)] for n in vocals}
+
+    def recast(note: Note, sung) -> Note:
+        syllable, phones, who = sung
+        return dataclasses.replace(note, pitch=note.pitch + shift, syllable=syllable, phones=phones, voice=who)
+
+    parts = []
+    for part in score.parts:
+        if part.name == "vocals":
+            part = dataclasses.replace(part, notes=[recast(n, by_note[id(n)]) for n in part.notes])
+        elif part.name == "harmony":
+            part = dataclasses.replace(part, notes=[recast(n, by_place.get((n.line, round(n.start_beats, 6)),
+                                                                           (n.syllable, n.phones, n.voice)))
+                                                    for n in part.notes])
+        parts.append(part)
+    request = plan.request.replace(voice=voice)
+    return (dataclasses.replace(plan, request=request, sections=sections, lead_voice=casting.lead.name),
+            dataclasses.replace(score, parts=parts))
+
+
+def retag(plan: Plan, score: Score, *, tags: str) -> tuple[Plan, Score]:
+    """The same notes played by the instruments of other tags: "+strings, -guitar" adds the
+    strings tag and drops the guitar (a tag without a sign is added). Each part takes the program
+    its role has under the new tags; a dropped instrument or stem that would still sound is silent."""
+    from .score import STEMS
+    from .styles import lookup_tag, normalize_tag, resolve_tags, split_tags
+
+    adds, drops = [], []
+    for tag in split_tags(tags):
+        name = tag.lstrip("+-").strip()
+        if not name:
+            continue
+        if tag.startswith("-"):
+            drops.append(name)
+        else:
+            if lookup_tag(name) is None:
+                raise InvalidRequest("tags", f"'{name}' is not a tag Songwright knows (see `songwright styles`)", tags)
+            adds.append(name)
+    dropped = {normalize_tag(t) for t in drops}
+    kept = [t for t in split_tags(plan.request.tags) if normalize_tag(t) not in dropped]
+    new_tags = ", ".join(kept + [t for t in adds if normalize_tag(t) not in {normalize_tag(k) for k in kept}])
+    style = resolve_tags(new_tags)
+    def sounds(of) -> dict[str, tuple[int, str]]:  # part -> (program, stem) under a style
+        return {"drums": (of.kit, "drums"), "bass": (of.bass.program, of.bass.stem), "comp": (of.comp.program, of.comp.stem),
+                "keys": (of.keys.program, "keys"), "pad": (of.pad_program, "strings"), "lead": (of.lead_program, "lead")}
+
+    before, after = sounds(plan.style), sounds(style)
+    role_part = {"comp": "comp", "keys": "keys", "pad": "pad", "lead": "lead", "bass": "bass"}
+    silent = set()
+    for tag in drops:
+        hit = lookup_tag(tag)
+        if tag.lower() in STEMS:
+            silent.add(tag.lower())
+        elif hit and hit[0] == "instrument" and load_role(hit[1]) in role_part:
+            part = role_part[load_role(hit[1])]
+            if after[part][1] == before[part][1]:  # still that instrument's stem without the tag: silence it
+                silent.add(before[part][1])
+        else:
+            raise InvalidRequest("tags", f"'-{tag}' names no instrument or stem of the song", tags)
+    parts = []
+    for part in score.parts:
+        program, stem = after.get(part.name, (part.program, part.stem))
+        if stem in silent or part.stem in silent:
+            continue
+        parts.append(dataclasses.replace(part, program=program, stem=stem))
+    request = plan.request.replace(tags=new_tags)
+    return dataclasses.replace(plan, request=request, style=style), dataclasses.replace(score, parts=parts)
+
+
+def load_role(instrument: str) -> str | None:
+    from .styles import load_styles
+
+    return load_styles()["instrument"].get(instrument, {}).get("role")
 
 
 # ---------------------------------------------------------------- retake and repaint

@@ -87,6 +87,8 @@ class EditIn(BaseModel):
     text: str | None = Field(None, max_length=MAX_LYRICS_CHARS, description="relyric: its new words")
     key: str | None = Field(None, description="remix: the new key (same mode)")
     tempo_bpm: float | None = Field(None, ge=40, le=240, description="remix: the new tempo")
+    voice: str | None = Field(None, description="remix: another singer (GET /v1/voices)")
+    tags: str | None = Field(None, max_length=MAX_TAGS_CHARS, description='remix: "+strings, -guitar"')
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
