@@ -55,7 +55,7 @@ def test_a_remix_is_heard_in_its_new_key_and_tempo(source, remixed):
 
 
 def test_a_remix_mode_change_or_no_change_is_refused():
-    with pytest.raises(InvalidRequest, match="remix: must change the key, the tempo, the voice or the tags"):
+    with pytest.raises(InvalidRequest, match="remix: must change the key, the tempo, the voice, the tags or the meter"):
         remix_edit()
     with pytest.raises(InvalidRequest, match="key: must be a note"):
         remix_edit(key="H major")
@@ -91,7 +91,7 @@ def test_remix_from_the_cli_writes_a_new_song_file_that_makes_it_again(tmp_path)
 @pytest.mark.parametrize("args,message", [
     (["--key", "Bb minor"], "key: must keep the song's mode"),
     (["--key", "H major"], "key: must be a note"),
-    ([], "remix: must change the key, the tempo, the voice or the tags"),
+    ([], "remix: must change the key, the tempo, the voice, the tags or the meter"),
     (["--bpm", "41"], "tempo_bpm: makes the song"),
 ])
 def test_a_bad_remix_is_refused_and_nothing_is_written(tmp_path, args, message):
@@ -145,3 +145,22 @@ def test_a_voice_remix_is_sung_by_the_new_voice(tmp_path):
     assert song.voices() == {"us2": len(song.score.part("vocals").notes)}
     assert song.to_dict()["resolved_request"]["voice"] is None  # the source's request, the edit listed after it
     assert song.edits[0]["voice"] == "us2"
+
+
+def test_a_remix_into_another_meter_keeps_the_form_chords_and_words():
+    from songwright.edits import apply, check_edit
+    from songwright.stages import composed
+
+    prepared, plan, score = composed(VOCAL.validate())
+    assert plan.time_signature == "4/4"
+    change = apply(check_edit(remix_edit(time_signature="3/4")), prepared, plan, score)
+    new = change.plan
+    assert new.time_signature == "3/4" and change.score.time_signature == "3/4"
+    assert [(s.kind, s.start_bar, s.bars, s.chords) for s in new.sections] == \
+           [(s.kind, s.start_bar, s.bars, s.chords) for s in plan.sections]
+    sung = lambda sc: [n.syllable for n in sc.part("vocals").notes]  # noqa: E731
+    assert sung(change.score) == sung(score)
+    assert new.duration_s == pytest.approx(plan.content_bars * new.bar_s + plan.duration_s - plan.content_bars * plan.bar_s)
+    assert max(n.end_beats for n in change.score.part("vocals").notes) <= new.content_bars * 3
+    with pytest.raises(InvalidRequest, match="time_signature: must differ from the song's"):
+        apply(check_edit(remix_edit(time_signature="4/4")), prepared, plan, score)

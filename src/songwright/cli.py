@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     remix.add_argument("--bpm", type=float, help="the new tempo (40-240): every note re-timed, the length with it")
     remix.add_argument("--voice", help="another singer (see `songwright voices`): the same notes, moved by octaves to its range")
     remix.add_argument("--tags", help='instruments by tag: "+strings, -guitar" adds strings, silences the guitar')
+    remix.add_argument("--time-signature", choices=["4/4", "3/4", "6/8"],
+                       help="another meter: the same form, chords and lyrics, every rhythm set again")
     _add_outputs(remix)
 
     retake = commands.add_parser("retake", help="new material for one section or span of bars (or the whole song), "
@@ -227,7 +229,8 @@ def _edit(args: argparse.Namespace) -> int:
     from .song import read_song_file
 
     made = {
-        "remix": lambda: edits.remix_edit(key=args.key, tempo_bpm=args.bpm, voice=args.voice, tags=args.tags),
+        "remix": lambda: edits.remix_edit(key=args.key, tempo_bpm=args.bpm, voice=args.voice, tags=args.tags,
+                                          time_signature=args.time_signature),
         "retake": lambda: edits.retake_edit(section=args.section, bars=args.bars, seed=args.seed,
                                             keep_chords=args.keep_chords),
         "repaint": lambda: edits.repaint_edit(start_s=args.start_s, end_s=args.end_s, seed=args.seed,

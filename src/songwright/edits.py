@@ -56,19 +56,22 @@ MAX_SEED = 2**32 - 1
 # ---------------------------------------------------------------- checking edits
 
 def remix_edit(*, key: str | None = None, tempo_bpm: float | None = None, voice: str | None = None,
-               tags: str | None = None) -> dict:
+               tags: str | None = None, time_signature: str | None = None) -> dict:
     """A validated remix edit, as the song file keeps it: another key, tempo, singer, or
-    instruments (`tags`: "+strings, -guitar" adds and drops tags; a dropped instrument is silent)."""
-    if key is None and tempo_bpm is None and voice is None and tags is None:
-        raise InvalidRequest("remix", "must change the key, the tempo, the voice or the tags (--key, --bpm, --voice, --tags)", None)
+    instruments (`tags`: "+strings, -guitar" adds and drops tags; a dropped instrument is silent),
+    or meter (the same form, chords and lyrics, every part's rhythm set again in the new meter)."""
+    if key is None and tempo_bpm is None and voice is None and tags is None and time_signature is None:
+        raise InvalidRequest("remix", "must change the key, the tempo, the voice, the tags or the meter "
+                             "(--key, --bpm, --voice, --tags, --time-signature)", None)
     if key is not None:
         parse_key(key)
     if tempo_bpm is not None:
         _check_number("tempo_bpm", tempo_bpm, MIN_TEMPO_BPM, MAX_TEMPO_BPM, "BPM")
-    if voice is not None or tags is not None:
-        SongRequest(voice=voice, tags=tags or "pop").validate()  # the request's rules for both fields
+    if voice is not None or tags is not None or time_signature is not None:
+        SongRequest(voice=voice, tags=tags or "pop", time_signature=time_signature).validate()  # the request's rules
     edit = {"verb": "remix", "key": key, "tempo_bpm": None if tempo_bpm is None else float(tempo_bpm)}
-    return edit | {name: value for name, value in (("voice", voice), ("tags", tags)) if value is not None}
+    return edit | {name: value for name, value in (("voice", voice), ("tags", tags), ("time_signature", time_signature))
+                   if value is not None}
 
 
 def retake_edit(*, section: str | int | None = None, bars: str | list[int] | tuple[int, int] | None = None,
@@ -144,7 +147,7 @@ def _bar_span(bars) -> tuple[int, int]:
 EDITS = {"remix": remix_edit, "retake": retake_edit, "repaint": repaint_edit, "extend": extend_edit,
          "relyric": relyric_edit}  # verb -> its checked edit, from keyword arguments
 CHECKS = {"remix": lambda e: remix_edit(key=e.get("key"), tempo_bpm=e.get("tempo_bpm"), voice=e.get("voice"),
-                                        tags=e.get("tags")),
+                                        tags=e.get("tags"), time_signature=e.get("time_signature")),
           "retake": lambda e: retake_edit(section=e.get("section"), bars=e.get("bars"), seed=e.get("seed", -1),
                                           keep_chords=e.get("keep_chords", False)),
           "repaint": lambda e: repaint_edit(start_s=e.get("start_s"), end_s=e.get("end_s"), seed=e.get("seed", -1),
@@ -299,6 +302,8 @@ def apply(edit: dict, prepared: Prepared, plan: Plan, score: Score) -> Change:
     if verb == "remix":
         if edit.get("voice") is not None:
             plan, score = revoice(plan, score, voice=edit["voice"])
+        if edit.get("time_signature") is not None:
+            plan, score = remeter(prepared, plan, time_signature=edit["time_signature"])
         if edit.get("tags") is not None:
             plan, score = retag(plan, score, tags=edit["tags"])
         if edit["key"] is not None or edit["tempo_bpm"] is not None:
@@ -383,6 +388,25 @@ def revoice(plan: Plan, score: Score, *, voice: str) -> tuple[Plan, Score]:
     request = plan.request.replace(voice=voice)
     return (dataclasses.replace(plan, request=request, sections=sections, lead_voice=casting.lead.name),
             dataclasses.replace(score, parts=parts))
+
+
+def remeter(prepared: Prepared, plan: Plan, *, time_signature: str) -> tuple[Plan, Score]:
+    """The same song in another meter: its form, bars, chords, lyrics and seed kept, every part
+    written again from the same named streams in the new meter (a note-for-note copy cannot
+    exist: a 4/4 bar has beats a 3/4 bar does not). The song's length follows its bars."""
+    from .plan import BEATS_PER_BAR
+
+    if time_signature == plan.time_signature:
+        raise InvalidRequest("time_signature", f"must differ from the song's ({plan.time_signature})", time_signature)
+    bar_s = BEATS_PER_BAR[time_signature] * plan.seconds_per_beat
+    ring_s = plan.duration_s - plan.content_bars * plan.bar_s
+    duration_s = round(plan.content_bars * bar_s + ring_s, 6)
+    if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
+        raise InvalidRequest("time_signature", f"makes the song {duration_s:.1f} s long; songs are "
+                             f"{MIN_DURATION_S:g}-{MAX_DURATION_S:g} s", time_signature)
+    request = plan.request.replace(time_signature=time_signature, duration_s=duration_s)
+    new_plan = dataclasses.replace(plan, request=request, time_signature=time_signature)
+    return new_plan, _recompose(prepared, new_plan)
 
 
 def retag(plan: Plan, score: Score, *, tags: str) -> tuple[Plan, Score]:

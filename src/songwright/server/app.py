@@ -89,6 +89,7 @@ class EditIn(BaseModel):
     tempo_bpm: float | None = Field(None, ge=40, le=240, description="remix: the new tempo")
     voice: str | None = Field(None, description="remix: another singer (GET /v1/voices)")
     tags: str | None = Field(None, max_length=MAX_TAGS_CHARS, description='remix: "+strings, -guitar"')
+    time_signature: Literal["4/4", "3/4", "6/8"] | None = Field(None, description="remix: another meter")
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
