@@ -163,3 +163,30 @@ def test_the_last_chorus_is_the_biggest():
     plan, _ = _song("pop")
     choruses = [s for s in plan.sections if s.kind == "chorus"]
     assert choruses[-1].energy > max(s.energy for s in choruses[:-1])
+
+
+def test_edm_builds_up_to_every_chorus_and_drops_into_it():
+    plan, score = _song("electronic")
+    drums = score.part("drums").notes
+    beats = plan.beats_per_bar
+    choruses = [s for s in plan.sections if s.kind in ("chorus", "hook") and s.start_bar >= 2]
+    assert choruses
+    for chorus in choruses:
+        one = chorus.start_bar * beats
+        def snares(bar):
+            return sum(n.pitch == 38 and n.bar == bar for n in drums)
+        assert 0 < snares(chorus.start_bar - 2) < snares(chorus.start_bar - 1)  # the roll doubles its speed
+        assert not any(n.pitch == 36 and n.bar == chorus.start_bar - 1 for n in drums)  # the kick stops
+        assert not any(one - 0.45 <= n.start_beats < one - 0.02 for n in drums)  # the gap before the drop
+        dropped = {n.pitch for n in drums if abs(n.start_beats - one) < 0.02}
+        assert {36, 49} <= dropped  # kick and crash on the one
+    _, pop = _song("pop")
+    assert not any(n.duration_beats == 0.125 for n in pop.part("drums").notes)  # pop does not build
+
+
+@pytest.mark.parametrize("genre, share", [("hiphop", 0.58), ("lofi", 0.62), ("reggae", 0.58)])
+def test_eighths_swing_in_hiphop_lofi_and_reggae(genre, share):
+    _, score = _song(genre, lyrics="")
+    offbeats = [n.start_beats % 1 for n in score.part("drums").notes if n.pitch in (42, 44, 46, 51, 70)
+                and 0.45 < n.start_beats % 1 < 0.75]
+    assert len(offbeats) > 20 and abs(np.median(offbeats) - share) < 0.03, (genre, np.median(offbeats))

@@ -70,8 +70,12 @@ def groove_variant(lanes: dict[str, str], *, kick: str, open_hat: bool, ghosts: 
 
 def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
     grids = load_styles()["drums"]
+    following = {id(s): n.kind for s, n in zip(plan.sections, plan.sections[1:])}
     for bar in bars:
         name = pattern_name(plan, bar)
+        if _builds(plan, bar, following.get(id(bar.section))):
+            _build(part, bar, grids[plan.style.drum_patterns.get("verse", "four_floor")])
+            continue
         if name == "none":
             continue
         choice = bar.streams.rng("groove", name)  # the song's groove for this grid, the same in every bar
@@ -112,6 +116,33 @@ def _intro_lanes(lanes: dict[str, str], bar: Bar) -> dict[str, str]:
 
 
 ROLL_GRIDS = {"trap"}  # grids whose hats roll at the end of every fourth bar
+BUILD_GRIDS = {"four_floor"}  # grooves whose songs build up to every chorus and drop into it
+BUILD_BARS = 2
+
+
+def _builds(plan: Plan, bar: Bar, next_kind: str | None) -> bool:
+    """The last two bars before a chorus, in a song whose groove builds and drops (EDM)."""
+    return (plan.time_signature == "4/4" and plan.style.drum_patterns.get("verse") in BUILD_GRIDS
+            and next_kind in ("chorus", "hook") and bar.section.kind != "intro"
+            and bar.section.bars - bar.position <= BUILD_BARS)
+
+
+def _build(part: Part, bar: Bar, grid: dict[str, str]) -> None:
+    """The build: the kick and hats go on while a snare roll doubles its speed, 8ths, then 16ths,
+    then 32nds, rising; the kick stops in the last bar, and the last 8th before the chorus is
+    silent, so the chorus (its crash and kick on the one) drops in."""
+    last = bar.last_in_section
+    if not last:
+        for lane in ("kick", "hat", "ohat"):
+            for step, char in enumerate(grid.get(lane, "")[: bar.steps]):
+                if char != ".":
+                    part.add(bar.at(step), 0.25, LANES[lane], bar.velocity(VELOCITY[char] - 10))
+        for i, step in enumerate(range(0, bar.steps, 2)):  # 8ths
+            part.add(bar.at(step), 0.25, LANES["snare"], bar.velocity(50 + 30 * i // 8))
+        return
+    hits = [step * 1.0 for step in range(0, 8)] + [8 + k * 0.5 for k in range(12)]  # 16ths, then 32nds to the & of 4
+    for i, step in enumerate(hits):
+        part.add(bar.at(step), 0.125, LANES["snare"], bar.velocity(80 + 40 * i // len(hits)))
 
 
 def _hat_roll(part: Part, bar: Bar) -> None:
