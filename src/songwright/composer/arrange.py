@@ -13,7 +13,8 @@ from .bass import BASS_IDIOMS
 from .common import Bar, bars_of, section_place
 from .comping import Comper
 from .drums import write_drums
-from .melody import write_harmony, write_lead, write_vocals
+from ..singer.voices import VOICES
+from .melody import VOCAL_RANGES, voice_gender, write_harmony, write_lead, write_vocals
 from .voicing import bass_root, close_voicing, guitar_voicing
 
 PAD_KINDS = {"intro", "pre-chorus", "chorus", "hook", "bridge", "break", "inst", "solo", "outro"}
@@ -43,10 +44,11 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
 
     comp = Part("comp", style.comp.stem, style.comp.program, pan=44)
     comper = Comper(comp, style.comp.idiom, 60)
+    keys_centre, pad_centre = accompaniment_centres(plan)
     keys = Part("keys", "keys", style.keys.program, pan=84, volume=88)
-    keyer = Comper(keys, style.keys.idiom, 64) if style.keys.idiom != "none" else None
+    keyer = Comper(keys, style.keys.idiom, keys_centre) if style.keys.idiom != "none" else None
     pad = Part("pad", "strings", style.pad_program, volume=80)
-    pad_comper = Comper(pad, "pad", 62)
+    pad_comper = Comper(pad, "pad", pad_centre)
     for bar in bars:
         kind = bar.section.kind
         if _comp_plays(bar):
@@ -77,6 +79,19 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
         _feel(plan, part, streams, timing_ms)
     score.parts = [p for p in parts if p.notes]
     return score
+
+
+def accompaniment_centres(plan: Plan) -> tuple[int, int]:
+    """Where the keys and the pad are voiced (MIDI centre of each chord): out of the singer's way
+    and apart from each other. Under a high voice the keys sit just below its lowest notes and the
+    pad a fifth lower; over a low voice the keys sit just above its top and the pad above them.
+    Without a voice: keys around E4, the pad around G3."""
+    if not plan.vocal:
+        return 64, 55
+    low, high, centre = VOICES[plan.lead_voice].range_midi if plan.lead_voice else VOCAL_RANGES[voice_gender(plan.style)]
+    if centre >= 60:
+        return low - 2, high + 1
+    return high + 2, high + 12
 
 
 def _pedal(bar: Bar, plan: Plan) -> Bar:
