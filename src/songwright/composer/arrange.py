@@ -91,7 +91,7 @@ def accompaniment_centres(plan: Plan) -> tuple[int, int]:
     low, high, centre = VOICES[plan.lead_voice].range_midi if plan.lead_voice else VOCAL_RANGES[voice_gender(plan.style)]
     if centre >= 60:
         return low - 2, high + 1
-    return high + 2, high + 12
+    return high + 2, high + 14
 
 
 def _pedal(bar: Bar, plan: Plan) -> Bar:
