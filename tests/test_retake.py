@@ -237,3 +237,16 @@ def test_a_bad_edit_is_refused_with_exit_2_and_nothing_is_written(tmp_path, args
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out.json").exists()
+
+
+def test_an_edit_made_from_its_song_file_reports_progress_once_through(source):
+    seen = []
+    make(source.resolved_request(), [remix_edit_key(), retake_edit(section="verse", seed=1)],
+         progress=lambda stage, fraction: seen.append(fraction))
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len({round(f, 3) for f in seen}) > 6
+
+
+def remix_edit_key():
+    from songwright.edits import remix_edit
+
+    return remix_edit(tempo_bpm=126)

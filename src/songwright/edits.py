@@ -238,17 +238,39 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     for edit in edits:
         changes.append(apply(edit, prepared, *states[-1]))
         states.append((changes[-1].plan, changes[-1].score))
+    renders = _renders(changes)
+    done = 0
+
+    def render(plan: Plan, score: Score) -> Song:  # each render a share of the progress, in order
+        nonlocal done
+        share = lambda stage, fraction: progress(stage, (done + fraction) / renders)  # noqa: E731
+        song = perform(prepared, plan, score, progress=share)
+        done += 1
+        return song
+
     song = None  # the audio of the song so far, once rendered
     for before, after, change in zip(states, states[1:], changes):
         if change.window is None:  # every note changed: nothing to keep
             song = None
             continue
         if song is None:
-            song = perform(prepared, *before, progress=progress)
-        song = splice(song, perform(prepared, *after, progress=progress), window=change.window)
+            song = render(*before)
+        song = splice(song, render(*after), window=change.window)
     if song is None:
-        song = perform(prepared, *states[-1], progress=progress)
+        song = render(*states[-1])
     return dataclasses.replace(song, edits=edits)
+
+
+def _renders(changes: list[Change]) -> int:
+    """How many performances `make` needs: the song before each run of splicing edits, and each."""
+    count, rendered = 0, False
+    for change in changes:
+        if change.window is None:
+            rendered = False
+            continue
+        count += 1 if rendered else 2
+        rendered = True
+    return count + (0 if rendered else 1)
 
 
 ACESTEP_VERBS = ("retake", "repaint", "extend")
