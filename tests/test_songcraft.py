@@ -212,3 +212,34 @@ def test_keys_and_pad_leave_the_voice_its_register_and_do_not_double_each_other(
                     inside += low <= note.pitch <= high
     assert pads > 100 and unison / pads <= 0.15, unison / pads
     assert inside / accompaniment <= 0.45, inside / accompaniment
+
+
+def test_mandarin_is_sung_in_two_character_feet():
+    """Every character used to count as stressed, so Chinese lines were set in even notes. Now the
+    first character of each two-character foot takes the stronger beat and the particles are light."""
+    from songwright.composer.melody import metric_weight
+    from songwright.lyrics import parse_lyrics, phrase_stress
+
+    lyrics = parse_lyrics("[verse] 城市的脉搏 在夜里跳荡")
+    assert [phrase_stress(p)[0] for p in lyrics.sections[0].phrases][0] == [True, False, False, True, False]
+    stronger = feet = 0
+    lengths = set()
+    for seed in (1, 2, 3):
+        plan, score = _song("pop", seed=seed, duration_s=60,
+                            lyrics="[verse] 霓虹闪烁 街道流淌 脚步轻快 心跳跟上 [chorus] 城市的脉搏 在夜里跳荡 代码与光影 编织梦想")
+        lines = []
+        for note in score.part("vocals").notes:
+            if note.phrase_start or not lines:
+                lines.append([])
+            lines[-1].append(note)
+        phrases = [p for s in plan.sections for p in s.phrases]
+        for phrase, notes in zip(phrases, lines):
+            stress, joined = phrase_stress(phrase)
+            lengths.update(round(n.duration_beats, 2) for n in notes)
+            for i in range(len(notes) - 1):
+                if joined[i] and stress[i] and not stress[i + 1]:
+                    ticks = [int(round((n.start_beats % 4) * 12)) for n in notes[i:i + 2]]
+                    feet += 1
+                    stronger += metric_weight(tick=ticks[0], beats_per_bar=4) >= metric_weight(tick=ticks[1], beats_per_bar=4)
+    assert feet > 20 and stronger / feet >= 0.8, stronger / feet
+    assert len(lengths) >= 3  # long and short notes, not one length

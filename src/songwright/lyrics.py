@@ -545,6 +545,46 @@ def syllable_stress(word: Word) -> tuple[bool, ...]:
     return tuple((i - primary) % 2 == 0 for i in range(count))
 
 
+NEUTRAL_TONE = frozenset("的了着吗呢吧啊呀们子得地么过哦嘛啦")  # Mandarin particles and suffixes sung light
+
+
+def phrase_stress(phrase: Phrase) -> tuple[list[bool], list[bool]]:
+    """Each syllable's stress and whether it is joined to the next one (the same word or foot).
+    English: each word's own stress (`syllable_stress`). Mandarin: every character is a syllable,
+    and characters go in two-character feet (词 are mostly two characters) counted from the start
+    of each group between spaces and punctuation: the first of a foot is the strong one, the
+    second joined to it; particles (的, 了, 吗...) are always light."""
+    stress, joined = [], []
+    foot = 0
+    groups = iter(_han_group_sizes(phrase.text))
+    left = next(groups, 0)
+    for word in phrase.words:
+        if word.language == "zh" and len(word.syllables) == 1:
+            if left <= 0:
+                left, foot = next(groups, 0), 0
+            left -= 1
+            if word.text in NEUTRAL_TONE:  # light, sung with the character before it; a new foot follows
+                if foot > 0:
+                    joined[-1] = True
+                stress.append(False)
+                joined.append(False)
+                foot = 0
+                continue
+            stress.append(foot % 2 == 0)
+            joined.append(foot % 2 == 0 and left > 0)
+            foot += 1
+            continue
+        stress += syllable_stress(word)
+        joined += [j < len(word.syllables) - 1 for j in range(len(word.syllables))]
+        foot = 0
+    return stress, joined
+
+
+def _han_group_sizes(text: str) -> list[int]:
+    """How many Han characters each run of them has, runs split by spaces, punctuation or other script."""
+    return [len(run) for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text)]
+
+
 # ---------------------------------------------------------------- phrases
 
 def split_phrases(chunk: str, words: list[Word]) -> list[list[Word]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..lyrics import Phrase, syllable_stress
+from ..lyrics import Phrase, phrase_stress
 from ..plan import Plan, Section
 from ..score import Part
 from ..singer.voices import VOICES
@@ -358,8 +358,7 @@ class MelodyWriter:
              velocity: int) -> None:
         syllables = [(s, j == 0, w.phones[j] if w.phones else None, w.voice)
                      for w in phrase.words for j, s in enumerate(w.syllables)]
-        stress = [st for w in phrase.words for st in syllable_stress(w)]
-        joined = [j < len(w.syllables) - 1 for w in phrase.words for j in range(len(w.syllables))]
+        stress, joined = phrase_stress(phrase)
         start_beat = start_bar * self.plan.beats_per_bar
         tones = self.line(section=section, index=index, text=phrase.text, stress=stress, joined=joined,
                           start_beat=start_beat, bars=bars, final=ending == "tonic")
