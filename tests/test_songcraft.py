@@ -243,3 +243,34 @@ def test_mandarin_is_sung_in_two_character_feet():
                     stronger += metric_weight(tick=ticks[0], beats_per_bar=4) >= metric_weight(tick=ticks[1], beats_per_bar=4)
     assert feet > 20 and stronger / feet >= 0.8, stronger / feet
     assert len(lengths) >= 3  # long and short notes, not one length
+
+
+def test_trap_808_slides_into_new_roots_and_the_synth_glides():
+    """The 808 holds its last note into the next bar's first when the root moves; the part is
+    rendered with portamento, so FluidSynth slides between them (pYIN on the rendered bass)."""
+    import librosa
+
+    from songwright.render.synth import FluidRenderer, soundfont_path
+    from songwright.score import Part
+
+    plan, score = _song("trap", lyrics="", duration_s=60)
+    bass = score.part("bass")
+    assert bass.portamento_ms > 0
+    slides = [(a, b) for a, b in zip(bass.notes, bass.notes[1:]) if a.end_beats > b.start_beats + 0.05 and a.pitch != b.pitch]
+    changes = sum(a.pitch != b.pitch and int(a.start_beats // 4) != int(b.start_beats // 4) for a, b in zip(bass.notes, bass.notes[1:]))
+    assert len(slides) >= 3 and len(slides) <= changes, (len(slides), changes)
+    _, pop = _song("pop", lyrics="", duration_s=60)
+    assert pop.part("bass").portamento_ms == 0
+
+    part = Part("bass", "bass", 38, portamento_ms=180)
+    part.add(0.0, 1.2, 43, 110)
+    part.add(1.0, 1.0, 50, 110)  # starts while the first is held: a slide from G2 up to D3
+    renderer = FluidRenderer(44100, soundfont_path())
+    try:
+        audio = renderer.render([part], 60.0, 44100 * 3)[0]
+    finally:
+        renderer.close()
+    f0, _, _ = librosa.pyin(audio, fmin=60, fmax=300, sr=44100, frame_length=4096, hop_length=441)
+    pitches = librosa.hz_to_midi(f0[100:140])
+    between = [p for p in pitches if p == p and 44.0 < p < 49.0]
+    assert len(between) >= 5  # heard passing through the pitches between the two notes

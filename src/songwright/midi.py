@@ -32,6 +32,9 @@ def score_to_midi(score: Score) -> mido.MidiFile:
                   (0, mido.Message("program_change", channel=chan, program=part.program)),
                   (0, mido.Message("control_change", channel=chan, control=7, value=part.volume)),
                   (0, mido.Message("control_change", channel=chan, control=10, value=part.pan))]
+        if part.portamento_ms:  # overlapping notes glide, as the renderer plays them
+            events += [(0, mido.Message("control_change", channel=chan, control=control, value=value))
+                       for control, value in ((65, 127), (5, part.portamento_ms // 128), (37, part.portamento_ms % 128))]
         for index, note in enumerate(part.notes):
             start, end = _ticks(note.start_beats), _ticks(note.end_beats)
             if note.syllable is not None:

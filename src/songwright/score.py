@@ -35,6 +35,7 @@ class Part:
     notes: list[Note] = field(default_factory=list)
     pan: int = 64  # MIDI CC10
     volume: int = 100  # MIDI CC7
+    portamento_ms: int = 0  # > 0: overlapping notes slide from one pitch to the next (CC65, CC5/37)
 
     def add(self, start_beats: float, duration_beats: float, pitch: int, velocity: int, **kw) -> Note:
         note = Note(start_beats, duration_beats, int(pitch), int(max(1, min(127, velocity))), **kw)

@@ -9,7 +9,7 @@ import numpy as np
 from ..plan import Plan
 from ..score import Part, Score
 from ..streams import Streams
-from .bass import BASS_IDIOMS
+from .bass import BASS_IDIOMS, GLIDING_IDIOMS
 from .common import Bar, bars_of, section_place
 from .comping import Comper
 from .drums import write_drums
@@ -36,7 +36,7 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
     drums = Part("drums", "drums", style.kit, is_drum=True)
     write_drums(drums, plan, bars)
 
-    bass = Part("bass", "bass", style.bass.program, volume=104)
+    bass = Part("bass", "bass", style.bass.program, volume=104, portamento_ms=GLIDING_IDIOMS.get(style.bass.idiom, 0))
     write_bass = BASS_IDIOMS[style.bass.idiom]
     for bar in bars:
         if _bass_plays(bar):

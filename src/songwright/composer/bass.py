@@ -103,6 +103,21 @@ def sub808(part: Part, bar: Bar) -> None:
         _play(part, bar, [(step, name, end - step, 110 if i == 0 else 96)])
 
 
+GLIDE_CHANCE = 0.5  # of the bars whose next chord has another root
+GLIDE_OVERLAP_BEATS = 0.2  # the held note overlaps the next one: the synth slides between them
+GLIDE_MS = 180
+
+
+def sub808_glide(part: Part, bar: Bar) -> None:
+    """Trap's 808: the sub pattern, and before a new root the last note held into the next bar's
+    first, so the 808 slides to it (legato under portamento: `Part.portamento_ms`)."""
+    sub808(part, bar)
+    moves = bass_root(bar.next_chord, BASS_CENTER) != bass_root(bar.chord, BASS_CENTER)
+    if moves and not bar.last_in_section and bar.rng("bass").random() < GLIDE_CHANCE:
+        last = part.notes[-1]
+        last.duration_beats = bar.start + bar.beats - last.start_beats + GLIDE_OVERLAP_BEATS
+
+
 def offbeat_pulse(part: Part, bar: Bar) -> None:
     pattern = [(s, "R", 2, 100) for s in range(2, bar.steps, 4)]
     if bar.energy > 0.9:
@@ -141,8 +156,10 @@ def drone(part: Part, bar: Bar) -> None:
         part.add(bar.start + bar.beats / 2, bar.beats / 2 * 0.95, tonic + 7, bar.velocity(70))
 
 
+GLIDING_IDIOMS = {"sub808_glide": GLIDE_MS}  # idiom -> portamento time of its part
+
 BASS_IDIOMS: dict[str, Callable[[Part, Bar], None]] = {
     f.__name__: f
-    for f in (root_eighths, root_long, root_fifth, funk16, walking, one_drop, sub808, offbeat_pulse,
+    for f in (root_eighths, root_long, root_fifth, funk16, walking, one_drop, sub808, sub808_glide, offbeat_pulse,
               pulse_eighths, octaves, gallop, rnb_syncopated, bossa, drone)
 }

@@ -139,6 +139,10 @@ class FluidRenderer:
             synth.program_select(chan, sfid, bank, choice.preset if choice and choice.preset is not None else part.program)
             synth.cc(chan, 7, part.volume)
             synth.cc(chan, 10, part.pan)
+            if part.portamento_ms:  # legato notes glide (FluidSynth's default: portamento on legato only)
+                synth.cc(chan, 65, 127)
+                synth.cc(chan, 5, part.portamento_ms // 128)
+                synth.cc(chan, 37, part.portamento_ms % 128)
             for note in part.notes:
                 on = round(note.start_beats * 60.0 / tempo_bpm * self.sample_rate)
                 off = round(note.end_beats * 60.0 / tempo_bpm * self.sample_rate)
