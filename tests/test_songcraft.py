@@ -274,3 +274,16 @@ def test_trap_808_slides_into_new_roots_and_the_synth_glides():
     pitches = librosa.hz_to_midi(f0[100:140])
     between = [p for p in pitches if p == p and 44.0 < p < 49.0]
     assert len(between) >= 5  # heard passing through the pitches between the two notes
+
+
+def test_the_blues_lead_bends_its_thirds():
+    """Blue notes: over the tonic chord the lead's third is often reached from the flat third below
+    it, a 32nd before, as a guitarist or harmonica bends it (pop does not)."""
+    def blue(genre):
+        plan, score = _song(genre, lyrics="", duration_s=90)
+        lead = score.part("lead").notes
+        third = (plan.key.tonic_pc + 4) % 12
+        return sum(b.pitch - a.pitch == 1 and b.pitch % 12 == third and a.duration_beats <= 0.125
+                   for a, b in zip(lead, lead[1:]))
+    assert blue("blues") >= 3
+    assert blue("pop") == 0

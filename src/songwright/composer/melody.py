@@ -257,6 +257,10 @@ class Line:
     bars: int
 
 
+BLUE_NOTE_CHANCE = 0.6  # of the lead's notes on the tonic's third, in the blues
+BLUE_GRACE_BEATS = 0.125
+
+
 class MelodyWriter:
     """Writes phrases into a part and remembers them: by lyric text (a line sung again is sung
     alike, over whatever chords are under it), and by role: the first chorus line is the hook's
@@ -383,10 +387,22 @@ class MelodyWriter:
         start_beat = start_bar * self.plan.beats_per_bar
         tones = self.line(section=section, index=slot, text=f"theme {slot}", stress=stress, joined=[False] * notes,
                           start_beat=start_beat, bars=bars, final=ending == "tonic")
+        bends = self.plan.style.harmony == "blues"
         for tone in tones:
-            self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.9, tone.pitch, velocity,
-                          bar=start_bar, line=self.lines)
+            at, length = start_beat + tone.offset_beats, tone.duration_beats
+            if bends and self._blue_third(at, tone) and rng.random() < BLUE_NOTE_CHANCE:
+                # the blue note: the flat third first, bent up into the third
+                self.part.add(at, BLUE_GRACE_BEATS, tone.pitch - 1, velocity - 6, bar=start_bar, line=self.lines)
+                at, length = at + BLUE_GRACE_BEATS, length - BLUE_GRACE_BEATS
+            self.part.add(at, length * 0.9, tone.pitch, velocity, bar=start_bar, line=self.lines)
         self.lines += 1
+
+    def _blue_third(self, beat: float, tone: Tone) -> bool:
+        """A note on the third of the key's tonic, over a chord with a major third, long enough to bend into."""
+        chord = self.plan.chord_at_bar(int(beat // self.plan.beats_per_bar))
+        third = (self.plan.key.tonic_pc + 4) % 12
+        return (tone.pitch % 12 == third and tone.duration_beats >= 2 * BLUE_GRACE_BEATS
+                and (chord.root_pc + 4) % 12 == third and 4 in chord.intervals)
 
 
 def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
