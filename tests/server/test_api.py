@@ -332,7 +332,7 @@ def test_an_edit_is_a_new_song_that_keeps_its_source_outside_the_edit(client, so
 
 @pytest.mark.parametrize("edit, status, field", [
     ({"verb": "retake", "section": "bridge"}, 422, "section"),
-    ({"verb": "retake"}, 422, "section"),
+    ({"verb": "retake", "section": "chorus", "bars": "1-2"}, 422, "section"),
     ({"verb": "repaint", "start_s": 30, "end_s": 40}, 422, "start_s"),
     ({"verb": "extend", "duration_s": 5}, 422, "duration_s"),
     ({"verb": "retake", "section": 2, "colour": "blue"}, 422, "colour"),
