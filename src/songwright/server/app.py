@@ -339,7 +339,7 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
 
     @app.get("/v1/songs", tags=["songs"], summary="History, newest first")
     async def list_songs(request: Request, limit: int = Query(20, ge=1, le=100),
-                         cursor: int | None = Query(None, ge=1, description="next_cursor of the previous page")):
+                         cursor: int | None = Query(None, ge=1, le=2**63 - 1, description="next_cursor of the previous page")):
         owner(request)
         jobs = await asyncio.to_thread(service.store.page, limit=limit + 1, before_seq=cursor)
         more = len(jobs) > limit
