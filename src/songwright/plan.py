@@ -1,5 +1,8 @@
 """The planner: request + lyrics + style -> form, tempo, key, meter and chords per bar.
 
+A section the request's chord chart names plays that chart's chords, as spans in beats (several
+in a bar where the chart says so); every other section gets the composer's own progression.
+
 The song's content fills whole bars at the requested tempo; a final tonic chord lands on the
 next downbeat and rings out to the exact requested duration.
 """
@@ -11,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .charts import Chart, ChartSection, ChordSpan, chart_key, parse_chart, section_spans
 from .errors import InvalidRequest
-from .lyrics import Lyrics, Phrase
+from .lyrics import Lyrics, Phrase, section_kind
 from .request import SongRequest
 from .streams import Streams
 from .styles import StyleProfile, load_styles
@@ -39,7 +43,8 @@ class Section:
     bars: int
     phrases: list[Phrase] = field(default_factory=list)
     phrase_bars: list[int] = field(default_factory=list)
-    chords: list[Chord] = field(default_factory=list)  # one per bar
+    chords: list[Chord] = field(default_factory=list)  # one per bar: the chord on its downbeat
+    spans: list[tuple[ChordSpan, ...]] | None = None  # per bar, for a section played from the chart
     occurrence: int = 0  # 0 for the first section of this kind, 1 for the second...
     energy: float = 0.6
 
@@ -68,6 +73,11 @@ class Plan:
     lead_voice: str | None = None  # the MBROLA voice of the vocal line, once cast
     adjustments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    chart: Chart | None = None  # the request's chord chart, read
+    chart_key: Key | None = None  # the key its roman numerals are read in
+
+    def chart_of(self, *, kind: str, label: str) -> ChartSection | None:
+        return None if self.chart is None else self.chart.section_for(kind=kind, label=label)
 
     @property
     def beats_per_bar(self) -> int:
@@ -104,6 +114,22 @@ class Plan:
                 return section.chords[bar - section.start_bar]
         return self.final_chord
 
+    def spans_of_bar(self, bar: int) -> tuple[ChordSpan, ...]:
+        """The chords sounding in a bar, each with its start in the bar and length in beats."""
+        for section in self.sections:
+            if section.start_bar <= bar < section.end_bar:
+                if section.spans is not None:
+                    return section.spans[bar - section.start_bar]
+                return (ChordSpan(0.0, float(self.beats_per_bar), section.chords[bar - section.start_bar]),)
+        return (ChordSpan(0.0, float(self.beats_per_bar), self.final_chord),)
+
+    def chord_at_beat(self, beat: float) -> Chord:
+        """The chord sounding at a beat of the song (the final chord after the last bar)."""
+        bar = int(np.floor(beat / self.beats_per_bar + 1e-9))
+        offset = beat - bar * self.beats_per_bar
+        spans = self.spans_of_bar(bar)
+        return next((s.chord for s in reversed(spans) if s.start_beats <= offset + 1e-9), spans[0].chord)
+
     def to_dict(self) -> dict:
         return {
             "tempo_bpm": self.tempo_bpm,
@@ -136,7 +162,14 @@ def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: i
     streams = Streams(seed)
     tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
     meter = request.time_signature or style.time_signature
-    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key", *style.genres, *style.moods))
+    chart = parse_chart(request.chords) if request.chords is not None else None
+    reading = chart_key(chart, request_key=request.key) if chart is not None else None
+    if request.key:
+        key = parse_key(request.key)
+    elif reading is not None:
+        key = reading
+    else:
+        key = _choose_key(style, streams.rng("key", *style.genres, *style.moods))
     vocal = is_vocal(request, lyrics, style)
     bar_s = BEATS_PER_BAR[meter] * 60.0 / tempo
     content_bars = math.floor((request.duration_s - MIN_RINGOUT_S) / bar_s + 1e-9)
@@ -145,10 +178,32 @@ def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: i
                              f"ask for at least {2 * bar_s + MIN_RINGOUT_S:.1f} s or a faster tempo", request.duration_s)
     plan = Plan(request, style, seed, tempo, key, meter, [], content_bars,
                 parse_roman(cadence_of(style.harmony, key.mode)[1], key), sample_rate, vocal, lead_voice)
+    if chart is not None:
+        plan.chart, plan.chart_key = chart, reading or key
+        _check_chart_sections(plan, lyrics)
     progressions = _choose_progressions(plan, streams)
     plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
     _assign_chords(plan, progressions)
     return plan
+
+
+def _check_chart_sections(plan: Plan, lyrics: Lyrics) -> None:
+    """Every tagged part of the chart names a section the song has: one of the lyrics' (by label
+    or kind), the intro or the outro, or (no sections in the lyrics) one the band plays alone."""
+    kinds = {s.kind for s in lyrics.sections} | {"intro", "outro"}
+    labels = {s.label.strip().lower() for s in lyrics.sections}
+    if not lyrics.sections:
+        kinds |= {"verse", "chorus", "bridge"}
+    if any(s.kind == "unknown" for s in lyrics.sections):  # untagged lines are sung as a verse
+        kinds.add("verse")
+    for header in plan.chart.header_names():
+        name = header.strip().lower()
+        if name not in labels and not (name == section_kind(header) and name in kinds):
+            have = sorted({f"[{s.label}]" for s in lyrics.sections}) or ["(no tagged sections)"]
+            raise InvalidRequest("chords", f"the chart's [{header}] is not a section of the lyrics (they have "
+                                           f"{', '.join(have)}; [intro] and [outro] are always there)", header)
+    for section in plan.chart.sections:  # every bar's counts add up in this meter, in this key
+        section_spans(section, key=plan.chart_key, meter=plan.time_signature)
 
 
 def is_vocal(request: SongRequest, lyrics: Lyrics, style: StyleProfile) -> bool:
@@ -216,7 +271,11 @@ def _set_lines(plan: Plan, section: Section, loops: dict[str, int], *, relaxed: 
     line = max(_phrase_bars(plan, p, relaxed=relaxed) for p in section.phrases)
     section.phrase_bars = [line] * len(section.phrases)
     sung = line * len(section.phrases)
-    section.bars = good_bars(bars=sung, loop_bars=loops[_vocabulary_slot(section.kind)]) if tail else sung
+    chart = plan.chart_of(kind=section.kind, label=section.label)
+    if chart is not None and tail:  # the chart as written, played again as often as the lines need
+        section.bars = -(-sung // len(chart.bars)) * len(chart.bars)
+    else:
+        section.bars = good_bars(bars=sung, loop_bars=loops[_vocabulary_slot(section.kind)]) if tail else sung
 
 
 def _sung_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
@@ -227,20 +286,23 @@ def _sung_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Sectio
         if section.phrases:
             _set_lines(plan, section, loops, relaxed=True)
         else:
-            section.bars = _instrumental_bars(plan, kind)
+            section.bars = _instrumental_bars(plan, kind, lyric.label)
         if lyric.kind == "unknown":
             plan.warnings.append(f"unknown section tag [{lyric.label}]: the tag is not sung; its lines are sung as a verse")
         sections.append(section)
     if not sections or sections[0].kind != "intro":
-        sections.insert(0, Section("intro", "intro", 0, _instrumental_bars(plan, "intro")))
+        sections.insert(0, Section("intro", "intro", 0, _instrumental_bars(plan, "intro", "intro")))
         plan.adjustments.append("added an intro")
     if sections[-1].kind != "outro":
-        sections.append(Section("outro", "outro", 0, _instrumental_bars(plan, "outro")))
+        sections.append(Section("outro", "outro", 0, _instrumental_bars(plan, "outro", "outro")))
         plan.adjustments.append("added an outro")
     return sections
 
 
-def _instrumental_bars(plan: Plan, kind: str) -> int:
+def _instrumental_bars(plan: Plan, kind: str, label: str) -> int:
+    chart = plan.chart_of(kind=kind, label=label)
+    if chart is not None and kind not in ("intro", "outro"):
+        return len(chart.bars)
     target = {"intro": INTRO_TARGET_S, "outro": OUTRO_TARGET_S}.get(kind)
     if target is not None:
         return min((2, 4, 8), key=lambda bars: abs(bars * plan.bar_s - target))
@@ -252,12 +314,16 @@ def _instrumental_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> lis
     tagged = [s.kind for s in lyrics.sections if s.kind not in ("unknown", "inst", "intro", "outro")]
     if lyrics.has_words:
         plan.adjustments.append("instrumental: the lyrics' words are not sung, their structure is kept")
-    intro = Section("intro", "intro", 0, _instrumental_bars(plan, "intro"))
-    outro = Section("outro", "outro", 0, _instrumental_bars(plan, "outro"))
+    intro = Section("intro", "intro", 0, _instrumental_bars(plan, "intro", "intro"))
+    outro = Section("outro", "outro", 0, _instrumental_bars(plan, "outro", "outro"))
     free = plan.content_bars - intro.bars - outro.bars
     phrase = 8 if plan.bar_s < 2.4 and free >= 16 else 4
     sizes = {k: 2 if k == "break" else good_bars(bars=max(phrase, loops[_vocabulary_slot(k)]), loop_bars=loops[_vocabulary_slot(k)])
              for k in ("verse", "chorus", "bridge", *tagged)}
+    for k in sizes:
+        chart = plan.chart_of(kind=k, label=k)
+        if chart is not None:  # the chart as written, again as often as a phrase needs
+            sizes[k] = -(-max(phrase, len(chart.bars)) // len(chart.bars)) * len(chart.bars)
     body = tagged or []
     if not tagged:
         for kind in ("verse", "chorus", "verse", "chorus", "bridge", "chorus"):
@@ -398,7 +464,29 @@ def _assign_chords(plan: Plan, chosen: dict[str, list[Chord]]) -> None:
     for section in plan.sections:
         progression = chosen[_vocabulary_slot(section.kind)]
         section.chords = [progression[i % len(progression)] for i in range(section.bars)]
-    _cadence(plan)
+        chart = plan.chart_of(kind=section.kind, label=section.label)
+        if chart is not None:
+            _play_chart(plan, section, chart)
+    if plan.sections[-1].spans is None:  # the cadence never overwrites a user's bars
+        _cadence(plan)
+
+
+def _play_chart(plan: Plan, section: Section, chart: ChartSection) -> None:
+    """The section plays its chart from the top, again as often as it is long; a section shorter
+    than its chart, or not a whole number of times as long, is reported."""
+    bars = section_spans(chart, key=plan.chart_key, meter=plan.time_signature)
+    section.spans = [bars[i % len(bars)] for i in range(section.bars)]
+    section.chords = [spans[0].chord for spans in section.spans]
+    times, rest = divmod(section.bars, len(bars))
+    if times == 0:
+        plan.warnings.append(f"[{section.label}] plays only the first {section.bars} of its chart's {len(bars)} bars "
+                             "(cut to fit the duration)")
+    elif rest:
+        plan.warnings.append(f"[{section.label}] plays its chart of {len(bars)} bars {times} time(s) and then only "
+                             f"its first {rest} bar(s), to fit the duration")
+    elif times > 1:
+        plan.adjustments.append(f"[{section.label}] plays its chart of {len(bars)} bars {times} times, as long as "
+                                "its lines")
 
 
 def cadence_of(harmony: str, mode: str) -> tuple[list[str], str]:

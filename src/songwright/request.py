@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .charts import check_chart
 from .errors import InvalidRequest
 from .singer.voices import VOICES
 from .theory import MAX_KEY_CHARS, parse_key
@@ -18,6 +19,7 @@ MIN_TEMPO_BPM = 40.0
 MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
+MAX_CHART_CHARS = 20_000
 MAX_NAME_CHARS = 32  # time_signature, voice, engine, sampler
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
 MAX_SEED = 2**32 - 1
@@ -52,6 +54,8 @@ class SongRequest:
     guided: first render the request with the composer and let the model follow that audio,
         so the song keeps the requested tempo, key and form.
     guide_strength: how closely a guided song follows the composer's render (0..0.95).
+    chords: a chord chart (`songwright.charts`): the composer plays exactly these chords in the
+        sections it names; None: the composer's own chords everywhere.
     """
 
     tags: str = "pop"
@@ -69,6 +73,7 @@ class SongRequest:
     guidance_scale: float = 15.0
     guided: bool = False
     guide_strength: float = 0.5
+    chords: str | None = None
 
     def validate(self) -> "SongRequest":
         """Return the request if every field is valid, else raise InvalidRequest.
@@ -103,12 +108,16 @@ class SongRequest:
         if self.voice is not None and (not isinstance(self.voice, str) or self.voice not in VOICES):
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
+        if self.chords is not None:
+            check_chart(self.chords, meter=self.time_signature, key=self.key)
         return self._plain_numbers()
 
     def _check_texts(self) -> None:
         """Type and length of every text field, before any pattern runs on it."""
         _check_text("tags", self.tags, MAX_TAGS_CHARS)
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
+        if self.chords is not None:
+            _check_text("chords", self.chords, MAX_CHART_CHARS)
         for name, limit in (("key", MAX_KEY_CHARS), ("time_signature", MAX_NAME_CHARS), ("voice", MAX_NAME_CHARS),
                             ("engine", MAX_NAME_CHARS), ("sampler", MAX_NAME_CHARS)):
             value = getattr(self, name)

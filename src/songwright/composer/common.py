@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..charts import ChordSpan
 from ..plan import Plan, Section
 from ..streams import Streams
 from ..theory import Chord
@@ -24,6 +25,7 @@ class Bar:
     energy: float  # 0..1.3, sets velocities and density
     streams: Streams
     tonic_pc: int
+    spans: tuple[ChordSpan, ...] = ()  # a bar played from the chart: its chords, in beats from its start
     _rngs: dict[str, np.random.Generator] = field(default_factory=dict, repr=False)
 
     def rng(self, part: str) -> np.random.Generator:
@@ -62,6 +64,7 @@ def bars_of(plan: Plan, streams: Streams) -> list[Bar]:
                 energy *= 1.0 - 0.5 * position / max(1, section.bars)
             elif section.kind == "intro":
                 energy *= 0.8 + 0.4 * position / max(1, section.bars)
+            spans = section.spans[position] if section.spans is not None else ()
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
-                            chord, next_chord, section, position, energy, streams, plan.key.tonic_pc))
+                            chord, next_chord, section, position, energy, streams, plan.key.tonic_pc, spans))
     return bars
