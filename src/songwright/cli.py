@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     lyrics = gen.add_mutually_exclusive_group()
     lyrics.add_argument("--lyrics", metavar="FILE", help="lyrics file with [verse]/[chorus] tags, or - for stdin")
     lyrics.add_argument("--lyrics-text", metavar="TEXT", help="lyrics given inline")
+    chords = gen.add_mutually_exclusive_group()
+    chords.add_argument("--chords", metavar="FILE", help="a chord chart to play (| Am | F | C G | E7 | per line, [verse] tags)")
+    chords.add_argument("--chords-text", metavar="TEXT", help="a chord chart given inline")
     gen.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="length of the song (10-600, default 60)")
     gen.add_argument("--bpm", type=float, help="tempo in quarter-note beats per minute (40-240)")
     gen.add_argument("--key", help='e.g. "A minor", "Eb major", "F#m"')
@@ -159,6 +162,24 @@ def _read_lyrics(args: argparse.Namespace) -> str:
         raise InvalidRequest("lyrics", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.lyrics) from exc
 
 
+def _read_chords(args: argparse.Namespace) -> str | None:
+    if args.chords_text is not None:
+        return args.chords_text
+    if args.chords is None:
+        return None
+    try:
+        with open(args.chords, "rb") as handle:
+            data = handle.read(MAX_LYRICS_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidRequest("chords", "must be a readable file", args.chords) from exc
+    if len(data) > MAX_LYRICS_FILE_BYTES:
+        raise InvalidRequest("chords", f"must be at most {MAX_LYRICS_FILE_BYTES} bytes", f"more than {MAX_LYRICS_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("chords", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.chords) from exc
+
+
 def _generate(args: argparse.Namespace) -> int:
     from .request import SongRequest
     from .song import read_song_file
@@ -173,6 +194,7 @@ def _generate(args: argparse.Namespace) -> int:
             time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
             voice=args.voice, steps=args.steps, sampler=args.sampler,
             guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
+            chords=_read_chords(args),
         ).validate()
     return _produce(args, request, edits, _engine(args, request.engine))
 
@@ -241,7 +263,7 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
 
 
 REQUEST_OPTIONS = ("tags", "lyrics", "lyrics_text", "duration", "bpm", "key", "time_signature", "seed", "instrumental",
-                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength")
+                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength", "chords", "chords_text")
 
 
 def _refuse_request_options_with_from(args: argparse.Namespace) -> None:
