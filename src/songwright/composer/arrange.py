@@ -82,12 +82,15 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
 
 
 MIN_CLIPPED_BEATS = 0.05
+# A note held to a chord change lets go this much before it, so the same pitch struck on the change
+# is not silenced by the held note's note-off arriving after it (the parts' timing feel moves both).
+RELEASE_BEFORE_CHANGE_BEATS = 0.06
 
 
 def _by_spans(bar: Bar, part: Part, write: Callable[[Bar], None], *, lowest_on_bass: bool = False) -> None:
     """Write a bar; a bar from the chart is written once per chord span, as if the whole bar held
     that chord, and only what sounds inside the span is kept (a note held into the span from
-    before starts again on the change). `lowest_on_bass`: no note of a span under its bass note."""
+    before starts again on the change; a note held to the change ends just before it). `lowest_on_bass`: no note of a span under its bass note."""
     if not bar.spans:
         write(bar)
         return
@@ -96,12 +99,12 @@ def _by_spans(bar: Bar, part: Part, write: Callable[[Bar], None], *, lowest_on_b
             continue
         following = bar.spans[i + 1].chord if i + 1 < len(bar.spans) else bar.next_chord
         written = len(part.notes)
-        write(dataclasses.replace(bar, chord=span.chord, next_chord=following, spans=()))
+        write(dataclasses.replace(bar, chord=span.chord, next_chord=following, spans=(), charted=True))
         notes, part.notes[written:] = part.notes[written:], []
         start, end = bar.start + span.start_beats, bar.start + span.start_beats + span.duration_beats
         kept = []
         for note in notes:
-            note_start, note_end = max(note.start_beats, start), min(note.end_beats, end)
+            note_start, note_end = max(note.start_beats, start), min(note.end_beats, end - RELEASE_BEFORE_CHANGE_BEATS)
             if note_end - note_start >= MIN_CLIPPED_BEATS:
                 note.start_beats, note.duration_beats = note_start, note_end - note_start
                 kept.append(note)

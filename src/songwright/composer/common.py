@@ -26,6 +26,7 @@ class Bar:
     streams: Streams
     tonic_pc: int
     spans: tuple[ChordSpan, ...] = ()  # a bar played from the chart: its chords, in beats from its start
+    charted: bool = False  # one chord of a chart: voice its written quality, never a bare fifth
     _rngs: dict[str, np.random.Generator] = field(default_factory=dict, repr=False)
 
     def rng(self, part: str) -> np.random.Generator:
