@@ -1,5 +1,7 @@
-"""Measuring a rendered song against its chart, from the audio: chords from chroma, bass notes
-from pYIN. Shared by the chart tests and benchmarks/charts.py."""
+"""A song measured against its chord chart, from the audio: each chart chord recognised from the
+harmony stems' chroma (per beat, against major, minor and seventh templates with harmonics), and
+the lowest note of the bass stem in each chord span (pYIN). Used by tests/test_charts.py and
+benchmarks/bench_charts.py."""
 
 from __future__ import annotations
 
@@ -12,12 +14,17 @@ HOP = 512
 TEMPLATES = {"maj": (0, 4, 7), "min": (0, 3, 7), "7": (0, 4, 7, 10), "m7": (0, 3, 7, 10), "maj7": (0, 4, 7, 11)}
 FAMILY = {"maj": "maj", "7": "maj", "maj7": "maj", "min": "min", "m7": "min"}
 TREBLE_FROM = "C3"
+BASS_FRAME = 4096  # 186 ms at 22.05 kHz: two periods of an E1
+EDGE_S = 0.1  # half a bass frame: no frame of a span's bass reaches into its neighbours
+SOUNDING_SHARE = 0.05  # a bass frame quieter than this share of the stem's loudest is a rest (a release tail)
 PARTIALS = 6
 HARMONIC_DECAY = 0.6
-CHORD_STEMS = ("bass", "keys", "guitar", "strings")  # the accompaniment: no drums, no melody
+# The harmony: no drums, no melody, and no bass, whose low notes' loud upper partials (the 5th is a
+# major third) outweigh the chord's own third; the bass stem is measured on its own (bass_agreement).
+CHORD_STEMS = ("keys", "guitar", "strings")
 
 
-def mono(song, stems) -> np.ndarray:
+def mono(song, stems: tuple[str, ...]) -> np.ndarray:
     mix = sum(np.asarray(song.stems[s], dtype=np.float64).mean(axis=1) for s in stems if s in song.stems)
     return librosa.resample(mix, orig_sr=song.sample_rate, target_sr=ANALYSIS_SR)
 
@@ -72,6 +79,24 @@ def treble_chroma(audio: np.ndarray) -> np.ndarray:
                                       n_octaves=5)
 
 
+def span_chord(chroma: np.ndarray, *, start_s: float, end_s: float, beat_s: float) -> tuple[int, str]:
+    """The chord of a span: each beat's chroma recognised, the most frequent (root, major/minor)
+    wins; a tie goes to the recognition of the whole span's mean chroma."""
+    frame = lambda t: int(t * ANALYSIS_SR / HOP)  # noqa: E731
+    votes: dict[tuple[int, str], int] = {}
+    beats = max(1, int(round((end_s - start_s) / beat_s)))
+    for i in range(beats):
+        a, b = start_s + i * beat_s, min(end_s, start_s + (i + 1) * beat_s)
+        root, name = recognise(chroma[:, frame(a + 0.1 * (b - a)):max(frame(b), frame(a) + 1)].mean(axis=1))
+        votes[(root, FAMILY[name])] = votes.get((root, FAMILY[name]), 0) + 1
+    whole = recognise(chroma[:, frame(start_s + 0.1 * beat_s):frame(end_s)].mean(axis=1))
+    most = max(votes.values())
+    leaders = [v for v, n in votes.items() if n == most]
+    if (whole[0], FAMILY[whole[1]]) in leaders or len(leaders) > 1:
+        return whole if (whole[0], FAMILY[whole[1]]) in leaders else (leaders[0][0], leaders[0][1])
+    return leaders[0]
+
+
 def chord_agreement(song) -> tuple[int, int, list[str]]:
     """Bars whose every chord is recognised (root and major/minor) from the accompaniment's chroma,
     of the charted bars where the accompaniment plays; with a line per miss."""
@@ -82,10 +107,7 @@ def chord_agreement(song) -> tuple[int, int, list[str]]:
     for start, end, chord, bar in chart_spans(song):
         if not chord.intervals:
             continue
-        a = int((start + 0.15 * (end - start)) * ANALYSIS_SR / HOP)
-        b = int(end * ANALYSIS_SR / HOP)
-        vector = chroma[:, a:b].mean(axis=1)
-        root, name = recognise(vector)
+        root, name = span_chord(chroma, start_s=start, end_s=end, beat_s=song.plan.seconds_per_beat)
         ok = root == chord.root_pc and FAMILY[name] == family(chord)
         bars[bar] = bars.get(bar, True) and ok
         if not ok:
@@ -94,19 +116,22 @@ def chord_agreement(song) -> tuple[int, int, list[str]]:
 
 
 def bass_agreement(song) -> tuple[int, int, list[str]]:
-    """Spans whose lowest bass note (pYIN on the bass stem, notes held 80 ms or more) has the pitch
-    class of the chord's bass (root or slash bass), of the spans where the bass plays."""
+    """Spans whose lowest bass note (pYIN on the bass stem, notes held 80 ms or more, away from the
+    span's edges) has the pitch class of the chord's bass (root or slash bass), of the spans where
+    the bass plays."""
     audio = mono(song, ("bass",))
     f0, voiced, _ = librosa.pyin(audio, fmin=librosa.note_to_hz("A0"), fmax=librosa.note_to_hz("C4"),
-                                 sr=ANALYSIS_SR, frame_length=4096, hop_length=HOP)
-    midi = np.where(voiced, np.round(librosa.hz_to_midi(np.nan_to_num(f0, nan=1.0))), np.nan)
+                                 sr=ANALYSIS_SR, frame_length=BASS_FRAME, hop_length=HOP)
+    rms = librosa.feature.rms(y=audio, frame_length=BASS_FRAME, hop_length=HOP)[0][:len(f0)]
+    sounding = voiced & (rms >= SOUNDING_SHARE * rms.max())
+    midi = np.where(sounding, np.round(librosa.hz_to_midi(np.nan_to_num(f0, nan=1.0))), np.nan)
     min_frames = int(0.08 * ANALYSIS_SR / HOP)
     good = total = 0
     misses = []
     for start, end, chord, bar in chart_spans(song):
         if not chord.intervals:
             continue
-        a, b = int((start + 0.03) * ANALYSIS_SR / HOP), int((end - 0.03) * ANALYSIS_SR / HOP)
+        a, b = int((start + EDGE_S) * ANALYSIS_SR / HOP), int((end - EDGE_S) * ANALYSIS_SR / HOP)
         values = midi[a:b]
         held = [p for p in np.unique(values[~np.isnan(values)]) if np.sum(values == p) >= min_frames]
         if not held:
