@@ -74,7 +74,11 @@ class ChordSpan:
 class ChartSection:
     header: str | None  # the [tag] as written; None for bars before any tag
     bars: tuple[tuple[str, ...], ...]  # each bar's tokens, `%` already replaced
-    line_numbers: tuple[int, ...]  # the chart line of each bar, for messages
+    places: tuple[tuple[int, int], ...]  # each bar's chart line and its place in that line, for messages
+
+    def where(self, index: int) -> str:
+        line, place = self.places[index]
+        return f"line {line}, bar {place} (bar {index + 1} of {_where(self.header)})"
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,11 @@ def parse_chart(text: str) -> Chart:
     sections: list[ChartSection] = []
     header: str | None = None
     bars: list[tuple[str, ...]] = []
-    lines: list[int] = []
+    places: list[tuple[int, int]] = []
 
     def close() -> None:
         if bars or header is not None:
-            sections.append(ChartSection(header, tuple(bars), tuple(lines)))
+            sections.append(ChartSection(header, tuple(bars), tuple(places)))
 
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _strip_comment(raw)
@@ -132,12 +136,13 @@ def parse_chart(text: str) -> Chart:
         tag = re.fullmatch(r"\[([^\[\]]+)\]", line)
         if tag:
             close()
-            header, bars, lines = tag.group(1).strip(), [], []
+            header, bars, places = tag.group(1).strip(), [], []
             if section_kind(header) is None:
                 raise InvalidRequest(FIELD, f"line {number}: [{header}] is not a section tag (verse, chorus, bridge, "
                                             "intro, outro...)", header)
             continue
-        for tokens in _bars_of_line(line, number):
+        for place, tokens in enumerate(_bars_of_line(line, number), start=1):
+            where = f"line {number}, bar {place} (bar {len(bars) + 1} of {_where(header)})"
             if tokens == ("%",):
                 if not bars:
                     raise InvalidRequest(FIELD, f"line {number}: % repeats the bar before, but this is the first bar "
@@ -145,15 +150,14 @@ def parse_chart(text: str) -> Chart:
                 tokens = bars[-1]
             for token in tokens:
                 if token == "%":
-                    raise InvalidRequest(FIELD, f"line {number}, bar {len(bars) + 1} of {_where(header)}: % must stand "
-                                                "alone in its bar", " ".join(tokens))
+                    raise InvalidRequest(FIELD, f"{where}: % must stand alone in its bar", " ".join(tokens))
                 if token != "." and token not in NO_CHORD:
-                    _check_symbol(token, where=f"line {number}, bar {len(bars) + 1} of {_where(header)}")
+                    _check_symbol(token, where=where)
             if tokens[0] == ".":
-                raise InvalidRequest(FIELD, f"line {number}, bar {len(bars) + 1} of {_where(header)}: a bar cannot "
-                                            "start with '.' (it holds the chord before it in the same bar)", " ".join(tokens))
+                raise InvalidRequest(FIELD, f"{where}: a bar cannot start with '.' (it holds the chord before it "
+                                            "in the same bar)", " ".join(tokens))
             bars.append(tokens)
-            lines.append(number)
+            places.append((number, place))
     close()
     empty = [s.header for s in sections if not s.bars]
     if empty:
@@ -230,7 +234,7 @@ def parse_chord(token: str, *, key: Key | None) -> Chord:
 
 def infer_key(chords: list[Chord]) -> Key | None:
     """The key a list of letter chords implies: the one whose scale holds most of their tones,
-    with the first and last chords' roots counting towards tonic and dominant."""
+    a first chord on its tonic counting most, then a last one, then every tonic chord of its mode."""
     if not chords:
         return None
     best, best_score = None, None
@@ -238,8 +242,8 @@ def infer_key(chords: list[Chord]) -> Key | None:
         for tonic in range(12):
             key = Key(tonic, mode)
             scale = set(key.scale)
-            score = sum(pc in scale for c in chords for pc in c.pitch_classes())
-            score += 3 * (chords[-1].root_pc == tonic) + 2 * (chords[0].root_pc == tonic)
+            score = 2 * sum(pc in scale for c in chords for pc in c.pitch_classes())
+            score += 3 * (chords[0].root_pc == tonic) + 2 * (chords[-1].root_pc == tonic)
             score += 2 * sum(c.root_pc == tonic and (3 in c.intervals) == (mode == "minor") for c in chords)
             if best_score is None or score > best_score:
                 best, best_score = key, score
@@ -279,9 +283,7 @@ def bar_spans(tokens: tuple[str, ...], *, key: Key, meter: str, where: str) -> t
 
 
 def section_spans(section: ChartSection, *, key: Key, meter: str) -> list[tuple[ChordSpan, ...]]:
-    return [bar_spans(tokens, key=key, meter=meter,
-                      where=f"line {line}, bar {i + 1} of {_where(section.header)}")
-            for i, (tokens, line) in enumerate(zip(section.bars, section.line_numbers))]
+    return [bar_spans(tokens, key=key, meter=meter, where=section.where(i)) for i, tokens in enumerate(section.bars)]
 
 
 def chart_key(chart: Chart, *, request_key: str | None) -> Key | None:
@@ -300,10 +302,8 @@ def check_chart(text: str, *, meter: str | None, key: str | None) -> Chart:
     chart = parse_chart(text)
     reading = chart_key(chart, request_key=key)
     for section in chart.sections:
-        for i, (tokens, line) in enumerate(zip(section.bars, section.line_numbers)):
-            where = f"line {line}, bar {i + 1} of {_where(section.header)}"
-            if meter is not None:
-                bar_spans(tokens, key=reading or Key(0, "major"), meter=meter, where=where)
+        if meter is not None:
+            section_spans(section, key=reading or Key(0, "major"), meter=meter)
     return chart
 
 

@@ -159,8 +159,9 @@ def ostinato(c: Comper, bar: Bar) -> None:
 def shuffle_comp(c: Comper, bar: Bar) -> None:
     root = power_voicing(bar.chord, 40)[0]
     third = next((i for i in bar.chord.intervals if i in (2, 3, 4, 5)), 4)
+    fifth = next((i for i in bar.chord.intervals if i in (6, 7, 8)), 7)
     for beat in range(bar.beats):
-        upper = root + ((third + 12 if beat % 2 else 7) if bar.charted else (9 if beat % 2 else 7))
+        upper = root + ((third + 12 if beat % 2 else fifth) if bar.charted else (9 if beat % 2 else 7))
         for half, velocity in ((0.0, 92), (0.5, 78)):
             c.part.add(bar.start + beat + half, 0.45, root, bar.velocity(velocity))
             c.part.add(bar.start + beat + half, 0.45, upper, bar.velocity(velocity - 6))
