@@ -83,8 +83,11 @@ def remix(plan: Plan, score: Score, *, key: str | None, tempo_bpm: float | None)
         raise InvalidRequest("tempo_bpm", f"makes the song {duration_s:.1f} s long at {tempo:g} BPM; songs are "
                              f"{MIN_DURATION_S:g}-{MAX_DURATION_S:g} s", tempo_bpm)
     request = plan.request.replace(key=new_key.name, tempo_bpm=tempo, duration_s=duration_s)
-    moved = lambda chord: dataclasses.replace(chord, root_pc=(chord.root_pc + shift) % 12)  # noqa: E731
-    sections = [dataclasses.replace(s, chords=[moved(c) for c in s.chords]) for s in plan.sections]
+    moved = lambda chord: dataclasses.replace(chord, root_pc=(chord.root_pc + shift) % 12, bass_pc=(  # noqa: E731
+        None if chord.bass_pc is None else (chord.bass_pc + shift) % 12))
+    sections = [dataclasses.replace(s, chords=[moved(c) for c in s.chords], spans=None if s.spans is None else [
+        tuple(dataclasses.replace(span, chord=moved(span.chord)) for span in bar) for bar in s.spans])
+        for s in plan.sections]
     new_plan = dataclasses.replace(plan, request=request, key=new_key, tempo_bpm=tempo, sections=sections,
                                    final_chord=moved(plan.final_chord))
     parts = [dataclasses.replace(part, notes=[dataclasses.replace(n, pitch=n.pitch + (0 if part.is_drum else shift))
