@@ -271,3 +271,54 @@ def test_the_measure_fails_a_song_that_plays_other_chords():
     good, bars, _ = chord_agreement(song)
     bass_good, spans, _ = bass_agreement(song)
     assert good / bars < 0.2 and bass_good / spans < 0.2
+
+
+# ---------------------------------------------------------------- the lead sheet
+
+ROUND_TRIP_LYRICS = LYRICS + "\n[verse]\nWe walk along the river\n[bridge]\nhold on\n[chorus]\nSing it loud and sing it clear"
+
+
+@pytest.mark.parametrize("tags, meter, chart", [
+    ("pop", None, None), ("jazz", "3/4", None), ("rock", None, None),
+    ("folk", "6/8", "[verse]\n| G D/F# | Em . . C . . | C D | G |"),
+    ("blues", None, "| A7 | D7 | A7 . . E7 | N.C. |"),
+])
+def test_the_exported_chart_round_trips(tags, meter, chart):
+    """A song's chart, given back as its chart, is read without a complaint and every section
+    plays the exported bars from the top. (The form may differ: a charted section is as long as its
+    chart or whole repeats of it, where the composer's own fills 2, 4, 8... bars.)"""
+    request = sw.SongRequest(tags=tags, lyrics=ROUND_TRIP_LYRICS, time_signature=meter, duration_s=90, seed=4,
+                             chords=chart).validate()
+    first, _ = stages.score_of(request)
+    text = first.chart_text()
+    again, _ = stages.score_of(request.replace(chords=text).validate())
+    exported = parse_chart(text)
+    for section in again.sections:
+        written = exported.section_for(kind=section.kind, label=section.label)
+        if written is None:
+            continue
+        bars = section_spans(written, key=again.key, meter=again.time_signature)
+        assert section.spans == [bars[i % len(bars)] for i in range(section.bars)]
+
+
+def test_a_given_chart_comes_back_as_written():
+    plan, _ = _plan_and_score(tags="pop", lyrics=LYRICS, chords=ISSUE_CHART)
+    text = plan.chart_text()
+    assert "[verse]\n| Am | F | C G | E7 |\n| Am | F | C G | G |\n" in text
+    assert "[chorus]\n| Fm | D | A | E |\n| F G | Em Am | Dm7 | E7sus4 E7 |\n| E7sus4 E7 | N.C. | Am/E | Am |\n" in text
+
+
+def test_cli_writes_the_chart_and_the_json_lists_chord_changes_with_times(tmp_path):
+    import json
+
+    code = main(["generate", "-q", "--tags", "jazz", "--instrumental", "--seed", "1", "--duration", "20", "--bpm", "120",
+                 "--chords-text", "| Dm7 G7 | Cmaj7 | Bm7b5 . . E7 | Am |", "-o", str(tmp_path / "s.wav"),
+                 "--chart", str(tmp_path / "lead.txt"), "--json", str(tmp_path / "s.json")])
+    assert code == 0
+    text = (tmp_path / "lead.txt").read_text(encoding="utf-8")
+    assert "| Dm7 G7 | Cmaj7 | Bm7b5 . . E7 | Am |" in text
+    changes = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["plan"]["chord_changes"]
+    assert changes[:3] == [{"chord": "Dm7", "start_beats": 0.0, "start_s": 0.0},
+                           {"chord": "G7", "start_beats": 2.0, "start_s": 1.0},
+                           {"chord": "Cmaj7", "start_beats": 4.0, "start_s": 2.0}]
+    assert changes[-1]["start_s"] == pytest.approx(20 - 2.0, abs=2.0)  # the final chord, before the ring-out

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     chords = gen.add_mutually_exclusive_group()
     chords.add_argument("--chords", metavar="FILE", help="a chord chart to play (| Am | F | C G | E7 | per line, [verse] tags)")
     chords.add_argument("--chords-text", metavar="TEXT", help="a chord chart given inline")
+    gen.add_argument("--chart", metavar="FILE", help="write the song's chords as a chord chart (the --chords syntax)")
     gen.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="length of the song (10-600, default 60)")
     gen.add_argument("--bpm", type=float, help="tempo in quarter-note beats per minute (40-240)")
     gen.add_argument("--key", help='e.g. "A minor", "Eb major", "F#m"')
@@ -217,13 +218,16 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
 
     if edits:
         require_composer(request)
+    chart = getattr(args, "chart", None)  # generate's option
     for field in ("stems", "midi", "lrc"):
         if getattr(args, field) and not getattr(engine.capabilities, field):
             raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
+    if chart and not engine.capabilities.midi:  # the chart comes from the score's plan, as the MIDI does
+        raise InvalidRequest("chart", f"is not made by the {engine.name} engine", f"--engine {request.engine}")
     audio_format(args.output, "output")
     check_writable(args.output, "output")
     for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
-                                ("json", args.json, False)):
+                                ("json", args.json, False), ("chart", chart, False)):
         if path:
             check_writable(path, field, is_dir)
     _check_distinct_outputs(args)
@@ -238,7 +242,7 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
             raise KeyboardInterrupt
         song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
-                      staged=staged)
+                      staged=staged, chart_path=chart)
         if _INTERRUPTS.received:
             raise KeyboardInterrupt
     except RenderError as exc:
@@ -332,7 +336,7 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
     if args.stems:
         wanted.append(("stems", args.stems, "the stems folder"))
         wanted += [("stems", str(Path(args.stems) / f"{name}.wav"), f"the {name} stem") for name in STEMS]
-    wanted += [(field, getattr(args, field), "") for field in ("json", "midi", "lrc")]
+    wanted += [(field, getattr(args, field, None), "") for field in ("json", "midi", "lrc", "chart")]
     claimed: dict[Path, tuple[str, str, str]] = {}
     for field, path, role in wanted:
         if not path:

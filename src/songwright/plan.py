@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .charts import Chart, ChartSection, ChordSpan, chart_key, parse_chart, section_spans
+from .charts import Chart, ChartSection, ChordSpan, chart_key, chart_text, parse_chart, section_spans
 from .errors import InvalidRequest
 from .lyrics import Lyrics, Phrase, section_kind
 from .request import SongRequest
@@ -153,8 +153,40 @@ class Plan:
                 }
                 for s in self.sections
             ],
+            "chord_changes": self.chord_changes(),
             "adjustments": self.adjustments,
         }
+
+    def chord_changes(self) -> list[dict]:
+        """Every chord as it starts (a chord held on over bars listed once), the final chord last."""
+        changes: list[dict] = []
+        for bar in range(self.content_bars + 1):
+            for span in self.spans_of_bar(bar) if bar < self.content_bars else (ChordSpan(0.0, 0.0, self.final_chord),):
+                name = span.chord.name(self.key)
+                beat = bar * self.beats_per_bar + span.start_beats
+                if changes and changes[-1]["chord"] == name and bar < self.content_bars:
+                    continue
+                changes.append({"chord": name, "start_beats": beat, "start_s": round(beat * self.seconds_per_beat, 6)})
+        return changes
+
+    def chart_text(self) -> str:
+        """The song's chords as a chord chart (`songwright.charts`): the key, then each section the
+        chart syntax can name (those of the lyrics, the intro and the outro) once, as played the
+        longest time it plays (each time starts from its top), four bars a line; sections the
+        planner added (solo, inst, break) as comments."""
+        lines = [f"key: {self.key.name}"]
+        longest: dict[str, Section] = {}
+        for section in self.sections:
+            known = longest.get(section.label.lower())
+            if known is None or section.bars > known.bars:
+                longest[section.label.lower()] = section
+        for section in longest.values():
+            bars = [self.spans_of_bar(section.start_bar + i) for i in range(section.bars)]
+            comment = "# " if section.kind in ("solo", "inst", "break") and not section.phrases else ""
+            lines.append(f"{comment}[{section.label}]")
+            for at in range(0, len(bars), 4):
+                lines.append(comment + chart_text(bars=bars[at:at + 4], key=self.key, meter=self.time_signature))
+        return "\n".join(lines) + "\n"
 
 
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
