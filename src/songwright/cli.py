@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     chords = gen.add_mutually_exclusive_group()
     chords.add_argument("--chords", metavar="FILE", help="a chord chart to play (| Am | F | C G | E7 | per line, [verse] tags)")
     chords.add_argument("--chords-text", metavar="TEXT", help="a chord chart given inline")
+    gen.add_argument("--melody", metavar="FILE", help="a MIDI file whose tune the lyrics are sung to (its tempo, meter and key unless given)")
+    gen.add_argument("--melody-track", type=int, metavar="N", help="the MIDI track holding the tune (from 1), when several have notes")
     gen.add_argument("--chart", metavar="FILE", help="write the song's chords as a chord chart (the --chords syntax)")
     gen.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="length of the song (10-600, default 60)")
     gen.add_argument("--bpm", type=float, help="tempo in quarter-note beats per minute (40-240)")
@@ -181,6 +183,26 @@ def _read_chords(args: argparse.Namespace) -> str | None:
         raise InvalidRequest("chords", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.chords) from exc
 
 
+def _read_melody(args: argparse.Namespace) -> str | None:
+    """The --melody MIDI file as the request's base64 text."""
+    import base64
+
+    from .tunes import MAX_MELODY_BYTES
+
+    if args.melody is None:
+        return None
+    if not args.melody.lower().endswith((".mid", ".midi", ".smf", ".kar")):
+        raise InvalidRequest("melody", "must be a MIDI file (.mid, .midi)", args.melody)
+    try:
+        with open(args.melody, "rb") as handle:
+            data = handle.read(MAX_MELODY_BYTES + 1)
+    except OSError as exc:
+        raise InvalidRequest("melody", "must be a readable MIDI file", args.melody) from exc
+    if len(data) > MAX_MELODY_BYTES:
+        raise InvalidRequest("melody", f"must be a MIDI file of at most {MAX_MELODY_BYTES} bytes", args.melody)
+    return base64.b64encode(data).decode("ascii")
+
+
 def _generate(args: argparse.Namespace) -> int:
     from .request import SongRequest
     from .song import read_song_file
@@ -195,7 +217,7 @@ def _generate(args: argparse.Namespace) -> int:
             time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
             voice=args.voice, steps=args.steps, sampler=args.sampler,
             guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
-            chords=_read_chords(args),
+            chords=_read_chords(args), melody=_read_melody(args), melody_track=args.melody_track,
         ).validate()
     return _produce(args, request, edits, _engine(args, request.engine))
 
@@ -267,7 +289,8 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
 
 
 REQUEST_OPTIONS = ("tags", "lyrics", "lyrics_text", "duration", "bpm", "key", "time_signature", "seed", "instrumental",
-                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength", "chords", "chords_text")
+                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength", "chords", "chords_text", "melody",
+                   "melody_track")
 
 
 def _refuse_request_options_with_from(args: argparse.Namespace) -> None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tunes import Tune, TuneLine, decode_melody, fit_tune, infer_tune_key, read_tune
 from .charts import Chart, ChartSection, ChordSpan, chart_key, chart_text, parse_chart, section_spans
 from .errors import InvalidRequest
 from .lyrics import Lyrics, Phrase, section_kind
-from .request import SongRequest
+from .request import MAX_TEMPO_BPM, MIN_TEMPO_BPM, SongRequest
 from .streams import Streams
 from .styles import StyleProfile, load_styles
 from .theory import Chord, Key, parse_key, parse_roman
@@ -45,6 +46,7 @@ class Section:
     phrase_bars: list[int] = field(default_factory=list)
     chords: list[Chord] = field(default_factory=list)  # one per bar: the chord on its downbeat
     spans: list[tuple[ChordSpan, ...]] | None = None  # per bar, for a section played from the chart
+    tune: bool = False  # sings (or, instrumental, plays) the request's melody
     occurrence: int = 0  # 0 for the first section of this kind, 1 for the second...
     energy: float = 0.6
 
@@ -75,6 +77,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     chart: Chart | None = None  # the request's chord chart, read
     chart_key: Key | None = None  # the key its roman numerals are read in
+    tune_notes: list[TuneLine] | None = None  # the request's melody as sung (or played), lyrics fitted
 
     def chart_of(self, *, kind: str, label: str) -> ChartSection | None:
         return None if self.chart is None else self.chart.section_for(kind=kind, label=label)
@@ -192,14 +195,22 @@ class Plan:
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
     streams = Streams(seed)
-    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
-    meter = request.time_signature or style.time_signature
+    tune = read_tune(decode_melody(request.melody), track=request.melody_track) if request.melody is not None else None
+    if request.tempo_bpm is not None:
+        tempo = request.tempo_bpm
+    elif tune is not None and tune.tempo_bpm is not None:
+        tempo = float(min(max(tune.tempo_bpm, MIN_TEMPO_BPM), MAX_TEMPO_BPM))
+    else:
+        tempo = _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
+    meter = request.time_signature or (tune.meter if tune is not None else None) or style.time_signature
     chart = parse_chart(request.chords) if request.chords is not None else None
     reading = chart_key(chart, request_key=request.key) if chart is not None else None
     if request.key:
         key = parse_key(request.key)
     elif reading is not None:
         key = reading
+    elif tune is not None:
+        key = tune.key or infer_tune_key(tune)
     else:
         key = _choose_key(style, streams.rng("key", *style.genres, *style.moods))
     vocal = is_vocal(request, lyrics, style)
@@ -214,9 +225,59 @@ def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: i
         plan.chart, plan.chart_key = chart, reading or key
         _check_chart_sections(plan, lyrics)
     progressions = _choose_progressions(plan, streams)
-    plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
+    if tune is not None:
+        plan.sections = _tune_form(plan, lyrics, tune)
+    else:
+        plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
     _assign_chords(plan, progressions)
     return plan
+
+
+def _tune_form(plan: Plan, lyrics: Lyrics, tune: Tune) -> list[Section]:
+    """The form around your melody: an intro, the tune once per round of its phrases (each lyric
+    line on one phrase, the tune again from the top while lines are left; a round takes the kind
+    and label of the lyric section its first line is in), an instrumental round between sung ones
+    and a longer outro where the duration leaves room, and the outro."""
+    bpb = plan.beats_per_bar
+    tune_bars = max(1, math.ceil(max(n.start_beats + n.duration_beats for n in tune.notes) / bpb - 1e-9))
+    lines = [(s, p) for s in lyrics.sections for p in s.phrases] if plan.vocal else []
+    rounds = max(1, math.ceil(len(lines) / len(tune.phrases())))
+    intro = Section("intro", "intro", 0, _instrumental_bars(plan, "intro", "intro"))
+    outro = Section("outro", "outro", 0, 2)
+    per_round = len(tune.phrases())
+    body = []
+    for r in range(rounds):
+        mine = lines[r * per_round:(r + 1) * per_round]
+        kind = (mine[0][0].kind if mine[0][0].kind != "unknown" else "verse") if mine else "verse"
+        label = mine[0][0].label if mine else "verse"
+        body.append(Section(kind, label, 0, tune_bars, [p for _, p in mine], tune=True))
+    spare = plan.content_bars - intro.bars - outro.bars - rounds * tune_bars
+    if spare < 0:
+        intro.bars = max(1, intro.bars + spare)
+        spare = plan.content_bars - intro.bars - outro.bars - rounds * tune_bars
+    if spare < 0:
+        need_s = (intro.bars + outro.bars + rounds * tune_bars) * plan.bar_s + MIN_RINGOUT_S
+        raise InvalidRequest("duration_s", f"is too short for the melody ({tune_bars} bars at {plan.tempo_bpm:g} BPM) "
+                                           f"sung {rounds} time(s) for the lyrics' {len(lines)} lines: ask for at "
+                                           f"least {need_s:.1f} s", plan.request.duration_s)
+    at = len(body) - 1 if len(body) > 1 else len(body)
+    while spare >= tune_bars + 4 and tune_bars >= 2:  # a round for the band before the last sung one
+        body.insert(at, Section("inst", "inst", 0, tune_bars))
+        spare -= tune_bars
+        plan.adjustments.append("an instrumental round of the melody's length to fill the duration")
+    outro.bars += spare
+    sections = [intro] + body + [outro]
+    start = 0
+    counts: dict[str, int] = {}
+    for section in sections:
+        section.start_bar = start
+        start += section.bars
+        section.occurrence = counts.get(section.kind, 0)
+        counts[section.kind] = section.occurrence + 1
+        section.energy = ENERGY.get(section.kind, 0.7)
+    plan.tune_notes = fit_tune(tune, sections=[(s.start_bar * bpb, s.phrases) for s in sections if s.tune],
+                               voice=plan.lead_voice, vocal=plan.vocal, warnings=plan.warnings)
+    return sections
 
 
 def _check_chart_sections(plan: Plan, lyrics: Lyrics) -> None:
@@ -499,8 +560,44 @@ def _assign_chords(plan: Plan, chosen: dict[str, list[Chord]]) -> None:
         chart = plan.chart_of(kind=section.kind, label=section.label)
         if chart is not None:
             _play_chart(plan, section, chart)
+        elif section.tune:
+            _harmonise(plan, section, [c for chords in chosen.values() for c in chords])
     if plan.sections[-1].spans is None:  # the cadence never overwrites a user's bars
         _cadence(plan)
+
+
+TUNE_FIT = {"tone": 1.0, "scale": 0.0, "clash": -1.0}
+STRONG_WEIGHT = 1.5
+OWN_CHORD_BONUS = 0.25
+
+
+def _harmonise(plan: Plan, section: Section, vocabulary: list[Chord]) -> None:
+    """Each bar of a section singing the request's melody gets the chord of the style's
+    progressions that best holds the melody's notes in that bar (their tones count, a note a
+    semitone from a chord tone counts against, a note on a strong beat half as much again); the
+    progression's own chord for the bar wins a tie and a little more."""
+    bpb = plan.beats_per_bar
+    candidates = list({(c.root_pc, c.intervals): c for c in vocabulary}.values())
+    for i in range(section.bars):
+        start = (section.start_bar + i) * bpb
+        notes = [n for n in plan.tune_notes if n.start_beats < start + bpb and n.start_beats + n.duration_beats > start]
+        if not notes:
+            continue
+        own = section.chords[i]
+
+        def fit(chord: Chord) -> float:
+            tones = set(chord.pitch_classes())
+            total = OWN_CHORD_BONUS if (chord.root_pc, chord.intervals) == (own.root_pc, own.intervals) else 0.0
+            for note in notes:
+                length = min(note.start_beats + note.duration_beats, start + bpb) - max(note.start_beats, start)
+                offset = note.start_beats - start
+                weight = STRONG_WEIGHT if offset >= 0 and abs(offset % (bpb / 2 if bpb % 2 == 0 else bpb)) < 1e-6 else 1.0
+                pc = note.pitch % 12
+                kind = "tone" if pc in tones else "clash" if any((pc - t) % 12 in (1, 11) for t in tones) else "scale"
+                total += TUNE_FIT[kind] * length * weight
+            return total
+
+        section.chords[i] = max([own] + candidates, key=fit)
 
 
 def _play_chart(plan: Plan, section: Section, chart: ChartSection) -> None:

@@ -12,6 +12,7 @@ from .charts import check_chart
 from .errors import InvalidRequest
 from .singer.voices import VOICES
 from .theory import MAX_KEY_CHARS, parse_key
+from .tunes import MAX_MELODY_BYTES, decode_melody, read_tune
 
 MIN_DURATION_S = 10.0
 MAX_DURATION_S = 600.0
@@ -20,6 +21,8 @@ MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
 MAX_CHART_CHARS = 20_000
+MAX_MELODY_CHARS = (MAX_MELODY_BYTES + 2) // 3 * 4  # the file, base64
+MAX_MELODY_TRACK = 1024
 MAX_NAME_CHARS = 32  # time_signature, voice, engine, sampler
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
 MAX_SEED = 2**32 - 1
@@ -56,6 +59,9 @@ class SongRequest:
     guide_strength: how closely a guided song follows the composer's render (0..0.95).
     chords: a chord chart (`songwright.charts`): the composer plays exactly these chords in the
         sections it names; None: the composer's own chords everywhere.
+    melody: a MIDI file's bytes as base64 text (`songwright.tunes`): the lyrics are sung to its
+        tune, exactly its pitches and rhythm; its tempo, meter and key unless given here.
+    melody_track: which of the file's tracks holds the tune (from 1), when several have notes.
     """
 
     tags: str = "pop"
@@ -74,6 +80,8 @@ class SongRequest:
     guided: bool = False
     guide_strength: float = 0.5
     chords: str | None = None
+    melody: str | None = None
+    melody_track: int | None = None
 
     def validate(self) -> "SongRequest":
         """Return the request if every field is valid, else raise InvalidRequest.
@@ -110,6 +118,13 @@ class SongRequest:
         self._validate_neural()
         if self.chords is not None:
             check_chart(self.chords, meter=self.time_signature, key=self.key)
+        if self.melody_track is not None and (isinstance(self.melody_track, bool) or not isinstance(
+                self.melody_track, numbers.Integral) or not 1 <= self.melody_track <= MAX_MELODY_TRACK):
+            raise InvalidRequest("melody_track", f"must be a track number from 1 to {MAX_MELODY_TRACK}", self.melody_track)
+        if self.melody is not None:
+            read_tune(decode_melody(self.melody), track=self.melody_track)
+        elif self.melody_track is not None:
+            raise InvalidRequest("melody_track", "needs a melody (a MIDI file) to choose a track from", self.melody_track)
         return self._plain_numbers()
 
     def _check_texts(self) -> None:
@@ -118,6 +133,8 @@ class SongRequest:
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
         if self.chords is not None:
             _check_text("chords", self.chords, MAX_CHART_CHARS)
+        if self.melody is not None:
+            _check_text("melody", self.melody, MAX_MELODY_CHARS)
         for name, limit in (("key", MAX_KEY_CHARS), ("time_signature", MAX_NAME_CHARS), ("voice", MAX_NAME_CHARS),
                             ("engine", MAX_NAME_CHARS), ("sampler", MAX_NAME_CHARS)):
             value = getattr(self, name)
@@ -131,7 +148,7 @@ class SongRequest:
             value = getattr(self, name)
             if value is not None and type(value) not in (int, float):
                 changes[name] = float(value)
-        for name in ("seed", "steps"):
+        for name in ("seed", "steps", "melody_track"):
             value = getattr(self, name)
             if value is not None and type(value) is not int:
                 changes[name] = int(value)

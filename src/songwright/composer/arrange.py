@@ -76,6 +76,8 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
     parts = [drums, bass, comp, keys, pad, lead, vocals, harmony]
     timing_ms = 2.0 if style.groove_genre in TIGHT_GENRES else 6.0
     for part in parts:
+        if plan.tune_notes is not None and part.name in ("vocals", "harmony"):
+            continue  # your melody is sung as written: no swing, no timing feel
         _feel(plan, part, streams, timing_ms)
     score.parts = [p for p in parts if p.notes]
     return score

@@ -380,6 +380,11 @@ class MelodyWriter:
 
 
 def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
+    if plan.tune_notes is not None:  # the request's melody, its notes as written, the lyrics fitted
+        for note in plan.tune_notes:
+            part.add(note.start_beats, note.duration_beats, note.pitch, 92, syllable=note.syllable,
+                     word_start=note.word_start, phrase_start=note.phrase_start, phones=note.phones, voice=note.voice)
+        return
     low, high, centre = VOICES[plan.lead_voice].range_midi if plan.lead_voice else VOCAL_RANGES[voice_gender(plan.style)]
     writer = MelodyWriter(plan, part, low, high, centre, streams)
     sung = [s for s in plan.sections if s.phrases]
@@ -427,7 +432,10 @@ def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...], streams: Streams)
     """The lead plays two-bar phrases in the given section kinds; it ends the song on the tonic."""
     low, high, centre = LEAD_RANGE
     writer = MelodyWriter(plan, part, low, high, centre, streams)
-    chosen = [s for s in plan.sections if s.kind in kinds]
+    if not plan.vocal and plan.tune_notes is not None:  # an instrumental song: the lead plays your melody
+        for note in plan.tune_notes:
+            part.add(note.start_beats, note.duration_beats * 0.95, note.pitch, 90)
+    chosen = [s for s in plan.sections if s.kind in kinds and not s.tune]
     for section in chosen:
         bar, index = section.start_bar, 0
         while bar < section.end_bar:
