@@ -296,15 +296,35 @@ def chart_key(chart: Chart, *, request_key: str | None) -> Key | None:
     return infer_key(chart.letter_chords())
 
 
-def check_chart(text: str, *, meter: str | None, key: str | None) -> Chart:
-    """Parse and, where the meter is known, check every bar's counts (the request's validation).
-    Numerals with no key to read them in are read in the key the planner chooses."""
+def check_chart(text: str, *, meter: str | None, key: str | None, lyrics=None) -> Chart:
+    """Parse, check the sections against the lyrics (when given) and, where the meter is known,
+    every bar's counts (the request's validation). Numerals with no key to read them in are read
+    in the key the planner chooses."""
     chart = parse_chart(text)
+    if lyrics is not None:
+        check_chart_sections(chart, lyrics)
     reading = chart_key(chart, request_key=key)
     for section in chart.sections:
         if meter is not None:
             section_spans(section, key=reading or Key(0, "major"), meter=meter)
     return chart
+
+
+def check_chart_sections(chart: Chart, lyrics) -> None:
+    """Every tagged part of the chart names a section the song has: one of the lyrics' (by label
+    or kind), the intro or the outro, or (no sections in the lyrics) one the band plays alone."""
+    kinds = {s.kind for s in lyrics.sections} | {"intro", "outro"}
+    labels = {s.label.strip().lower() for s in lyrics.sections}
+    if not lyrics.sections:
+        kinds |= {"verse", "chorus", "bridge"}
+    if any(s.kind == "unknown" for s in lyrics.sections):  # untagged lines are sung as a verse
+        kinds.add("verse")
+    for header in chart.header_names():
+        name = header.strip().lower()
+        if name not in labels and not (name == section_kind(header) and name in kinds):
+            have = sorted({f"[{s.label}]" for s in lyrics.sections}) or ["(no tagged sections)"]
+            raise InvalidRequest(FIELD, f"the chart's [{header}] is not a section of the lyrics (they have "
+                                        f"{', '.join(have)}; [intro] and [outro] are always there)", header)
 
 
 def chart_text(*, bars: list[tuple[ChordSpan, ...]], key: Key, meter: str) -> str:

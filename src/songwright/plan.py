@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .tunes import Tune, TuneLine, decode_melody, fit_tune, infer_tune_key, read_tune
-from .charts import Chart, ChartSection, ChordSpan, chart_key, chart_text, parse_chart, section_spans
+from .charts import (Chart, ChartSection, ChordSpan, chart_key, chart_text, check_chart_sections, parse_chart,
+                     section_spans)
 from .errors import InvalidRequest
 from .lyrics import Lyrics, Phrase, section_kind
 from .request import MAX_TEMPO_BPM, MIN_TEMPO_BPM, SongRequest
@@ -281,20 +282,7 @@ def _tune_form(plan: Plan, lyrics: Lyrics, tune: Tune) -> list[Section]:
 
 
 def _check_chart_sections(plan: Plan, lyrics: Lyrics) -> None:
-    """Every tagged part of the chart names a section the song has: one of the lyrics' (by label
-    or kind), the intro or the outro, or (no sections in the lyrics) one the band plays alone."""
-    kinds = {s.kind for s in lyrics.sections} | {"intro", "outro"}
-    labels = {s.label.strip().lower() for s in lyrics.sections}
-    if not lyrics.sections:
-        kinds |= {"verse", "chorus", "bridge"}
-    if any(s.kind == "unknown" for s in lyrics.sections):  # untagged lines are sung as a verse
-        kinds.add("verse")
-    for header in plan.chart.header_names():
-        name = header.strip().lower()
-        if name not in labels and not (name == section_kind(header) and name in kinds):
-            have = sorted({f"[{s.label}]" for s in lyrics.sections}) or ["(no tagged sections)"]
-            raise InvalidRequest("chords", f"the chart's [{header}] is not a section of the lyrics (they have "
-                                           f"{', '.join(have)}; [intro] and [outro] are always there)", header)
+    check_chart_sections(plan.chart, lyrics)
     for section in plan.chart.sections:  # every bar's counts add up in this meter, in this key
         section_spans(section, key=plan.chart_key, meter=plan.time_signature)
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from .charts import check_chart
 from .errors import InvalidRequest
+from .lyrics import parse_lyrics
 from .singer.voices import VOICES
+from .styles import resolve_tags
 from .theory import MAX_KEY_CHARS, parse_key
 from .tunes import MAX_MELODY_BYTES, decode_melody, read_tune
 
@@ -116,15 +118,15 @@ class SongRequest:
         if self.voice is not None and (not isinstance(self.voice, str) or self.voice not in VOICES):
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
-        if self.chords is not None:
-            check_chart(self.chords, meter=self.time_signature, key=self.key)
         if self.melody_track is not None and (isinstance(self.melody_track, bool) or not isinstance(
                 self.melody_track, numbers.Integral) or not 1 <= self.melody_track <= MAX_MELODY_TRACK):
             raise InvalidRequest("melody_track", f"must be a track number from 1 to {MAX_MELODY_TRACK}", self.melody_track)
-        if self.melody is not None:
-            read_tune(decode_melody(self.melody), track=self.melody_track)
-        elif self.melody_track is not None:
+        if self.melody is None and self.melody_track is not None:
             raise InvalidRequest("melody_track", "needs a melody (a MIDI file) to choose a track from", self.melody_track)
+        tune = read_tune(decode_melody(self.melody), track=self.melody_track) if self.melody is not None else None
+        if self.chords is not None:  # the sections against the lyrics, the bars against the meter
+            meter = self.time_signature or (tune.meter if tune is not None else None) or resolve_tags(self.tags).time_signature
+            check_chart(self.chords, meter=meter, key=self.key, lyrics=parse_lyrics(self.lyrics))
         return self._plain_numbers()
 
     def _check_texts(self) -> None:
