@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tunes import Tune, TuneLine, decode_melody, fit_tune, infer_tune_key, read_tune
+from .tunes import Tune, TuneLine, decode_melody, fit_tune, infer_tune_key, tune_of
 from .charts import (Chart, ChartSection, ChordSpan, chart_key, chart_text, check_chart_sections, parse_chart,
                      section_spans)
 from .errors import InvalidRequest
@@ -196,7 +196,7 @@ class Plan:
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
     streams = Streams(seed)
-    tune = read_tune(decode_melody(request.melody), track=request.melody_track) if request.melody is not None else None
+    tune = tune_of(decode_melody(request.melody), track=request.melody_track) if request.melody is not None else None
     if request.tempo_bpm is not None:
         tempo = request.tempo_bpm
     elif tune is not None and tune.tempo_bpm is not None:

@@ -14,7 +14,7 @@ from .lyrics import parse_lyrics
 from .singer.voices import VOICES
 from .styles import resolve_tags
 from .theory import MAX_KEY_CHARS, parse_key
-from .tunes import MAX_MELODY_BYTES, decode_melody, read_tune
+from .tunes import MAX_MELODY_BYTES, decode_melody, tune_of
 
 MIN_DURATION_S = 10.0
 MAX_DURATION_S = 600.0
@@ -123,7 +123,7 @@ class SongRequest:
             raise InvalidRequest("melody_track", f"must be a track number from 1 to {MAX_MELODY_TRACK}", self.melody_track)
         if self.melody is None and self.melody_track is not None:
             raise InvalidRequest("melody_track", "needs a melody (a MIDI file) to choose a track from", self.melody_track)
-        tune = read_tune(decode_melody(self.melody), track=self.melody_track) if self.melody is not None else None
+        tune = tune_of(decode_melody(self.melody), track=self.melody_track) if self.melody is not None else None
         if self.chords is not None:  # the sections against the lyrics, the bars against the meter
             meter = self.time_signature or (tune.meter if tune is not None else None) or resolve_tags(self.tags).time_signature
             check_chart(self.chords, meter=meter, key=self.key, lyrics=parse_lyrics(self.lyrics))

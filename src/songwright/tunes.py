@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 from dataclasses import dataclass, field, replace
 
@@ -63,6 +64,16 @@ def decode_melody(text: str) -> bytes:
     if len(data) > MAX_MELODY_BYTES:
         raise InvalidRequest(FIELD, f"must be a MIDI file of at most {MAX_MELODY_BYTES} bytes", f"{len(data)} bytes")
     return data
+
+
+@functools.lru_cache(maxsize=4)
+def tune_of(data: bytes, *, track: int | None) -> Tune:
+    """The tune of a request's melody: a MIDI file's track. (A hummed recording is not taken yet:
+    `songwright.hum` transcribes one, but a sung line is not yet heard right often enough.)"""
+    if data[:4] != b"MThd":
+        raise InvalidRequest(FIELD, "must be a Standard MIDI File (a hummed or sung recording is not read yet)",
+                             f"{len(data)} bytes")
+    return read_tune(data, track=track)
 
 
 def read_tune(data: bytes, *, track: int | None) -> Tune:
