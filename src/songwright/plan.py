@@ -18,7 +18,7 @@ from .tunes import Tune, TuneLine, decode_melody, fit_tune, infer_tune_key, tune
 from .charts import (Chart, ChartSection, ChordSpan, chart_key, chart_text, check_chart_sections, parse_chart,
                      section_spans)
 from .errors import InvalidRequest
-from .lyrics import Lyrics, Phrase, section_kind
+from .lyrics import Lyrics, Phrase
 from .request import MAX_TEMPO_BPM, MIN_TEMPO_BPM, SongRequest
 from .streams import Streams
 from .styles import StyleProfile, load_styles
