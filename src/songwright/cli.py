@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     lyrics = gen.add_mutually_exclusive_group()
     lyrics.add_argument("--lyrics", metavar="FILE", help="lyrics file with [verse]/[chorus] tags, or - for stdin")
     lyrics.add_argument("--lyrics-text", metavar="TEXT", help="lyrics given inline")
+    chords = gen.add_mutually_exclusive_group()
+    chords.add_argument("--chords", metavar="FILE", help="a chord chart to play (| Am | F | C G | E7 | per line, [verse] tags)")
+    chords.add_argument("--chords-text", metavar="TEXT", help="a chord chart given inline")
+    gen.add_argument("--melody", metavar="FILE", help="a MIDI file whose tune the lyrics are sung to (its tempo, meter and key unless given)")
+    gen.add_argument("--melody-track", type=int, metavar="N", help="the MIDI track holding the tune (from 1), when several have notes")
+    gen.add_argument("--chart", metavar="FILE", help="write the song's chords as a chord chart (the --chords syntax)")
     gen.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="length of the song (10-600, default 60)")
     gen.add_argument("--bpm", type=float, help="tempo in quarter-note beats per minute (40-240)")
     gen.add_argument("--key", help='e.g. "A minor", "Eb major", "F#m"')
@@ -202,6 +208,44 @@ def _read_lyrics(args: argparse.Namespace) -> str:
         raise InvalidRequest("lyrics", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.lyrics) from exc
 
 
+def _read_chords(args: argparse.Namespace) -> str | None:
+    if args.chords_text is not None:
+        return args.chords_text
+    if args.chords is None:
+        return None
+    try:
+        with open(args.chords, "rb") as handle:
+            data = handle.read(MAX_LYRICS_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidRequest("chords", "must be a readable file", args.chords) from exc
+    if len(data) > MAX_LYRICS_FILE_BYTES:
+        raise InvalidRequest("chords", f"must be at most {MAX_LYRICS_FILE_BYTES} bytes", f"more than {MAX_LYRICS_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("chords", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.chords) from exc
+
+
+def _read_melody(args: argparse.Namespace) -> str | None:
+    """The --melody MIDI file as the request's base64 text."""
+    import base64
+
+    from .tunes import MAX_MELODY_BYTES
+
+    if args.melody is None:
+        return None
+    if not args.melody.lower().endswith((".mid", ".midi", ".smf", ".kar")):
+        raise InvalidRequest("melody", "must be a MIDI file (.mid, .midi)", args.melody)
+    try:
+        with open(args.melody, "rb") as handle:
+            data = handle.read(MAX_MELODY_BYTES + 1)
+    except OSError as exc:
+        raise InvalidRequest("melody", "must be a readable MIDI file", args.melody) from exc
+    if len(data) > MAX_MELODY_BYTES:
+        raise InvalidRequest("melody", f"must be a MIDI file of at most {MAX_MELODY_BYTES} bytes", args.melody)
+    return base64.b64encode(data).decode("ascii")
+
+
 def _generate(args: argparse.Namespace) -> int:
     from .request import SongRequest
     from .song import read_song_file
@@ -216,6 +260,7 @@ def _generate(args: argparse.Namespace) -> int:
             time_signature=args.time_signature, seed=args.seed, instrumental=args.instrumental, engine=args.engine,
             voice=args.voice, steps=args.steps, sampler=args.sampler,
             guidance_scale=args.guidance, guided=args.guided, guide_strength=args.guide_strength,
+            chords=_read_chords(args), melody=_read_melody(args), melody_track=args.melody_track,
         ).validate()
     return _produce(args, request, edits, _engine(args, request.engine))
 
@@ -249,13 +294,16 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
     from .edits import make
     from .engines import generate
 
+    chart = getattr(args, "chart", None)  # generate's option
     for field in ("stems", "midi", "lrc"):
         if getattr(args, field) and not getattr(engine.capabilities, field):
             raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
+    if chart and not engine.capabilities.midi:  # the chart comes from the score's plan, as the MIDI does
+        raise InvalidRequest("chart", f"is not made by the {engine.name} engine", f"--engine {request.engine}")
     audio_format(args.output, "output")
     check_writable(args.output, "output")
     for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
-                                ("json", args.json, False)):
+                                ("json", args.json, False), ("chart", chart, False)):
         if path:
             check_writable(path, field, is_dir)
     _check_distinct_outputs(args)
@@ -270,7 +318,7 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
             raise KeyboardInterrupt
         song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
-                      staged=staged)
+                      staged=staged, chart_path=chart)
         if _INTERRUPTS.received:
             raise KeyboardInterrupt
     except RenderError as exc:
@@ -295,7 +343,8 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
 
 
 REQUEST_OPTIONS = ("tags", "lyrics", "lyrics_text", "duration", "bpm", "key", "time_signature", "seed", "instrumental",
-                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength")
+                   "voice", "engine", "steps", "sampler", "guidance", "guided", "guide_strength", "chords", "chords_text", "melody",
+                   "melody_track")
 
 
 def _refuse_request_options_with_from(args: argparse.Namespace) -> None:
@@ -364,7 +413,7 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
     if args.stems:
         wanted.append(("stems", args.stems, "the stems folder"))
         wanted += [("stems", str(Path(args.stems) / f"{name}.wav"), f"the {name} stem") for name in STEMS]
-    wanted += [(field, getattr(args, field), "") for field in ("json", "midi", "lrc")]
+    wanted += [(field, getattr(args, field, None), "") for field in ("json", "midi", "lrc", "chart")]
     claimed: dict[Path, tuple[str, str, str]] = {}
     for field, path, role in wanted:
         if not path:

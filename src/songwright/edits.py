@@ -356,8 +356,11 @@ def remix(plan: Plan, score: Score, *, key: str | None, tempo_bpm: float | None)
         raise InvalidRequest("tempo_bpm", f"makes the song {duration_s:.1f} s long at {tempo:g} BPM; songs are "
                              f"{MIN_DURATION_S:g}-{MAX_DURATION_S:g} s", tempo_bpm)
     request = plan.request.replace(key=new_key.name, tempo_bpm=tempo, duration_s=duration_s)
-    moved = lambda chord: dataclasses.replace(chord, root_pc=(chord.root_pc + shift) % 12)  # noqa: E731
-    sections = [dataclasses.replace(s, chords=[moved(c) for c in s.chords]) for s in plan.sections]
+    moved = lambda chord: dataclasses.replace(chord, root_pc=(chord.root_pc + shift) % 12, bass_pc=(  # noqa: E731
+        None if chord.bass_pc is None else (chord.bass_pc + shift) % 12))
+    sections = [dataclasses.replace(s, chords=[moved(c) for c in s.chords], spans=None if s.spans is None else [
+        tuple(dataclasses.replace(span, chord=moved(span.chord)) for span in bar) for bar in s.spans])
+        for s in plan.sections]
     new_plan = dataclasses.replace(plan, request=request, key=new_key, tempo_bpm=tempo, sections=sections,
                                    final_chord=moved(plan.final_chord))
     parts = [dataclasses.replace(part, notes=[dataclasses.replace(n, pitch=n.pitch + (0 if part.is_drum else shift))
@@ -539,9 +542,9 @@ def _line_spans(plan: Plan, part: Part) -> dict[int, range]:
     spans: dict[int, range] = {}
     for note in part.notes:
         if note.line is not None:
-            last = int(math.ceil(note.end_beats / plan.beats_per_bar - 1e-6))
-            old = spans.get(note.line, range(note.bar, note.bar + 1))
-            spans[note.line] = range(note.bar, max(old.stop, last, note.bar + 1))
+            last = max(int(math.ceil(note.end_beats / plan.beats_per_bar - 1e-6)), note.bar + 1)
+            old = spans.get(note.line, range(note.bar, last))
+            spans[note.line] = range(min(old.start, note.bar), max(old.stop, last))
     return spans
 
 
@@ -555,7 +558,8 @@ def retake(prepared: Prepared, plan: Plan, score: Score, *, bars: range, seed: i
     cadence = len(cadence_of(plan.style.harmony, plan.key.mode)[0])
     for section in plan.sections:
         inside = [b for b in bars if section.start_bar <= b < section.end_bar]
-        if not inside or keep_chords:
+        if not inside or keep_chords or section.spans is not None or plan.tune_notes is not None:
+            # a chart's chords, or chords harmonising the request's own melody, are the user's: kept
             sections.append(section)
             continue
         vocabulary = load_styles()["harmony"][plan.style.harmony][plan.key.mode][_slot(section.kind)]
@@ -625,6 +629,9 @@ def relyric(prepared: Prepared, plan: Plan, score: Score, *, line: int, text: st
 
     if not plan.vocal:
         raise InvalidRequest("line", "must be a sung line, and this song has no vocals", line)
+    if plan.tune_notes is not None:
+        raise InvalidRequest("line", "cannot take new words in a song sung to your own melody: change the lyrics "
+                             "in its request (the words are fitted to the melody's notes)", line)
     places = [(i, j) for i, s in enumerate(plan.sections) for j in range(len(s.phrases))]
     if not 1 <= line <= len(places):
         raise InvalidRequest("line", f"must be a sung line of the song, 1-{len(places)}", line)

@@ -1,5 +1,8 @@
 """The planner: request + lyrics + style -> form, tempo, key, meter and chords per bar.
 
+A section the request's chord chart names plays that chart's chords, as spans in beats (several
+in a bar where the chart says so); every other section gets the composer's own progression.
+
 The song's content fills whole bars at the requested tempo; a final tonic chord lands on the
 next downbeat and rings out to the exact requested duration.
 """
@@ -11,9 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tunes import Tune, TuneLine, decode_melody, fit_tune, infer_tune_key, tune_of
+from .charts import (Chart, ChartSection, ChordSpan, chart_key, chart_text, check_chart_sections, parse_chart,
+                     section_spans)
 from .errors import InvalidRequest
 from .lyrics import Lyrics, Phrase
-from .request import SongRequest
+from .request import MAX_TEMPO_BPM, MIN_TEMPO_BPM, SongRequest
 from .streams import Streams
 from .styles import StyleProfile, load_styles
 from .theory import Chord, Key, parse_key, parse_roman
@@ -39,7 +45,9 @@ class Section:
     bars: int
     phrases: list[Phrase] = field(default_factory=list)
     phrase_bars: list[int] = field(default_factory=list)
-    chords: list[Chord] = field(default_factory=list)  # one per bar
+    chords: list[Chord] = field(default_factory=list)  # one per bar: the chord on its downbeat
+    spans: list[tuple[ChordSpan, ...]] | None = None  # per bar, for a section played from the chart
+    tune: bool = False  # sings (or, instrumental, plays) the request's melody
     occurrence: int = 0  # 0 for the first section of this kind, 1 for the second...
     energy: float = 0.6
 
@@ -69,6 +77,12 @@ class Plan:
     takes: dict[int, int] = field(default_factory=dict)  # bar -> the retake (its seed) that wrote it anew
     adjustments: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    chart: Chart | None = None  # the request's chord chart, read
+    chart_key: Key | None = None  # the key its roman numerals are read in
+    tune_notes: list[TuneLine] | None = None  # the request's melody as sung (or played), lyrics fitted
+
+    def chart_of(self, *, kind: str, label: str) -> ChartSection | None:
+        return None if self.chart is None else self.chart.section_for(kind=kind, label=label)
 
     @property
     def beats_per_bar(self) -> int:
@@ -109,6 +123,22 @@ class Plan:
                 return section.chords[bar - section.start_bar]
         return self.final_chord
 
+    def spans_of_bar(self, bar: int) -> tuple[ChordSpan, ...]:
+        """The chords sounding in a bar, each with its start in the bar and length in beats."""
+        for section in self.sections:
+            if section.start_bar <= bar < section.end_bar:
+                if section.spans is not None:
+                    return section.spans[bar - section.start_bar]
+                return (ChordSpan(0.0, float(self.beats_per_bar), section.chords[bar - section.start_bar]),)
+        return (ChordSpan(0.0, float(self.beats_per_bar), self.final_chord),)
+
+    def chord_at_beat(self, beat: float) -> Chord:
+        """The chord sounding at a beat of the song (the final chord after the last bar)."""
+        bar = int(np.floor(beat / self.beats_per_bar + 1e-9))
+        offset = beat - bar * self.beats_per_bar
+        spans = self.spans_of_bar(bar)
+        return next((s.chord for s in reversed(spans) if s.start_beats <= offset + 1e-9), spans[0].chord)
+
     def to_dict(self) -> dict:
         return {
             "tempo_bpm": self.tempo_bpm,
@@ -132,16 +162,63 @@ class Plan:
                 }
                 for s in self.sections
             ],
+            "chord_changes": self.chord_changes(),
             "adjustments": self.adjustments,
         }
+
+    def chord_changes(self) -> list[dict]:
+        """Every chord as it starts (a chord held on over bars listed once), the final chord last."""
+        changes: list[dict] = []
+        for bar in range(self.content_bars + 1):
+            for span in self.spans_of_bar(bar) if bar < self.content_bars else (ChordSpan(0.0, 0.0, self.final_chord),):
+                name = span.chord.name(self.key)
+                beat = bar * self.beats_per_bar + span.start_beats
+                if changes and changes[-1]["chord"] == name and bar < self.content_bars:
+                    continue
+                changes.append({"chord": name, "start_beats": beat, "start_s": round(beat * self.seconds_per_beat, 6)})
+        return changes
+
+    def chart_text(self) -> str:
+        """The song's chords as a chord chart (`songwright.charts`): the key, then each section the
+        chart syntax can name (those of the lyrics, the intro and the outro) once, as played the
+        longest time it plays (each time starts from its top), four bars a line; sections the
+        planner added (solo, inst, break) as comments."""
+        lines = [f"key: {self.key.name}"]
+        longest: dict[str, Section] = {}
+        for section in self.sections:
+            known = longest.get(section.label.lower())
+            if known is None or section.bars > known.bars:
+                longest[section.label.lower()] = section
+        for section in longest.values():
+            bars = [self.spans_of_bar(section.start_bar + i) for i in range(section.bars)]
+            comment = "# " if section.kind in ("solo", "inst", "break") and not section.phrases else ""
+            lines.append(f"{comment}[{section.label}]")
+            for at in range(0, len(bars), 4):
+                lines.append(comment + chart_text(bars=bars[at:at + 4], key=self.key, meter=self.time_signature))
+        return "\n".join(lines) + "\n"
 
 
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
     streams = Streams(seed)
-    tempo = request.tempo_bpm if request.tempo_bpm is not None else _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
-    meter = request.time_signature or style.time_signature
-    key = parse_key(request.key) if request.key else _choose_key(style, streams.rng("key", *style.genres, *style.moods))
+    tune = tune_of(decode_melody(request.melody), track=request.melody_track) if request.melody is not None else None
+    if request.tempo_bpm is not None:
+        tempo = request.tempo_bpm
+    elif tune is not None and tune.tempo_bpm is not None:
+        tempo = float(min(max(tune.tempo_bpm, MIN_TEMPO_BPM), MAX_TEMPO_BPM))
+    else:
+        tempo = _choose_tempo(style, streams.rng("tempo", *style.genres, *style.moods))
+    meter = request.time_signature or (tune.meter if tune is not None else None) or style.time_signature
+    chart = parse_chart(request.chords) if request.chords is not None else None
+    reading = chart_key(chart, request_key=request.key) if chart is not None else None
+    if request.key:
+        key = parse_key(request.key)
+    elif reading is not None:
+        key = reading
+    elif tune is not None:
+        key = tune.key or infer_tune_key(tune)
+    else:
+        key = _choose_key(style, streams.rng("key", *style.genres, *style.moods))
     vocal = is_vocal(request, lyrics, style)
     bar_s = BEATS_PER_BAR[meter] * 60.0 / tempo
     content_bars = math.floor((request.duration_s - MIN_RINGOUT_S) / bar_s + 1e-9)
@@ -150,10 +227,69 @@ def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: i
                              f"ask for at least {2 * bar_s + MIN_RINGOUT_S:.1f} s or a faster tempo", request.duration_s)
     plan = Plan(request, style, seed, tempo, key, meter, [], content_bars,
                 parse_roman(cadence_of(style.harmony, key.mode)[1], key), sample_rate, vocal, lead_voice)
+    if chart is not None:
+        plan.chart, plan.chart_key = chart, reading or key
+        _check_chart_sections(plan, lyrics)
     progressions = _choose_progressions(plan, streams)
-    plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
+    if tune is not None:
+        plan.sections = _tune_form(plan, lyrics, tune)
+    else:
+        plan.sections = _form(plan, lyrics, {slot: len(chords) for slot, chords in progressions.items()})
     _assign_chords(plan, progressions)
     return plan
+
+
+def _tune_form(plan: Plan, lyrics: Lyrics, tune: Tune) -> list[Section]:
+    """The form around your melody: an intro, the tune once per round of its phrases (each lyric
+    line on one phrase, the tune again from the top while lines are left; a round takes the kind
+    and label of the lyric section its first line is in), an instrumental round between sung ones
+    and a longer outro where the duration leaves room, and the outro."""
+    bpb = plan.beats_per_bar
+    tune_bars = max(1, math.ceil(max(n.start_beats + n.duration_beats for n in tune.notes) / bpb - 1e-9))
+    lines = [(s, p) for s in lyrics.sections for p in s.phrases] if plan.vocal else []
+    rounds = max(1, math.ceil(len(lines) / len(tune.phrases())))
+    intro = Section("intro", "intro", 0, _instrumental_bars(plan, "intro", "intro"))
+    outro = Section("outro", "outro", 0, 2)
+    per_round = len(tune.phrases())
+    body = []
+    for r in range(rounds):
+        mine = lines[r * per_round:(r + 1) * per_round]
+        kind = (mine[0][0].kind if mine[0][0].kind != "unknown" else "verse") if mine else "verse"
+        label = mine[0][0].label if mine else "verse"
+        body.append(Section(kind, label, 0, tune_bars, [p for _, p in mine], tune=True))
+    spare = plan.content_bars - intro.bars - outro.bars - rounds * tune_bars
+    if spare < 0:
+        intro.bars = max(1, intro.bars + spare)
+        spare = plan.content_bars - intro.bars - outro.bars - rounds * tune_bars
+    if spare < 0:
+        need_s = (intro.bars + outro.bars + rounds * tune_bars) * plan.bar_s + MIN_RINGOUT_S
+        raise InvalidRequest("duration_s", f"is too short for the melody ({tune_bars} bars at {plan.tempo_bpm:g} BPM) "
+                                           f"sung {rounds} time(s) for the lyrics' {len(lines)} lines: ask for at "
+                                           f"least {need_s:.1f} s", plan.request.duration_s)
+    at = len(body) - 1 if len(body) > 1 else len(body)
+    while spare >= tune_bars + 4 and tune_bars >= 2:  # a round for the band before the last sung one
+        body.insert(at, Section("inst", "inst", 0, tune_bars))
+        spare -= tune_bars
+        plan.adjustments.append("an instrumental round of the melody's length to fill the duration")
+    outro.bars += spare
+    sections = [intro] + body + [outro]
+    start = 0
+    counts: dict[str, int] = {}
+    for section in sections:
+        section.start_bar = start
+        start += section.bars
+        section.occurrence = counts.get(section.kind, 0)
+        counts[section.kind] = section.occurrence + 1
+        section.energy = ENERGY.get(section.kind, 0.7)
+    plan.tune_notes = fit_tune(tune, sections=[(s.start_bar * bpb, s.phrases) for s in sections if s.tune],
+                               voice=plan.lead_voice, vocal=plan.vocal, warnings=plan.warnings)
+    return sections
+
+
+def _check_chart_sections(plan: Plan, lyrics: Lyrics) -> None:
+    check_chart_sections(plan.chart, lyrics)
+    for section in plan.chart.sections:  # every bar's counts add up in this meter, in this key
+        section_spans(section, key=plan.chart_key, meter=plan.time_signature)
 
 
 def is_vocal(request: SongRequest, lyrics: Lyrics, style: StyleProfile) -> bool:
@@ -221,7 +357,11 @@ def _set_lines(plan: Plan, section: Section, loops: dict[str, int], *, relaxed: 
     line = max(_phrase_bars(plan, p, relaxed=relaxed) for p in section.phrases)
     section.phrase_bars = [line] * len(section.phrases)
     sung = line * len(section.phrases)
-    section.bars = good_bars(bars=sung, loop_bars=loops[_vocabulary_slot(section.kind)]) if tail else sung
+    chart = plan.chart_of(kind=section.kind, label=section.label)
+    if chart is not None and tail:  # the chart as written, played again as often as the lines need
+        section.bars = -(-sung // len(chart.bars)) * len(chart.bars)
+    else:
+        section.bars = good_bars(bars=sung, loop_bars=loops[_vocabulary_slot(section.kind)]) if tail else sung
 
 
 def _sung_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
@@ -232,20 +372,23 @@ def _sung_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Sectio
         if section.phrases:
             _set_lines(plan, section, loops, relaxed=True)
         else:
-            section.bars = _instrumental_bars(plan, kind)
+            section.bars = _instrumental_bars(plan, kind, lyric.label)
         if lyric.kind == "unknown":
             plan.warnings.append(f"unknown section tag [{lyric.label}]: the tag is not sung; its lines are sung as a verse")
         sections.append(section)
     if not sections or sections[0].kind != "intro":
-        sections.insert(0, Section("intro", "intro", 0, _instrumental_bars(plan, "intro")))
+        sections.insert(0, Section("intro", "intro", 0, _instrumental_bars(plan, "intro", "intro")))
         plan.adjustments.append("added an intro")
     if sections[-1].kind != "outro":
-        sections.append(Section("outro", "outro", 0, _instrumental_bars(plan, "outro")))
+        sections.append(Section("outro", "outro", 0, _instrumental_bars(plan, "outro", "outro")))
         plan.adjustments.append("added an outro")
     return sections
 
 
-def _instrumental_bars(plan: Plan, kind: str) -> int:
+def _instrumental_bars(plan: Plan, kind: str, label: str) -> int:
+    chart = plan.chart_of(kind=kind, label=label)
+    if chart is not None and kind not in ("intro", "outro"):
+        return len(chart.bars)
     target = {"intro": INTRO_TARGET_S, "outro": OUTRO_TARGET_S}.get(kind)
     if target is not None:
         return min((2, 4, 8), key=lambda bars: abs(bars * plan.bar_s - target))
@@ -257,12 +400,16 @@ def _instrumental_form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> lis
     tagged = [s.kind for s in lyrics.sections if s.kind not in ("unknown", "inst", "intro", "outro")]
     if lyrics.has_words:
         plan.adjustments.append("instrumental: the lyrics' words are not sung, their structure is kept")
-    intro = Section("intro", "intro", 0, _instrumental_bars(plan, "intro"))
-    outro = Section("outro", "outro", 0, _instrumental_bars(plan, "outro"))
+    intro = Section("intro", "intro", 0, _instrumental_bars(plan, "intro", "intro"))
+    outro = Section("outro", "outro", 0, _instrumental_bars(plan, "outro", "outro"))
     free = plan.content_bars - intro.bars - outro.bars
     phrase = 8 if plan.bar_s < 2.4 and free >= 16 else 4
     sizes = {k: 2 if k == "break" else good_bars(bars=max(phrase, loops[_vocabulary_slot(k)]), loop_bars=loops[_vocabulary_slot(k)])
              for k in ("verse", "chorus", "bridge", *tagged)}
+    for k in sizes:
+        chart = plan.chart_of(kind=k, label=k)
+        if chart is not None:  # the chart as written, again as often as a phrase needs
+            sizes[k] = -(-max(phrase, len(chart.bars)) // len(chart.bars)) * len(chart.bars)
     body = tagged or []
     if not tagged:
         for kind in ("verse", "chorus", "verse", "chorus", "bridge", "chorus"):
@@ -403,7 +550,65 @@ def _assign_chords(plan: Plan, chosen: dict[str, list[Chord]]) -> None:
     for section in plan.sections:
         progression = chosen[_vocabulary_slot(section.kind)]
         section.chords = [progression[i % len(progression)] for i in range(section.bars)]
-    _cadence(plan)
+        chart = plan.chart_of(kind=section.kind, label=section.label)
+        if chart is not None:
+            _play_chart(plan, section, chart)
+        elif section.tune:
+            _harmonise(plan, section, [c for chords in chosen.values() for c in chords])
+    if plan.sections[-1].spans is None:  # the cadence never overwrites a user's bars
+        _cadence(plan)
+
+
+TUNE_FIT = {"tone": 1.0, "scale": 0.0, "clash": -1.0}
+STRONG_WEIGHT = 1.5
+OWN_CHORD_BONUS = 0.25
+
+
+def _harmonise(plan: Plan, section: Section, vocabulary: list[Chord]) -> None:
+    """Each bar of a section singing the request's melody gets the chord of the style's
+    progressions that best holds the melody's notes in that bar (their tones count, a note a
+    semitone from a chord tone counts against, a note on a strong beat half as much again); the
+    progression's own chord for the bar wins a tie and a little more."""
+    bpb = plan.beats_per_bar
+    candidates = list({(c.root_pc, c.intervals): c for c in vocabulary}.values())
+    for i in range(section.bars):
+        start = (section.start_bar + i) * bpb
+        notes = [n for n in plan.tune_notes if n.start_beats < start + bpb and n.start_beats + n.duration_beats > start]
+        if not notes:
+            continue
+        own = section.chords[i]
+
+        def fit(chord: Chord) -> float:
+            tones = set(chord.pitch_classes())
+            total = OWN_CHORD_BONUS if (chord.root_pc, chord.intervals) == (own.root_pc, own.intervals) else 0.0
+            for note in notes:
+                length = min(note.start_beats + note.duration_beats, start + bpb) - max(note.start_beats, start)
+                offset = note.start_beats - start
+                weight = STRONG_WEIGHT if offset >= 0 and abs(offset % (bpb / 2 if bpb % 2 == 0 else bpb)) < 1e-6 else 1.0
+                pc = note.pitch % 12
+                kind = "tone" if pc in tones else "clash" if any((pc - t) % 12 in (1, 11) for t in tones) else "scale"
+                total += TUNE_FIT[kind] * length * weight
+            return total
+
+        section.chords[i] = max([own] + candidates, key=fit)
+
+
+def _play_chart(plan: Plan, section: Section, chart: ChartSection) -> None:
+    """The section plays its chart from the top, again as often as it is long; a section shorter
+    than its chart, or not a whole number of times as long, is reported."""
+    bars = section_spans(chart, key=plan.chart_key, meter=plan.time_signature)
+    section.spans = [bars[i % len(bars)] for i in range(section.bars)]
+    section.chords = [spans[0].chord for spans in section.spans]
+    times, rest = divmod(section.bars, len(bars))
+    if times == 0:
+        plan.warnings.append(f"[{section.label}] plays only the first {section.bars} of its chart's {len(bars)} bars "
+                             "(cut to fit the duration)")
+    elif rest:
+        plan.warnings.append(f"[{section.label}] plays its chart of {len(bars)} bars {times} time(s) and then only "
+                             f"its first {rest} bar(s), to fit the duration")
+    elif times > 1:
+        plan.adjustments.append(f"[{section.label}] plays its chart of {len(bars)} bars {times} times, as long as "
+                                "its lines")
 
 
 def cadence_of(harmony: str, mode: str) -> tuple[list[str], str]:

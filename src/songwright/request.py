@@ -8,9 +8,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .charts import check_chart
 from .errors import InvalidRequest
+from .lyrics import parse_lyrics
 from .singer.voices import VOICES
+from .styles import resolve_tags
 from .theory import MAX_KEY_CHARS, parse_key
+from .tunes import MAX_MELODY_BYTES, decode_melody, tune_of
 
 MIN_DURATION_S = 10.0
 MAX_DURATION_S = 600.0
@@ -18,6 +22,9 @@ MIN_TEMPO_BPM = 40.0
 MAX_TEMPO_BPM = 240.0
 MAX_TAGS_CHARS = 500
 MAX_LYRICS_CHARS = 20_000
+MAX_CHART_CHARS = 20_000
+MAX_MELODY_CHARS = (MAX_MELODY_BYTES + 2) // 3 * 4  # the file, base64
+MAX_MELODY_TRACK = 1024
 MAX_NAME_CHARS = 32  # time_signature, voice, engine, sampler
 TIME_SIGNATURES = ("4/4", "3/4", "6/8")
 MAX_SEED = 2**32 - 1
@@ -52,6 +59,11 @@ class SongRequest:
     guided: first render the request with the composer and let the model follow that audio,
         so the song keeps the requested tempo, key and form.
     guide_strength: how closely a guided song follows the composer's render (0..0.95).
+    chords: a chord chart (`songwright.charts`): the composer plays exactly these chords in the
+        sections it names; None: the composer's own chords everywhere.
+    melody: a MIDI file's bytes as base64 text (`songwright.tunes`): the lyrics are sung to its
+        tune, exactly its pitches and rhythm; its tempo, meter and key unless given here.
+    melody_track: which of the file's tracks holds the tune (from 1), when several have notes.
     """
 
     tags: str = "pop"
@@ -69,6 +81,9 @@ class SongRequest:
     guidance_scale: float = 15.0
     guided: bool = False
     guide_strength: float = 0.5
+    chords: str | None = None
+    melody: str | None = None
+    melody_track: int | None = None
 
     def validate(self) -> "SongRequest":
         """Return the request if every field is valid, else raise InvalidRequest.
@@ -103,12 +118,25 @@ class SongRequest:
         if self.voice is not None and (not isinstance(self.voice, str) or self.voice not in VOICES):
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
+        if self.melody_track is not None and (isinstance(self.melody_track, bool) or not isinstance(
+                self.melody_track, numbers.Integral) or not 1 <= self.melody_track <= MAX_MELODY_TRACK):
+            raise InvalidRequest("melody_track", f"must be a track number from 1 to {MAX_MELODY_TRACK}", self.melody_track)
+        if self.melody is None and self.melody_track is not None:
+            raise InvalidRequest("melody_track", "needs a melody (a MIDI file) to choose a track from", self.melody_track)
+        tune = tune_of(decode_melody(self.melody), track=self.melody_track) if self.melody is not None else None
+        if self.chords is not None:  # the sections against the lyrics, the bars against the meter
+            meter = self.time_signature or (tune.meter if tune is not None else None) or resolve_tags(self.tags).time_signature
+            check_chart(self.chords, meter=meter, key=self.key, lyrics=parse_lyrics(self.lyrics))
         return self._plain_numbers()
 
     def _check_texts(self) -> None:
         """Type and length of every text field, before any pattern runs on it."""
         _check_text("tags", self.tags, MAX_TAGS_CHARS)
         _check_text("lyrics", self.lyrics, MAX_LYRICS_CHARS)
+        if self.chords is not None:
+            _check_text("chords", self.chords, MAX_CHART_CHARS)
+        if self.melody is not None:
+            _check_text("melody", self.melody, MAX_MELODY_CHARS)
         for name, limit in (("key", MAX_KEY_CHARS), ("time_signature", MAX_NAME_CHARS), ("voice", MAX_NAME_CHARS),
                             ("engine", MAX_NAME_CHARS), ("sampler", MAX_NAME_CHARS)):
             value = getattr(self, name)
@@ -122,7 +150,7 @@ class SongRequest:
             value = getattr(self, name)
             if value is not None and type(value) not in (int, float):
                 changes[name] = float(value)
-        for name in ("seed", "steps"):
+        for name in ("seed", "steps", "melody_track"):
             value = getattr(self, name)
             if value is not None and type(value) is not int:
                 changes[name] = int(value)

@@ -170,8 +170,9 @@ class Song:
 
     def save_all(self, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
                  midi_path: str | os.PathLike | None = None, lrc_path: str | os.PathLike | None = None,
-                 json_path: str | os.PathLike | None = None, staged: StagedOutputs | None = None) -> list[Path]:
-        """The mix and whichever of stems, MIDI, LRC and JSON are asked for, as one set: all the
+                 json_path: str | os.PathLike | None = None, staged: StagedOutputs | None = None,
+                 chart_path: str | os.PathLike | None = None) -> list[Path]:
+        """The mix and whichever of stems, MIDI, LRC, JSON and chord chart are asked for, as one set: all the
         files appear, or (after an error or Ctrl-C) none of them, and a stems folder this call
         made is removed again. Returns the paths written; `staged.committed` tells a caller
         interrupted at the very end whether they were."""
@@ -185,6 +186,8 @@ class Song:
                 self.save_lrc(lrc_path, staged=staged)
             if json_path is not None:
                 self.save_json(json_path, staged=staged)
+            if chart_path is not None:
+                self.save_chart(chart_path, staged=staged)
             return staged.commit()
 
     def save(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
@@ -207,6 +210,12 @@ class Song:
         if self.score is None:
             raise RenderError(f"the {self.engine} engine makes no MIDI; use the composer engine for MIDI")
         write_bytes(path, midi_bytes(self.score), staged=staged)
+
+    def save_chart(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
+        """The song's chords as a chord chart (the `--chords` syntax): the lead sheet's harmony."""
+        if self.plan is None:
+            raise RenderError(f"the {self.engine} engine makes no chord chart; use the composer engine for a chart")
+        write_text(path, self.plan.chart_text(), staged=staged)
 
     def save_lrc(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
         write_text(path, self.lrc(), staged=staged)

@@ -99,11 +99,14 @@ _QUALITIES = {
 
 @dataclass(frozen=True)
 class Chord:
-    symbol: str  # roman numeral as written, e.g. "vi7"
+    symbol: str  # roman numeral as written, e.g. "vi7"; a chart's symbol as written, e.g. "Am7/G"
     root_pc: int
-    intervals: tuple[int, ...]
+    intervals: tuple[int, ...]  # empty: no chord (a chart's N.C.)
+    bass_pc: int | None = None  # a slash chord's bass; None: the root
 
     def name(self, key: Key) -> str:
+        if not self.intervals:
+            return "N.C."
         third = 3 in self.intervals and 4 not in self.intervals
         suffix = {
             (0, 4, 7): "", (0, 3, 7): "m", (0, 4, 7, 10): "7", (0, 4, 7, 11): "maj7",
@@ -111,9 +114,17 @@ class Chord:
             (0, 7): "5", (0, 3, 6, 10): "m7b5", (0, 4, 7, 10, 14): "9", (0, 3, 7, 10, 14): "m9",
             (0, 4, 7, 11, 14): "maj9", (0, 4, 7, 14): "add9", (0, 3, 7, 14): "madd9",
             (0, 4, 7, 9): "6", (0, 3, 7, 9): "m6",
+            (0, 3, 6, 9): "dim7", (0, 4, 8): "aug", (0, 5, 7, 10): "7sus4", (0, 7, 10, 14, 17): "11",
+            (0, 4, 7, 10, 14, 21): "13", (0, 3, 7, 11): "m(maj7)", (0, 3, 7, 10, 14, 17): "m11",
         }.get(self.intervals, "m" if third else "")
         names = FLAT_NAMES if key.uses_flats or self.symbol.startswith("b") else SHARP_NAMES
-        return names[self.root_pc] + suffix
+        slash = "" if self.bass_pc is None else "/" + names[self.bass_pc]
+        return names[self.root_pc] + suffix + slash
+
+    @property
+    def bass(self) -> int:
+        """The pitch class the bass plays: the slash bass, else the root."""
+        return self.root_pc if self.bass_pc is None else self.bass_pc
 
     def pitch_classes(self) -> tuple[int, ...]:
         return tuple((self.root_pc + i) % 12 for i in self.intervals)

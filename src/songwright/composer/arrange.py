@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
 from ..plan import Plan
-from ..score import Part, Score
+from ..score import Note, Part, Score
+from ..theory import Chord
 from ..streams import Streams
-from .bass import BASS_IDIOMS, GLIDING_IDIOMS
+from .bass import BASS_CENTER, BASS_IDIOMS, GLIDING_IDIOMS
 from .common import Bar, bars_of, section_place
 from .comping import Comper
 from .drums import write_drums
@@ -40,7 +42,11 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
     write_bass = BASS_IDIOMS[style.bass.idiom]
     for bar in bars:
         if _bass_plays(bar):
-            write_bass(bass, _pedal(bar, plan) if bar.section.kind == "intro" else bar)
+            if bar.spans:  # the chart's chords: on their bass notes, a drone too
+                charted = BASS_IDIOMS["root_long"] if style.bass.idiom == "drone" else write_bass
+                _by_spans(bar, bass, lambda b: charted(bass, b), lowest_on_bass=True)
+            else:
+                write_bass(bass, _pedal(bar, plan) if bar.section.kind == "intro" else bar)
 
     comp = Part("comp", style.comp.stem, style.comp.program, pan=44)
     comper = Comper(comp, style.comp.idiom, 60)
@@ -52,11 +58,11 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
     for bar in bars:
         kind = bar.section.kind
         if _comp_plays(bar):
-            comper.bar(bar)
+            _by_spans(bar, comp, comper.bar)
         if keyer and (kind in KEYS_KINDS or bar.section.occurrence > 0):  # a second verse gets fuller
-            keyer.bar(bar)
+            _by_spans(bar, keys, keyer.bar)
         if kind in PAD_KINDS:
-            pad_comper.bar(bar)
+            _by_spans(bar, pad, pad_comper.bar)
 
     lead = Part("lead", "lead", style.lead_program, pan=70, volume=92)
     vocals = Part("vocals", "vocals", VOCAL_GUIDE_PROGRAM, volume=110)
@@ -76,6 +82,8 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
                 note.bar = int(np.floor(note.start_beats / plan.beats_per_bar + 1e-6))
     timing_ms = 2.0 if style.groove_genre in TIGHT_GENRES else 6.0
     for part in parts:
+        if plan.tune_notes is not None and part.name in ("vocals", "harmony"):
+            continue  # your melody is sung as written: no swing, no timing feel
         _feel(plan, part, streams, timing_ms)
     score.parts = [p for p in parts if p.notes]
     return score
@@ -92,6 +100,51 @@ def accompaniment_centres(plan: Plan) -> tuple[int, int]:
     if centre >= 60:
         return low - 2, high + 1
     return high + 2, high + 14
+
+
+MIN_CLIPPED_BEATS = 0.05
+# A note held to a chord change lets go this much before it, so the same pitch struck on the change
+# is not silenced by the held note's note-off arriving after it (the parts' timing feel moves both).
+RELEASE_BEFORE_CHANGE_BEATS = 0.06
+
+
+def _by_spans(bar: Bar, part: Part, write: Callable[[Bar], None], *, lowest_on_bass: bool = False) -> None:
+    """Write a bar; a bar from the chart is written once per chord span, as if the whole bar held
+    that chord, and only what sounds inside the span is kept (a note held into the span from
+    before starts again on the change; a note held to the change ends just before it). `lowest_on_bass`: no note of a span under its bass note."""
+    if not bar.spans:
+        write(bar)
+        return
+    for i, span in enumerate(bar.spans):
+        if not span.chord.intervals:  # N.C.: the part rests
+            continue
+        following = bar.spans[i + 1].chord if i + 1 < len(bar.spans) else bar.next_chord
+        written = len(part.notes)
+        write(dataclasses.replace(bar, chord=span.chord, next_chord=following, spans=(), charted=True))
+        notes, part.notes[written:] = part.notes[written:], []
+        start, end = bar.start + span.start_beats, bar.start + span.start_beats + span.duration_beats
+        kept = []
+        for note in notes:
+            note_start, note_end = max(note.start_beats, start), min(note.end_beats, end - RELEASE_BEFORE_CHANGE_BEATS)
+            if note_end - note_start >= MIN_CLIPPED_BEATS:
+                note.start_beats, note.duration_beats = note_start, note_end - note_start
+                kept.append(note)
+        if lowest_on_bass:
+            _bass_under(kept, bar, start=start, end=end, chord=span.chord)
+        part.notes += kept
+
+
+def _bass_under(notes: list[Note], bar: Bar, *, start: float, end: float, chord: Chord) -> None:
+    """The chord's bass note (root or slash bass) on the change and under every other note."""
+    bass = bass_root(chord, BASS_CENTER)
+    for note in notes:
+        while note.pitch < bass:
+            note.pitch += 12
+        if abs(note.start_beats - start) < 1e-6:
+            note.pitch = bass
+    first = min((n.start_beats for n in notes), default=end)
+    if first - start > 1e-6:
+        notes.insert(0, Note(start, (first - start) * 0.92, bass, bar.velocity(96)))
 
 
 def _pedal(bar: Bar, plan: Plan) -> Bar:

@@ -30,6 +30,8 @@ def _play(part: Part, bar: Bar, pattern: list[tuple[int, str, int, int]]) -> Non
     for step, name, length, velocity in pattern:
         if step >= bar.steps:
             continue
+        if bar.chord.bass_pc is not None:  # a slash chord: its bass note and octave only
+            name = "O" if name == "O" else "R"
         length = min(length, bar.steps - step)
         part.add(bar.at(step), length * 0.25 * 0.92, root + _interval(bar.chord, name), bar.velocity(velocity))
 

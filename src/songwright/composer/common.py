@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..charts import ChordSpan
 from ..plan import Plan, Section
 from ..streams import Streams
 from ..theory import Chord
@@ -25,6 +26,8 @@ class Bar:
     streams: Streams
     tonic_pc: int
     take: int | None = None  # the retake that wrote this bar anew, if one did
+    spans: tuple[ChordSpan, ...] = ()  # a bar played from the chart: its chords, in beats from its start
+    charted: bool = False  # one chord of a chart: voice its written quality, never a bare fifth
     _rngs: dict[str, np.random.Generator] = field(default_factory=dict, repr=False)
 
     def rng(self, part: str) -> np.random.Generator:
@@ -64,7 +67,8 @@ def bars_of(plan: Plan, streams: Streams) -> list[Bar]:
                 energy *= 1.0 - 0.5 * position / max(1, section.bars)
             elif section.kind == "intro":
                 energy *= 0.8 + 0.4 * position / max(1, section.bars)
+            spans = section.spans[position] if section.spans is not None else ()
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
                             chord, next_chord, section, position, energy, streams, plan.key.tonic_pc,
-                            plan.takes.get(index)))
+                            take=plan.takes.get(index), spans=spans))
     return bars

@@ -98,8 +98,13 @@ def stabs(c: Comper, bar: Bar) -> None:
         c.hit(bar, step, 1.5, pitches, velocity)
 
 
+def _power_or_quality(bar: Bar) -> list[int]:
+    """Root, fifth and octave; a chart's chord gets its written quality (third, seventh...) too."""
+    return guitar_voicing(bar.chord, 40)[:4] if bar.charted else power_voicing(bar.chord, 40)
+
+
 def power(c: Comper, bar: Bar) -> None:
-    pitches = power_voicing(bar.chord, 40)
+    pitches = _power_or_quality(bar)
     if bar.energy < 0.8:  # palm-muted eighths
         for step in range(0, bar.steps, 2):
             c.hit(bar, step, 1, pitches[:2], 92 if step % 4 == 0 else 80)
@@ -110,9 +115,9 @@ def power(c: Comper, bar: Bar) -> None:
 
 
 def chug(c: Comper, bar: Bar) -> None:
-    pitches = power_voicing(bar.chord, 40)
+    pitches = _power_or_quality(bar)
     for step in range(0, bar.steps, 2 if bar.energy < 0.9 else 1):
-        c.hit(bar, step, 0.8, pitches[:2], 104 if step % 4 == 0 else 88)
+        c.hit(bar, step, 0.8, pitches if bar.charted else pitches[:2], 104 if step % 4 == 0 else 88)
 
 
 def jazz_comp(c: Comper, bar: Bar) -> None:
@@ -144,14 +149,19 @@ def sparse_keys(c: Comper, bar: Bar) -> None:
 def ostinato(c: Comper, bar: Bar) -> None:
     root = close_voicing(bar.chord, c.center - 7, 3)[0]
     figure = [root, root + 7, root + 12, root + 7]
+    if bar.charted:  # a chart's chord: up and down its own tones
+        tones = sorted(root + (pc - root) % 12 for pc in bar.chord.pitch_classes())
+        figure = (tones * 2)[:3] + [(tones * 2)[1]]
     for i, step in enumerate(range(0, bar.steps, 2)):
         c.part.add(bar.at(step), 0.45, figure[i % 4], bar.velocity(86 if step % 4 == 0 else 74))
 
 
 def shuffle_comp(c: Comper, bar: Bar) -> None:
     root = power_voicing(bar.chord, 40)[0]
+    third = next((i for i in bar.chord.intervals if i in (2, 3, 4, 5)), 4)
+    fifth = next((i for i in bar.chord.intervals if i in (6, 7, 8)), 7)
     for beat in range(bar.beats):
-        upper = root + (9 if beat % 2 else 7)
+        upper = root + ((third + 12 if beat % 2 else fifth) if bar.charted else (9 if beat % 2 else 7))
         for half, velocity in ((0.0, 92), (0.5, 78)):
             c.part.add(bar.start + beat + half, 0.45, root, bar.velocity(velocity))
             c.part.add(bar.start + beat + half, 0.45, upper, bar.velocity(velocity - 6))

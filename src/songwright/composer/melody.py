@@ -191,13 +191,13 @@ def phrase_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, f
     pitches: list[int] = []
     for i, (offset, duration) in enumerate(rhythm):
         beat = start_beat + offset
-        chord = plan.chord_at_bar(int(np.floor(beat / plan.beats_per_bar + 1e-9)))
+        chord = plan.chord_at_beat(beat)
         ticks = int(round(offset * TICKS_PER_BEAT))
         strong = (metric_weight(tick=ticks, beats_per_bar=plan.beats_per_bar) >= 2 or duration >= 0.75
                   or i == 0 or i == len(rhythm) - 1 or i == peak_index)
         target = targets[i]
         if strong:
-            choices = chord.tones(low, high) or list(range(low, high + 1))
+            choices = chord.tones(low, high) or [p for p in range(low, high + 1) if p % 12 in plan.key.scale]
             if i == peak_index and peak_range is not None:
                 choices = [p for p in choices if peak_range[0] <= p <= peak_range[1]] or choices
         else:
@@ -223,7 +223,7 @@ def fit_to_chords(*, plan: Plan, start_beat: float, tones: list["Tone"], low: in
     nearest pitch that is, so a line over I7 and again over IV7 stays the same tune."""
     fitted = []
     for i, tone in enumerate(tones):
-        chord = plan.chord_at_bar(int(np.floor((start_beat + tone.offset_beats) / plan.beats_per_bar + 1e-9)))
+        chord = plan.chord_at_beat(start_beat + tone.offset_beats)
         allowed = chord_scale(chord, plan.key)
         pitch = tone.pitch
         if pitch % 12 not in allowed:
@@ -236,8 +236,8 @@ def resolve_last(*, plan: Plan, start_beat: float, tones: list["Tone"], low: int
     """The song's last sung note: the tonic when the chord under it holds one, else the nearest tone
     of that chord; every other note as it was."""
     last = tones[-1]
-    chord = plan.chord_at_bar(int(np.floor((start_beat + last.offset_beats) / plan.beats_per_bar + 1e-9)))
-    pcs = set(chord.pitch_classes())
+    chord = plan.chord_at_beat(start_beat + last.offset_beats)
+    pcs = set(chord.pitch_classes()) or set(plan.key.scale)  # over N.C.: the key's tones
     wanted = {plan.key.tonic_pc} if plan.key.tonic_pc in pcs else pcs
     pitch = min((p for p in range(low, high + 1) if p % 12 in wanted), key=lambda p: (abs(p - last.pitch), p))
     return tones[:-1] + [Tone(last.offset_beats, last.duration_beats, pitch)]
@@ -406,6 +406,14 @@ class MelodyWriter:
 
 
 def write_vocals(plan: Plan, part: Part, streams: Streams) -> None:
+    if plan.tune_notes is not None:  # the request's melody, its notes as written, the lyrics fitted
+        line = -1
+        for note in plan.tune_notes:
+            line += bool(note.phrase_start) or line < 0
+            part.add(note.start_beats, note.duration_beats, note.pitch, 92, syllable=note.syllable,
+                     word_start=note.word_start, phrase_start=note.phrase_start, phones=note.phones, voice=note.voice,
+                     line=line)
+        return
     low, high, centre = VOICES[plan.lead_voice].range_midi if plan.lead_voice else VOCAL_RANGES[voice_gender(plan.style)]
     writer = MelodyWriter(plan, part, low, high, centre, streams)
     sung = [s for s in plan.sections if s.phrases]
@@ -432,7 +440,7 @@ def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
     side = 1 if max(n.pitch for n in notes) + 4 <= highest else -1
     previous = None
     for note in notes:
-        chord = plan.chord_at_bar(int(np.floor(note.start_beats / plan.beats_per_bar + 1e-9)))
+        chord = plan.chord_at_beat(note.start_beats)
         on_beat = abs(note.start_beats - round(note.start_beats)) < 0.05 or note.duration_beats >= 0.7
         allowed = set(chord.pitch_classes()) if on_beat else chord_scale(chord, plan.key)
         choices = [note.pitch + side * i for i in HARMONY_INTERVALS if (note.pitch + side * i) % 12 in allowed]
@@ -453,7 +461,10 @@ def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...], streams: Streams)
     """The lead plays two-bar phrases in the given section kinds; it ends the song on the tonic."""
     low, high, centre = LEAD_RANGE
     writer = MelodyWriter(plan, part, low, high, centre, streams)
-    chosen = [s for s in plan.sections if s.kind in kinds]
+    if not plan.vocal and plan.tune_notes is not None:  # an instrumental song: the lead plays your melody
+        for note in plan.tune_notes:
+            part.add(note.start_beats, note.duration_beats * 0.95, note.pitch, 90)
+    chosen = [s for s in plan.sections if s.kind in kinds and not s.tune]
     for section in chosen:
         bar, index = section.start_bar, 0
         while bar < section.end_bar:

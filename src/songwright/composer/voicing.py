@@ -53,4 +53,5 @@ def power_voicing(chord: Chord, low: int = 40) -> list[int]:
 
 
 def bass_root(chord: Chord, center: int = 40) -> int:
-    return nearest_pitch(chord.root_pc, center)
+    """The bass note nearest `center`: the slash bass of a slash chord, else the root."""
+    return nearest_pitch(chord.bass, center)

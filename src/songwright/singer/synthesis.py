@@ -35,6 +35,7 @@ RELEASE_S = 0.03  # after a note's last consonant: its burst is heard whole
 BREATH_S = 0.22
 BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
+MAX_PHO_LINE_CHARS = 1000
 MIN_CONSONANT_S = 0.03
 KEEP_CONSONANT_SHARE = 0.6
 ASPIRATED = {"p_h", "t_h", "k_h", "ts\\_h"}
@@ -273,8 +274,10 @@ def pho_text(segs: list[Segment], rest_between_syllables: bool = False, broken: 
             continue
         if previous != "_" and ((rest_between_syllables and seg.syllable_start) or (previous, seg.phoneme) in broken):
             lines.append("_ 0")
-        targets = " ".join(f"{min(100.0, 100 * t / max(seg.end_s - seg.start_s, 1e-6)):.0f} {f:.1f}" for t, f in seg.hz)
-        lines.append(f"{seg.phoneme} {length} {targets}".rstrip())
+        pairs = [f"{min(100.0, 100 * t / max(seg.end_s - seg.start_s, 1e-6)):.0f} {f:.1f}" for t, f in seg.hz]
+        while len(f"{seg.phoneme} {length} " + " ".join(pairs)) > MAX_PHO_LINE_CHARS:  # a very long vowel:
+            pairs = pairs[:-1:2] + pairs[-1:]  # every other target (MBROLA reads at most 1024 characters a line)
+        lines.append(f"{seg.phoneme} {length} {' '.join(pairs)}".rstrip())
         now_ms, previous = end_ms, seg.phoneme
     lines.append("_ 50")
     return "\n".join(lines) + "\n"

@@ -90,6 +90,7 @@ function request() {
     tags: $("tags").value, lyrics: $("lyrics").value, duration_s: number("duration"), tempo_bpm: number("bpm"),
     key: $("key").value || null, time_signature: $("meter").value || null, seed: number("seed"),
     voice: $("voice").value || null, engine: $("engine").value || "composer", instrumental: $("instrumental").checked,
+    chords: $("chords").value.trim() ? $("chords").value : null,
   };
 }
 
@@ -98,6 +99,7 @@ function fillForm(req) {
   $("duration").value = req.duration_s ?? 30; $("bpm").value = req.tempo_bpm ?? "";
   $("key").value = req.key ?? ""; $("meter").value = req.time_signature ?? ""; $("seed").value = req.seed ?? "";
   $("voice").value = req.voice ?? ""; $("engine").value = req.engine ?? "composer"; $("instrumental").checked = !!req.instrumental;
+  $("chords").value = req.chords ?? "";
 }
 
 function showError(error) {
