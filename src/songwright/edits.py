@@ -663,10 +663,13 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
     """The song made `duration_s` long: new sections between its last section and its outro (the
     new lyrics' sections, or an instrumental block and the last chorus again), every bar before
     the outro kept; the outro and the final chord follow the new sections."""
-    from .plan import MIN_RINGOUT_S, _cadence, _choose_progressions, _instrumental_bars, _set_lines
+    from .plan import MIN_RINGOUT_S, _cadence, _choose_progressions, _instrumental_bars, _play_chart, _set_lines
 
     if duration_s <= plan.duration_s:
         raise InvalidRequest("duration_s", f"must be longer than the song's {plan.duration_s:g} s", duration_s)
+    if plan.tune_notes is not None:
+        raise InvalidRequest("duration_s", "cannot lengthen a song sung to your own melody (it is as long as the "
+                             "melody): give a longer melody", duration_s)
     content_bars = math.floor((duration_s - MIN_RINGOUT_S) / plan.bar_s + 1e-9)
     outro = plan.sections[-1]
     kept = plan.sections[:-1]
@@ -696,7 +699,7 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
         need_s = (content_bars - spare) * plan.bar_s + MIN_RINGOUT_S
         raise InvalidRequest("duration_s", f"is too short for the new lyrics: they need the song at least "
                              f"{need_s:.1f} s long", duration_s)
-    outro_bars = min(outro.bars, _instrumental_bars(plan, "outro"))  # a grown outro gives its room back
+    outro_bars = min(outro.bars, _instrumental_bars(plan, "outro", outro.label))  # a grown outro gives its room back
     spare += outro.bars - outro_bars
     block = 8 if plan.bar_s < 2.4 else 4
     chorus = next((s for s in reversed(kept) if s.kind in ("chorus", "hook") and s.phrases), None)
@@ -712,7 +715,7 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
         bars = 8 if spare >= 8 else 4
         new.insert(0, Section("inst", "inst", 0, bars))
         spare -= bars
-    ending = dataclasses.replace(outro, bars=outro_bars + spare, chords=[])
+    ending = dataclasses.replace(outro, bars=outro_bars + spare, chords=[], spans=None)
     counts: dict[str, int] = {}
     for section in kept:
         counts[section.kind] = section.occurrence + 1
@@ -724,15 +727,21 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
             section.occurrence = counts.get(section.kind, 0)
             counts[section.kind] = section.occurrence + 1
             section.energy = ENERGY.get(section.kind, 0.7)
-        section.chords = [progressions[_slot(section.kind)][i % len(progressions[_slot(section.kind)])]
-                          for i in range(section.bars)]
+        progression = progressions[_slot(section.kind)]
+        section.chords = [progression[i % len(progression)] for i in range(section.bars)]
     choruses = [s for s in new if s.kind in ("chorus", "hook")]
     if choruses:
         choruses[-1].energy = LAST_CHORUS_ENERGY
     request = plan.request.replace(duration_s=float(duration_s))
     new_plan = dataclasses.replace(plan, request=request, sections=[*kept, *new, ending], content_bars=content_bars,
-                                   adjustments=[*plan.adjustments, f"extended to {duration_s:g} s"])
-    _cadence(new_plan)
+                                   adjustments=[*plan.adjustments, f"extended to {duration_s:g} s"],
+                                   warnings=list(plan.warnings))
+    for section in new + [ending]:  # a section the request's chart names plays it, as it does in the song
+        chart = plan.chart_of(kind=section.kind, label=section.label)
+        if chart is not None:
+            _play_chart(new_plan, section, chart)
+    if ending.spans is None:  # the cadence never overwrites a user's bars
+        _cadence(new_plan)
     new_score = _recompose(prepared, new_plan)
     taken = lambda part, note: note.bar >= outro.start_bar  # noqa: E731
     change = _spliced(plan, score, new_plan, new_score, taken, range(outro.start_bar, content_bars))
