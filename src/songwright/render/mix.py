@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pedalboard as pb
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from ..audio.measure import integrated_lufs, rms_db, true_peak_db
@@ -91,12 +91,15 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
 
 def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, ratio: float = 4.0) -> np.ndarray:
     """A split-band de-esser: above 5 kHz, whatever rises over `threshold_db` (5 ms RMS, fast
-    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched."""
+    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched. A sung
+    line is mono on two channels: it is filtered once."""
+    if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]):
+        return np.broadcast_to(de_ess(audio[:1], sample_rate, threshold_db, ratio), audio.shape).copy()
     sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos")
     high = sosfiltfilt(sos, audio, axis=1).astype(np.float32)  # zero phase: low + high == audio
     low = audio - high
     window = max(1, int(0.005 * sample_rate))
-    power = np.convolve(np.mean(high**2, axis=0), np.ones(window, dtype=np.float32) / window, mode="same")
+    power = uniform_filter1d(np.mean(high**2, axis=0), size=window, mode="constant")  # a centred moving mean
     level_db = 10 * np.log10(power + 1e-12)
     reduction_db = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
     release = int(0.06 * sample_rate)
