@@ -306,6 +306,7 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
 # ---------------------------------------------------------------- tuning
 
 TUNING_GRID_S = 0.001
+PLAY_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -353,17 +354,24 @@ class TuningMap:
 
     def play(self, audio: np.ndarray, *, sample_rate: int, total_samples: int) -> np.ndarray:
         """MBROLA's output (on its clock, at `sample_rate`) read on the written clock: `total_samples`
-        samples, cubic (Catmull-Rom) interpolation."""
-        written = np.arange(total_samples, dtype=np.float64) / sample_rate
+        samples, cubic (Catmull-Rom) interpolation, PLAY_BLOCK samples at a time (a long song's
+        positions in float64 would cost 100 MB a minute)."""
+        padded = np.pad(audio.astype(np.float32), (1, 3))  # read past either end: silence
+        out = np.empty(total_samples, dtype=np.float32)
+        for start in range(0, total_samples, PLAY_BLOCK):
+            end = min(total_samples, start + PLAY_BLOCK)
+            out[start:end] = self._play_block(padded, start=start, end=end, sample_rate=sample_rate)
+        return out
+
+    def _play_block(self, padded: np.ndarray, *, start: int, end: int, sample_rate: int) -> np.ndarray:
+        written = np.arange(start, end, dtype=np.float64) / sample_rate
         position = np.interp(written, self.written_s, self.mbrola_s, right=np.nan) * sample_rate
         beyond = np.isnan(position)  # after the map's end both clocks run alike
         position[beyond] = written[beyond] * sample_rate + (self.mbrola_s[-1] - self.written_s[-1]) * sample_rate
         index = np.floor(position).astype(np.int64)
         frac = (position - index).astype(np.float32)
-        padded = np.pad(audio.astype(np.float32), (1, max(3, int(index.max(initial=0)) + 3 - len(audio))))
         p0, p1, p2, p3 = (padded[np.clip(index + k, 0, len(padded) - 1)] for k in range(4))
-        return (p1 + 0.5 * frac * (p2 - p0 + frac * (2 * p0 - 5 * p1 + 4 * p2 - p3 + frac * (3 * (p1 - p2) + p3 - p0)))
-                ).astype(np.float32)
+        return p1 + 0.5 * frac * (p2 - p0 + frac * (2 * p0 - 5 * p1 + 4 * p2 - p3 + frac * (3 * (p1 - p2) + p3 - p0)))
 
 
 @dataclass
