@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio.io import StagedOutputs, write_audio, write_bytes, write_text
+from .audio.stems import mixed
 from .errors import InvalidRequest, RenderError
 from .lyrics import Word, join_words
 from .midi import midi_bytes
@@ -47,7 +49,7 @@ class LineTiming:
 class Song:
     audio: np.ndarray  # (samples, 2) float32, mastered
     sample_rate: int
-    stems: dict[str, np.ndarray]  # processed stems; they add up to `premaster`
+    stems: Mapping[str, np.ndarray]  # processed stems (audio.stems.StemFiles: on disk); they add up to `premaster`
     plan: Plan | None
     score: Score | None
     loudness_lufs: float
@@ -66,7 +68,7 @@ class Song:
 
     @property
     def premaster(self) -> np.ndarray:
-        return np.sum(list(self.stems.values()), axis=0, dtype=np.float32)
+        return mixed(self.stems)
 
     # ------------------------------------------------------------ lyrics
 

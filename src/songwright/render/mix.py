@@ -27,6 +27,7 @@ DE_ESS_HZ = 5000.0
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
+BUS_BLOCK = 1 << 18
 
 
 def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
@@ -117,23 +118,34 @@ class Mastered:
 
 def master(premaster: np.ndarray, sample_rate: int) -> Mastered:
     """(2, samples) pre-master -> bus compression, loudness to -14 LUFS, a limiter, a true-peak
-    guard and a short fade at the very end."""
-    bus = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])
-    compressed = bus(premaster, sample_rate)
+    guard and a short fade at the very end. The bus compressor works in place, so a float32
+    pre-master is overwritten; a long song then costs two copies of itself, not four."""
+    compressed = np.ascontiguousarray(premaster, dtype=np.float32)
+    _compress_bus(compressed, sample_rate)
     _fade_end(compressed, sample_rate)
     gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
     limited = _limit(compressed, gain_db, sample_rate)
     loudness = integrated_lufs(limited.T, sample_rate)
     if abs(TARGET_LUFS - loudness) > 0.2:  # limiting lowers loudness a little: correct once
         gain_db += TARGET_LUFS - loudness
+        del limited
         limited = _limit(compressed, gain_db, sample_rate)
         loudness = integrated_lufs(limited.T, sample_rate)
+    del compressed
     peak = true_peak_db(limited.T)
     if peak > TRUE_PEAK_CEILING_DB - 0.05:  # scaling shifts loudness and peak by the same dB
         trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
-        limited *= 10 ** (trim_db / 20)
+        limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
     return Mastered(limited.astype(np.float32, copy=False), loudness, peak)
+
+
+def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
+    """The bus compressor, in place, BUS_BLOCK samples at a time (the same samples as one call)."""
+    bus = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])
+    for start in range(0, audio.shape[1], BUS_BLOCK):
+        block = audio[:, start:start + BUS_BLOCK]
+        block[:] = bus(block, sample_rate, reset=start == 0)
 
 
 def _limit(audio: np.ndarray, gain_db: float, sample_rate: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from ..plan import Plan
 from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
+from ..audio.stems import StemFiles
 from .mix import process_stem
 from .sound import PUMPED, GenreSound, crackle, doubled, pump_envelope
 from .synth import FluidRenderer, FontChoice, soundfont_path
@@ -39,28 +40,33 @@ class _Job:
 
 
 def render_mix(score: Score, plan: Plan, sample_rate: int,
-               progress: Callable[[str, float], None] | None = None) -> dict[str, np.ndarray]:
+               progress: Callable[[str, float], None] | None = None) -> tuple[StemFiles, np.ndarray]:
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
-    through its mix chain, in the score's stem order. `progress` hears of each stem done
-    (0.1..0.8 of the song)."""
+    through its mix chain, kept on disk in the score's stem order; and the pre-master, the stems
+    added up in that order, (2, samples). `progress` hears of each stem done (0.1..0.8 of the song)."""
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
     fonts.update({name + ":double": choice for name, choice in sound.fonts.items()})
     pump = (pump_envelope(score, depth_db=sound.pump_db, total_samples=plan.total_samples, sample_rate=sample_rate)
             if sound.pump_db else None)
     job = _Job(plan, score, sound, fonts, pump, sample_rate)
-    stems = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
-    first = sorted(stems, key=lambda stem: not _sung(stems[stem]))  # the sung stems take longest
-    done = 0
+    parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
+    first = sorted(parts, key=lambda stem: not _sung(parts[stem]))  # the sung stems take longest
+    stems, premaster = StemFiles(), None
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
-        futures = {stem: pool.submit(_stem, stem, stems[stem], job) for stem in first}
-        for stem in first:
-            futures[stem].result()
-            done += 1
+        futures = {stem: pool.submit(_stem, stem, parts[stem], job) for stem in first}
+        for done, stem in enumerate(score.stems, start=1):
+            audio = futures.pop(stem).result()
+            stems.add(stem, audio)
+            if premaster is None:
+                premaster = audio
+            else:
+                premaster += audio
+            del audio
             if progress is not None:  # may raise Canceled: the stems not started are dropped
-                progress("rendering", 0.1 + 0.7 * done / len(stems))
-        return {stem: futures[stem].result() for stem in score.stems}
+                progress("rendering", 0.1 + 0.7 * done / len(parts))
+        return stems, premaster
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
