@@ -24,6 +24,7 @@ SILENCE = 1e-6
 SPAN_STRIDE = 64
 DE_ESSED = ("vocals", "harmony")
 DE_ESS_HZ = 5000.0
+DE_ESS_HOP = 32  # samples per step of the de-esser's gain
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
@@ -96,17 +97,26 @@ def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, rat
     line is mono on two channels: it is filtered once."""
     if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]):
         return np.broadcast_to(de_ess(audio[:1], sample_rate, threshold_db, ratio), audio.shape).copy()
-    sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos")
-    high = sosfiltfilt(sos, audio, axis=1).astype(np.float32)  # zero phase: low + high == audio
+    sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
+    high = sosfiltfilt(sos, audio, axis=1)  # zero phase: low + high == audio
     low = audio - high
-    window = max(1, int(0.005 * sample_rate))
-    power = uniform_filter1d(np.mean(high**2, axis=0), size=window, mode="constant")  # a centred moving mean
-    level_db = 10 * np.log10(power + 1e-12)
-    reduction_db = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
-    release = int(0.06 * sample_rate)
-    held = maximum_filter1d(-reduction_db, size=release, origin=-(release // 2))  # hold, then let go
-    gain = (10 ** (-held / 20)).astype(np.float32)
+    gain = _de_ess_gain(np.mean(high**2, axis=0), sample_rate, threshold_db=threshold_db, ratio=ratio)
     return (low + high * gain).astype(np.float32)
+
+
+def _de_ess_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float) -> np.ndarray:
+    """The de-esser's gain per sample from the high band's power per sample: its level over 5 ms,
+    turned down by `ratio` above `threshold_db`, held 60 ms, reckoned every DE_ESS_HOP samples and
+    drawn linearly between (a sibilant lasts tens of ms; the gain moves no faster than that)."""
+    blocks = -(-len(power) // DE_ESS_HOP)
+    block_power = np.pad(power, (0, blocks * DE_ESS_HOP - len(power))).reshape(blocks, DE_ESS_HOP).mean(axis=1)
+    window = max(1, round(0.005 * sample_rate / DE_ESS_HOP))
+    level_db = 10 * np.log10(uniform_filter1d(block_power, size=window, mode="constant") + 1e-12)
+    reduction_db = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
+    release = max(1, round(0.06 * sample_rate / DE_ESS_HOP))
+    held = maximum_filter1d(-reduction_db, size=release, origin=-(release // 2))  # hold, then let go
+    centres = (np.arange(blocks) + 0.5) * DE_ESS_HOP
+    return np.interp(np.arange(len(power)), centres, 10 ** (-held / 20)).astype(np.float32)
 
 
 @dataclass(frozen=True)
