@@ -169,15 +169,20 @@ class Song:
         made is removed again. Returns the paths written; `staged.committed` tells a caller
         interrupted at the very end whether they were."""
         with staged or StagedOutputs() as staged:
-            self.save(output, staged=staged)
-            if stems_dir is not None:
-                self.save_stems(stems_dir, staged=staged)
-            if midi_path is not None:
-                self.save_midi(midi_path, staged=staged)
-            if lrc_path is not None:
-                self.save_lrc(lrc_path, staged=staged)
-            if json_path is not None:
-                self.save_json(json_path, staged=staged)
+            pool = ThreadPoolExecutor(max_workers=1)  # the mix (an MP3 is encoded) while the rest is written
+            try:
+                mix = pool.submit(self.save, output, staged=staged)
+                if stems_dir is not None:
+                    self.save_stems(stems_dir, staged=staged)
+                if midi_path is not None:
+                    self.save_midi(midi_path, staged=staged)
+                if lrc_path is not None:
+                    self.save_lrc(lrc_path, staged=staged)
+                if json_path is not None:
+                    self.save_json(json_path, staged=staged)
+                mix.result()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
             return staged.commit()
 
     def save(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
