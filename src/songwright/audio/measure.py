@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import functools
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyloudnorm
-from scipy.signal import firwin, lfilter, lfilter_zi, upfirdn
+
+if TYPE_CHECKING:
+    import pyloudnorm
+
+# pyloudnorm and scipy.signal (0.5 s) are imported when first measured: rms_db, which every
+# stem's mix chain uses, needs neither, so FluidSynth's stems start while they load.
 
 OVERSAMPLE = 4
 BLOCK = 1 << 20  # samples measured at a time
@@ -16,6 +21,8 @@ ABSOLUTE_GATE_LUFS = -70.0
 
 @functools.cache
 def _meter(sample_rate: int) -> pyloudnorm.Meter:
+    import pyloudnorm
+
     return pyloudnorm.Meter(sample_rate)
 
 
@@ -46,6 +53,8 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
 
 def _block_energy(channel: np.ndarray, meter: pyloudnorm.Meter, *, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The sum of squares of the K-weighted channel between each lower and upper bound."""
+    from scipy.signal import lfilter, lfilter_zi
+
     stages = list(meter._filters.values())  # pyloudnorm's K-weighting: high shelf, then high pass
     states = [lfilter_zi(stage.b, stage.a) * 0.0 for stage in stages]
     bounds = np.concatenate([lower, upper])
@@ -65,6 +74,8 @@ def _block_energy(channel: np.ndarray, meter: pyloudnorm.Meter, *, lower: np.nda
 
 @functools.cache
 def _interpolator() -> np.ndarray:
+    from scipy.signal import firwin
+
     return (firwin(48, 1.0 / OVERSAMPLE) * OVERSAMPLE).astype(np.float32)
 
 
@@ -85,6 +96,8 @@ def _oversampled_peak(channel: np.ndarray) -> float:
     """The largest |sample| of the channel upsampled OVERSAMPLE times, BLOCK input samples at a
     time: each block is upsampled with the samples before it that its first outputs need, and
     keeps only the outputs that the whole channel's upsampling has at those places."""
+    from scipy.signal import upfirdn
+
     taps = _interpolator()
     reach = len(taps) // OVERSAMPLE  # input samples before an output that reach it
     peak = 0.0

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pedalboard as pb
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
-from scipy.signal import butter, sosfiltfilt
 
 from ..audio.measure import integrated_lufs, rms_db, true_peak_db
 
@@ -97,6 +95,8 @@ def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, rat
     line is mono on two channels: it is filtered once."""
     if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]):
         return np.broadcast_to(de_ess(audio[:1], sample_rate, threshold_db, ratio), audio.shape).copy()
+    from scipy.signal import butter, sosfiltfilt  # imported when first used, as in audio.measure
+
     sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
     high = sosfiltfilt(sos, audio, axis=1)  # zero phase: low + high == audio
     low = audio - high
@@ -108,6 +108,8 @@ def _de_ess_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ra
     """The de-esser's gain per sample from the high band's power per sample: its level over 5 ms,
     turned down by `ratio` above `threshold_db`, held 60 ms, reckoned every DE_ESS_HOP samples and
     drawn linearly between (a sibilant lasts tens of ms; the gain moves no faster than that)."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
     blocks = -(-len(power) // DE_ESS_HOP)
     block_power = np.pad(power, (0, blocks * DE_ESS_HOP - len(power))).reshape(blocks, DE_ESS_HOP).mean(axis=1)
     window = max(1, round(0.005 * sample_rate / DE_ESS_HOP))

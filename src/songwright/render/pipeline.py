@@ -6,7 +6,7 @@ singer for a sung line, and then goes through its mix chain. FluidSynth carries 
 render to the next, so a synth of its own makes a stem's bytes independent of which stems were
 rendered before it and of the order the workers take them in: the same request gives the same
 bytes. FluidSynth, MBROLA (a subprocess), pedalboard and numpy release the GIL, so threads keep
-the cores busy; the longest stems (the sung ones) start first.
+the cores busy; the sung stems, which take longest, start first, each beside an instrument's.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
             if sound.pump_db else None)
     job = _Job(plan, score, sound, fonts, pump, sample_rate)
     parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
-    first = sorted(parts, key=lambda stem: not _sung(parts[stem]))  # the sung stems take longest
+    first = _order(parts)
     stems, premaster = StemFiles(), None
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
@@ -69,6 +69,15 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
         return stems, premaster
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _order(parts: dict[str, list[Part]]) -> list[str]:
+    """The order the stems are started in: a sung stem (they take longest), then an instrument's,
+    and so on, so that FluidSynth plays while the singer's first use imports scipy."""
+    sung = [stem for stem, stem_parts in parts.items() if _sung(stem_parts)]
+    played = [stem for stem in parts if stem not in sung]
+    order = [stem for pair in zip(sung, played) for stem in pair]
+    return order + sung[len(order) // 2:] + played[len(order) // 2:]
 
 
 def _sung(parts: list[Part]) -> bool:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, resample_poly, sosfilt
 
 from ..errors import MissingDependency, RenderError
 from ..plan import Plan
@@ -297,6 +296,8 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
         voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
         if render < ONSET_PASSES - 1:
             _record_onsets(segs, voice_audio, voice.sample_rate, tries, tuning)
+    from scipy.signal import resample_poly  # 0.5 s to import: not before a line is sung
+
     audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
                           voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)).astype(np.float32)
     audio = tuning.play(audio, sample_rate=sample_rate, total_samples=total_samples)
@@ -480,6 +481,8 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
     """A soft breath before each phrase that follows a rest long enough to breathe in; each
     breath's noise from its own stream, named by the sixteenth its phrase starts on."""
     out = np.zeros(total_samples, dtype=np.float32)
+    from scipy.signal import butter, sosfilt
+
     sos = butter(2, [1500, 7000], btype="bandpass", fs=sample_rate, output="sos")
     ordered = sorted(notes, key=lambda n: n.start_beats)
     previous_end = -1.0
