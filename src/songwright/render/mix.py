@@ -26,7 +26,7 @@ DE_ESS_HOP = 32  # samples per step of the de-esser's gain
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
-BUS_BLOCK = 1 << 18
+CHAIN_BLOCK = 1 << 18
 
 
 def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
@@ -65,13 +65,15 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
     `pre_chain` (a genre's amp, cabinet or tape) runs first, on the stem brought to
     PRE_CHAIN_LEVEL_DB so a distortion's drive means the same for every song; `gain_curve` (one
     gain per sample: sidechain pumping) multiplies the finished stem; `level_offset_db` moves the
-    stem from its usual place in the mix (a genre's balance)."""
+    stem from its usual place in the mix (a genre's balance). A float32 stem is overwritten: the
+    chains run over it in place, a block at a time, so a long stem is never held twice."""
     level = rms_db(audio[0], sample_rate)
     if level <= -100:
         return np.zeros_like(audio)
+    audio = np.ascontiguousarray(audio, dtype=np.float32)  # worked on in place: the caller gives it up
     if pre_chain:
-        audio = audio * np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
-        audio = pb.Pedalboard(pre_chain)(audio, sample_rate)
+        audio *= np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
+        _run_in_place(pb.Pedalboard(pre_chain), audio, sample_rate)
         level = rms_db(audio[0], sample_rate)
     gain_db = float(np.clip(STEM_LEVEL_DB[stem] + level_offset_db - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
     board = stem_chain(stem, tempo_bpm)
@@ -82,11 +84,20 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
     loud = np.flatnonzero(coarse > SILENCE)
     start = max(0, (loud[0] - 1) * SPAN_STRIDE)
     end = min(audio.shape[1], (loud[-1] + 1) * SPAN_STRIDE + int(EFFECT_TAIL_S * sample_rate))
-    out = np.zeros_like(audio)
-    out[:, start:end] = board(audio[:, start:end], sample_rate)
+    audio[:, :start] = 0.0
+    audio[:, end:] = 0.0
+    _run_in_place(board, audio[:, start:end], sample_rate)
     if gain_curve is not None:
-        out *= gain_curve
-    return out
+        audio *= gain_curve
+    return audio
+
+
+def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
+    """`board` over (channels, samples) audio, in place, CHAIN_BLOCK samples at a time: the same
+    samples as one call for these chains (no latency to compensate), without a copy of the stem."""
+    for start in range(0, audio.shape[1], CHAIN_BLOCK):
+        block = audio[:, start:start + CHAIN_BLOCK]
+        block[:] = board(block, sample_rate, reset=start == 0)
 
 
 def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, ratio: float = 4.0) -> np.ndarray:
@@ -153,11 +164,7 @@ def master(premaster: np.ndarray, sample_rate: int) -> Mastered:
 
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
-    """The bus compressor, in place, BUS_BLOCK samples at a time (the same samples as one call)."""
-    bus = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])
-    for start in range(0, audio.shape[1], BUS_BLOCK):
-        block = audio[:, start:start + BUS_BLOCK]
-        block[:] = bus(block, sample_rate, reset=start == 0)
+    _run_in_place(pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)]), audio, sample_rate)
 
 
 def _limit(audio: np.ndarray, gain_db: float, sample_rate: int) -> np.ndarray:

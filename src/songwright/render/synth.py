@@ -110,9 +110,12 @@ class FluidRenderer:
             self._named[name] = sfid
         return self._named[name]
 
-    def samples(self, count: int) -> np.ndarray:
-        """The next `count` frames, (2, count) float32 (no 16-bit dither, so no hidden state)."""
-        out = np.empty((2, count), dtype=np.float32)
+    def samples(self, count: int, *, into: np.ndarray | None = None) -> np.ndarray:
+        """The next `count` frames, (2, count) float32 (no 16-bit dither, so no hidden state),
+        written into `into` (a (2, count) float32 array with contiguous rows) if given."""
+        out = np.empty((2, count), dtype=np.float32) if into is None else into
+        if not (out.dtype == np.float32 and out.shape == (2, count) and out.strides[1] == out.itemsize):
+            raise ValueError(f"samples(into=) needs a (2, {count}) float32 array with contiguous rows")
         self._write_float(self.synth.synth, count, out[0].ctypes.data, 0, 1, out[1].ctypes.data, 0, 1)
         return out
 
@@ -147,22 +150,22 @@ class FluidRenderer:
                 events.append((on, 1, chan, note.pitch, note.velocity))
                 events.append((max(on + 1, off), 0, chan, note.pitch, 0))
         events.sort()
-        chunks, position = [], 0
+        out, position = np.empty((2, total_samples), dtype=np.float32), 0
         for when, is_on, chan, pitch, velocity in events:
             when = min(when, total_samples)
             if when > position:
-                chunks.append(self.samples(when - position))
+                self.samples(when - position, into=out[:, position:when])
                 position = when
             if is_on:
                 synth.noteon(chan, pitch, velocity)
             else:
                 synth.noteoff(chan, pitch)
         if total_samples > position:
-            chunks.append(self.samples(total_samples - position))
+            self.samples(total_samples - position, into=out[:, position:])
         for chan in range(16):
             synth.all_sounds_off(chan)
         self.samples(FLUSH_SAMPLES)  # let every voice die before the next stem
-        return np.concatenate(chunks, axis=1)
+        return out
 
 
     def close(self) -> None:
