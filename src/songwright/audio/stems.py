@@ -15,25 +15,28 @@ class StemFiles(Mapping):
     mapping goes when the array does, so reading every stem in turn holds one at a time). The
     folder is removed when this object is."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, names: tuple[str, ...]) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="songwright-stems-")
-        self._names: list[str] = []
+        self._order = names  # the order the stems are listed (and added up) in, whenever they come
+        self._added: set[str] = set()
 
     def add(self, name: str, audio: np.ndarray) -> None:
-        """Keep a (channels, samples) stem; stems keep the order they are added in."""
+        """Keep a (channels, samples) stem, one of `names`."""
+        if name not in self._order:
+            raise ValueError(f"stem {name!r} is not one of {', '.join(self._order)}")
         np.save(self._path(name), np.asarray(audio, dtype=np.float32))
-        self._names.append(name)
+        self._added.add(name)
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._names:
+        if name not in self._added:
             raise KeyError(name)
         return np.load(self._path(name), mmap_mode="r").T
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._names))
+        return iter([name for name in self._order if name in self._added])
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._added)
 
     def _path(self, name: str) -> Path:
         return Path(self._folder.name) / f"{name}.npy"

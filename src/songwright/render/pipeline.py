@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +22,7 @@ from ..plan import Plan
 from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
-from ..audio.stems import StemFiles
+from ..audio.stems import StemFiles, mixed
 from .mix import process_stem
 from .sound import PUMPED, GenreSound, crackle, doubled, pump_envelope
 from .synth import FluidRenderer, FontChoice, soundfont_path
@@ -51,24 +51,18 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
             if sound.pump_db else None)
     job = _Job(plan, score, sound, fonts, pump, sample_rate)
     parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
-    first = _order(parts)
-    stems, premaster = StemFiles(), None
+    stems = StemFiles(names=tuple(score.stems))
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
-        futures = {stem: pool.submit(_stem, stem, parts[stem], job) for stem in first}
-        for done, stem in enumerate(score.stems, start=1):
-            audio = futures.pop(stem).result()
-            stems.add(stem, audio)
-            if premaster is None:
-                premaster = audio
-            else:
-                premaster += audio
-            del audio
+        futures = {pool.submit(_stem, stem, parts[stem], job): stem for stem in _order(parts)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            stems.add(futures.pop(future), future.result())  # on disk as soon as it is done
+            del future  # and out of memory
             if progress is not None:  # may raise Canceled: the stems not started are dropped
                 progress("rendering", 0.1 + 0.7 * done / len(parts))
-        return stems, premaster
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    return stems, mixed(stems).T  # added up in the score's order, whichever stem finished first
 
 
 def _order(parts: dict[str, list[Part]]) -> list[str]:
