@@ -23,6 +23,7 @@ SPAN_STRIDE = 64
 DE_ESSED = ("vocals", "harmony")
 DE_ESS_HZ = 5000.0
 DE_ESS_HOP = 32  # samples per step of the de-esser's gain
+DE_ESS_OVERLAP = 2048  # samples filtered beside each block (the high-pass rings for ~100)
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
@@ -102,34 +103,47 @@ def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> 
 
 def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, ratio: float = 4.0) -> np.ndarray:
     """A split-band de-esser: above 5 kHz, whatever rises over `threshold_db` (5 ms RMS, fast
-    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched. A sung
-    line is mono on two channels: it is filtered once."""
-    if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]):
-        return np.broadcast_to(de_ess(audio[:1], sample_rate, threshold_db, ratio), audio.shape).copy()
+    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched. Works in
+    place on a float32 (channels, samples) stem, CHAIN_BLOCK samples at a time; a sung line (mono
+    on two channels) is filtered once."""
     from scipy.signal import butter, sosfiltfilt  # imported when first used, as in audio.measure
 
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    rows = audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
     sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
-    high = sosfiltfilt(sos, audio, axis=1)  # zero phase: low + high == audio
-    low = audio - high
-    gain = _de_ess_gain(np.mean(high**2, axis=0), sample_rate, threshold_db=threshold_db, ratio=ratio)
-    return (low + high * gain).astype(np.float32)
+    samples = audio.shape[1]
+    high = np.empty_like(rows)  # zero phase: audio - high is the band below, untouched
+    power = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
+    for start, end in _spans(samples):
+        begin, stop = max(0, start - DE_ESS_OVERLAP), min(samples, end + DE_ESS_OVERLAP)
+        high[:, start:end] = sosfiltfilt(sos, rows[:, begin:stop], axis=1)[:, start - begin:end - begin]
+        block = np.mean(np.square(high[:, start:end]), axis=0)
+        block = np.pad(block, (0, -len(block) % DE_ESS_HOP))
+        power[start // DE_ESS_HOP:start // DE_ESS_HOP + len(block) // DE_ESS_HOP] = block.reshape(-1, DE_ESS_HOP).mean(axis=1)
+    hop_gain = _de_ess_gain(power, sample_rate, threshold_db=threshold_db, ratio=ratio)
+    centres = (np.arange(len(hop_gain)) + 0.5) * DE_ESS_HOP
+    for start, end in _spans(samples):  # low + high * gain == audio + high * (gain - 1)
+        gain = np.interp(np.arange(start, end), centres, hop_gain).astype(np.float32)
+        audio[:, start:end] += high[:, start:end] * (gain - np.float32(1.0))
+    return audio
+
+
+def _spans(samples: int) -> list[tuple[int, int]]:
+    return [(start, min(samples, start + CHAIN_BLOCK)) for start in range(0, samples, CHAIN_BLOCK)]
 
 
 def _de_ess_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float) -> np.ndarray:
-    """The de-esser's gain per sample from the high band's power per sample: its level over 5 ms,
-    turned down by `ratio` above `threshold_db`, held 60 ms, reckoned every DE_ESS_HOP samples and
-    drawn linearly between (a sibilant lasts tens of ms; the gain moves no faster than that)."""
+    """The de-esser's gain every DE_ESS_HOP samples from the high band's power over each: its
+    level over 5 ms, turned down by `ratio` above `threshold_db`, held 60 ms (a sibilant lasts
+    tens of ms; the gain, drawn linearly between, moves no faster than that)."""
     from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-    blocks = -(-len(power) // DE_ESS_HOP)
-    block_power = np.pad(power, (0, blocks * DE_ESS_HOP - len(power))).reshape(blocks, DE_ESS_HOP).mean(axis=1)
     window = max(1, round(0.005 * sample_rate / DE_ESS_HOP))
-    level_db = 10 * np.log10(uniform_filter1d(block_power, size=window, mode="constant") + 1e-12)
+    level_db = 10 * np.log10(uniform_filter1d(power, size=window, mode="constant") + 1e-12)
     reduction_db = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
     release = max(1, round(0.06 * sample_rate / DE_ESS_HOP))
     held = maximum_filter1d(-reduction_db, size=release, origin=-(release // 2))  # hold, then let go
-    centres = (np.arange(blocks) + 0.5) * DE_ESS_HOP
-    return np.interp(np.arange(len(power)), centres, 10 ** (-held / 20)).astype(np.float32)
+    return 10 ** (-held / 20)
 
 
 @dataclass(frozen=True)
