@@ -6,6 +6,8 @@ import contextlib
 import ctypes
 import io
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,22 @@ def named_soundfont_path(*, name: str) -> Path:
     raise MissingDependency(f"the {name} soundfont ({candidates[0]})", f"bash scripts/setup-system.sh  (apt-get install {package})")
 
 
+_IMPORTING = threading.Lock()
+
+
+def _fluidsynth():
+    """The pyfluidsynth module, imported once. Renderers are made in worker threads, and
+    redirect_stdout swaps the process's sys.stdout: two at once would leave it swapped."""
+    with _IMPORTING:
+        if "fluidsynth" not in sys.modules:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints where it found the library when CI is set
+                    import fluidsynth  # noqa: F401
+            except (ImportError, OSError) as exc:  # the Python binding or libfluidsynth3 is missing
+                raise MissingDependency("FluidSynth", "bash scripts/setup-system.sh  (apt-get install libfluidsynth3)") from exc
+    return sys.modules["fluidsynth"]
+
+
 @dataclass(frozen=True)
 class FontChoice:
     """Which soundfont plays a part, and optionally which bank and preset of it (else the part's
@@ -80,11 +98,7 @@ class FluidRenderer:
     """
 
     def __init__(self, sample_rate: int, soundfont: Path, cpu_cores: int = 1):
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints where it found the library when CI is set
-                import fluidsynth
-        except (ImportError, OSError) as exc:  # the Python binding or libfluidsynth3 is missing
-            raise MissingDependency("FluidSynth", "bash scripts/setup-system.sh  (apt-get install libfluidsynth3)") from exc
+        fluidsynth = _fluidsynth()
         self.sample_rate = sample_rate
         # Dynamic sample loading reads a preset's samples when a channel selects it, so a soundfont's
         # load costs its preset table only (FluidR3 0.05 s instead of 0.2-0.9 s, MuseScore General's
