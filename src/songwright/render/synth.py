@@ -56,13 +56,16 @@ def named_soundfont_path(*, name: str) -> Path:
     raise MissingDependency(f"the {name} soundfont ({candidates[0]})", f"bash scripts/setup-system.sh  (apt-get install {package})")
 
 
-_IMPORTING = threading.Lock()
+# Renderers are made in worker threads, but FluidSynth's first new_fluid_synth() sets up its
+# default modulators unguarded (two at once gave "Modulator with source 1 none" warnings and a
+# synth without them), and redirect_stdout swaps sys.stdout for the whole process: the import,
+# the synth's creation and soundfont loads take turns.
+_SETUP = threading.RLock()
 
 
 def _fluidsynth():
-    """The pyfluidsynth module, imported once. Renderers are made in worker threads, and
-    redirect_stdout swaps the process's sys.stdout: two at once would leave it swapped."""
-    with _IMPORTING:
+    """The pyfluidsynth module, imported once."""
+    with _SETUP:
         if "fluidsynth" not in sys.modules:
             try:
                 with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints where it found the library when CI is set
@@ -105,11 +108,12 @@ class FluidRenderer:
         # 490 MB 0.07 s instead of 1.8 s) and a style may draw single parts from larger fonts.
         settings = {"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": POLYPHONY,
                     "synth.cpu-cores": cpu_cores, "synth.dynamic-sample-loading": 1}
-        self.synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=SYNTH_GAIN, **settings)
+        with _SETUP:
+            self.synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=SYNTH_GAIN, **settings)
+            self.sfid = self.synth.sfload(str(soundfont))
         self._write_float = fluidsynth._fl.fluid_synth_write_float
         self._write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                       ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        self.sfid = self.synth.sfload(str(soundfont))
         if self.sfid < 0:
             raise MissingDependency(f"a readable soundfont at {soundfont}", "bash scripts/setup-system.sh")
         self._named: dict[str, int] = {}
@@ -118,7 +122,8 @@ class FluidRenderer:
         """The id of a named soundfont, loaded on first use."""
         if name not in self._named:
             path = named_soundfont_path(name=name)
-            sfid = self.synth.sfload(str(path))
+            with _SETUP:
+                sfid = self.synth.sfload(str(path))
             if sfid < 0:
                 raise MissingDependency(f"a readable soundfont at {path}", "bash scripts/setup-system.sh")
             self._named[name] = sfid
