@@ -103,13 +103,15 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
         raise MissingDependency("mbrola", "bash scripts/setup-system.sh  (apt-get install mbrola mbrola-us1 ...)")
     seconds = 60.0 / plan.tempo_bpm
     notes = [n for n in part.notes if n.phones is not None]
-    mono = np.zeros(total_samples, dtype=np.float32)
+    out = np.zeros((2, total_samples), dtype=np.float32)
+    mono = out[0]  # summed on the left channel, then copied to the right
     for name in sorted({n.voice for n in notes}):
         line = [n for n in notes if n.voice == name]
         mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem)
     if part.stem == "vocals":
         mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
-    return np.stack([mono, mono])
+    out[1] = mono
+    return out
 
 
 # ---------------------------------------------------------------- timing
@@ -301,7 +303,8 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
     audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
                           voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)).astype(np.float32)
     audio = tuning.play(audio, sample_rate=sample_rate, total_samples=total_samples)
-    return audio * envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
+    audio *= envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
+    return audio
 
 
 # ---------------------------------------------------------------- tuning
