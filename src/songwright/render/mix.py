@@ -80,7 +80,7 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
     board = stem_chain(stem, tempo_bpm)
     board.append(pb.Gain(gain_db))
     if stem in DE_ESSED:
-        audio = de_ess(audio, sample_rate)
+        _de_ess_in_place(audio, sample_rate)
     coarse = np.abs(audio[:, ::SPAN_STRIDE]).max(axis=0)
     loud = np.flatnonzero(coarse > SILENCE)
     start = max(0, (loud[0] - 1) * SPAN_STRIDE)
@@ -103,12 +103,18 @@ def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> 
 
 def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, ratio: float = 4.0) -> np.ndarray:
     """A split-band de-esser: above 5 kHz, whatever rises over `threshold_db` (5 ms RMS, fast
-    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched. Works in
-    place on a float32 (channels, samples) stem, CHAIN_BLOCK samples at a time; a sung line (mono
-    on two channels) is filtered once."""
+    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched. Returns a
+    new (channels, samples) float32 array."""
+    out = np.array(audio, dtype=np.float32, order="C")
+    _de_ess_in_place(out, sample_rate, threshold_db=threshold_db, ratio=ratio)
+    return out
+
+
+def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float = -30.0, ratio: float = 4.0) -> None:
+    """de_ess over a float32 C-ordered stem, in place, CHAIN_BLOCK samples at a time; a sung
+    line (mono on two channels) is filtered once."""
     from scipy.signal import butter, sosfiltfilt  # imported when first used, as in audio.measure
 
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
     rows = audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
     sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
     samples = audio.shape[1]
@@ -125,7 +131,6 @@ def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, rat
     for start, end in _spans(samples):  # low + high * gain == audio + high * (gain - 1)
         gain = np.interp(np.arange(start, end), centres, hop_gain).astype(np.float32)
         audio[:, start:end] += high[:, start:end] * (gain - np.float32(1.0))
-    return audio
 
 
 def _spans(samples: int) -> list[tuple[int, int]]:
