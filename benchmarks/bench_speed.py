@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 SEED_EXAMPLE_TAGS = "pop,funk,melodic,electronic"
@@ -47,16 +48,18 @@ TARGET_PER_MINUTE_SPREAD = 0.20
 
 # A process that makes one song first (as a server has), then times its second one.
 WARM_CHILD = r"""
-import json, sys, time
-t0 = time.perf_counter()
+import json, resource, sys, time
 import songwright as sw
+def cpu_s():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 def make(seed, out):
     song = sw.generate(sw.SongRequest(tags=sys.argv[1], lyrics=sys.argv[2], duration_s=60, seed=seed))
     song.save(out)
 make(1, sys.argv[3] + "/first.wav")
-start = time.perf_counter()
+start, cpu = time.perf_counter(), cpu_s()
 make(2, sys.argv[3] + "/second.wav")
-print(json.dumps({"second_song_s": time.perf_counter() - start}))
+print(json.dumps({"second_song_s": time.perf_counter() - start, "cpu_s": cpu_s() - cpu}))
 """
 
 # One song of a given length in a fresh process, the mix and the stems written; the time after
@@ -71,47 +74,59 @@ print(json.dumps({"song_s": time.perf_counter() - start}))
 """
 
 
-def timed(command: list[str], *, env: dict | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak memory (MB, max RSS) and stdout of one process, run under /usr/bin/time."""
+@dataclass(frozen=True)
+class Run:
+    """One measured process (or two, for the peer): wall and CPU seconds (user + system, the
+    process and its children: the CPU figure moves less than the wall when the machine is shared)
+    and peak memory (MB, the largest max RSS)."""
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+    stdout: str = ""
+
+    def __add__(self, other: "Run") -> "Run":
+        return Run(self.wall_s + other.wall_s, self.cpu_s + other.cpu_s, max(self.peak_mb, other.peak_mb))
+
+
+def timed(command: list[str]) -> Run:
+    """One process run under /usr/bin/time."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         start = time.perf_counter()
-        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *command], env=env,
+        result = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", report.name, *command],
                                 capture_output=True, text=True)
         wall_s = time.perf_counter() - start
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(command[:4])}... failed ({result.returncode}): {result.stderr[-2000:]}")
-        peak_kb = int(report.read().strip().splitlines()[-1])
-    return wall_s, peak_kb / 1024, result.stdout
+        peak_kb, user_s, system_s = report.read().strip().splitlines()[-1].split()
+    return Run(wall_s, float(user_s) + float(system_s), int(peak_kb) / 1024, result.stdout)
 
 
-def peer_once(folder: Path) -> tuple[float, float]:
-    """MMA writes the backing track, FluidSynth renders it: wall seconds of both, and the larger peak."""
+def peer_once(folder: Path) -> Run:
+    """MMA writes the backing track, FluidSynth renders it."""
     source = folder / "backing.mma"
     bars = PEER_DURATION_S * PEER_TEMPO_BPM // 60 // 4
     source.write_text(f"Tempo {PEER_TEMPO_BPM}\nGroove 8Beat\n"
                       + "".join(f"{bar + 1} {PEER_CHORDS[bar % len(PEER_CHORDS)]}\n" for bar in range(bars)))
-    mma_s, mma_mb, _ = timed(["mma", str(source), "-f", str(folder / "backing.mid")])
-    synth_s, synth_mb, _ = timed(["fluidsynth", "-ni", "-q", "-F", str(folder / "backing.wav"), "-r", "44100",
-                                  PEER_SOUNDFONT, str(folder / "backing.mid")])
-    return mma_s + synth_s, max(mma_mb, synth_mb)
+    backing = timed(["mma", str(source), "-f", str(folder / "backing.mid")])
+    return backing + timed(["fluidsynth", "-ni", "-q", "-F", str(folder / "backing.wav"), "-r", "44100", PEER_SOUNDFONT,
+                            str(folder / "backing.mid")])
 
 
-def cli_once(folder: Path, *, suffix: str, seed: int) -> tuple[float, float]:
-    command = [sys.executable, "-m", "songwright", "generate", "--tags", SEED_EXAMPLE_TAGS, "--lyrics-text",
-               SEED_EXAMPLE_LYRICS, "--seed", str(seed), "-o", str(folder / f"song.{suffix}"), "--quiet"]
-    wall_s, peak_mb, _ = timed(command)
-    return wall_s, peak_mb
+def cli_once(folder: Path, *, suffix: str, seed: int) -> Run:
+    return timed([sys.executable, "-m", "songwright", "generate", "--tags", SEED_EXAMPLE_TAGS, "--lyrics-text",
+                  SEED_EXAMPLE_LYRICS, "--seed", str(seed), "-o", str(folder / f"song.{suffix}"), "--quiet"])
 
 
-def warm_once(folder: Path) -> float:
-    _, _, out = timed([sys.executable, "-c", WARM_CHILD, SEED_EXAMPLE_TAGS, SEED_EXAMPLE_LYRICS, str(folder)])
-    return json.loads(out.strip().splitlines()[-1])["second_song_s"]
+def warm_once(folder: Path) -> Run:
+    """The second song of a process that made one first (its wall and CPU; no peak of its own)."""
+    run = timed([sys.executable, "-c", WARM_CHILD, SEED_EXAMPLE_TAGS, SEED_EXAMPLE_LYRICS, str(folder)])
+    second = json.loads(run.stdout.strip().splitlines()[-1])
+    return Run(second["second_song_s"], second["cpu_s"], run.peak_mb)
 
 
 def length_once(folder: Path, *, duration_s: float) -> tuple[float, float]:
-    _, peak_mb, out = timed([sys.executable, "-c", LENGTH_CHILD, SEED_EXAMPLE_TAGS, SEED_EXAMPLE_LYRICS,
-                             str(duration_s), str(folder)])
-    return json.loads(out.strip().splitlines()[-1])["song_s"], peak_mb
+    run = timed([sys.executable, "-c", LENGTH_CHILD, SEED_EXAMPLE_TAGS, SEED_EXAMPLE_LYRICS, str(duration_s), str(folder)])
+    return json.loads(run.stdout.strip().splitlines()[-1])["song_s"], run.peak_mb
 
 
 def require_peer() -> None:
@@ -134,30 +149,32 @@ def main() -> None:
     require_peer()
     median = statistics.median
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
-    peer, wav, mp3, warm = [], [], [], []
+    runs: dict[str, list[Run]] = {"peer": [], "wav": [], "mp3": [], "warm": []}
     for run in range(args.runs):
         with tempfile.TemporaryDirectory() as out:
             folder = Path(out)
-            peer.append(peer_once(folder))
-            wav.append(cli_once(folder, suffix="wav", seed=1))
-            mp3.append(cli_once(folder, suffix="mp3", seed=1))
-            warm.append(warm_once(folder))
-        print(f"  round {run + 1}: peer {peer[-1][0]:.2f} s, WAV {wav[-1][0]:.2f} s, MP3 {mp3[-1][0]:.2f} s, "
-              f"warm second song {warm[-1]:.2f} s", flush=True)
-    peer_s = median(p[0] for p in peer)
-    wav_s, mp3_s, warm_s = median(w[0] for w in wav), median(m[0] for m in mp3), median(warm)
-    cold_peak_mb = max(median(w[1] for w in wav), median(m[1] for m in mp3))
-    print(f"\nmedians of {args.runs} runs")
-    print(f"{'':44s}{'wall':>9s}{'peak':>9s}{'ratio':>8s}  target")
-    print(f"{'peer: MMA 60 s 8-beat MIDI + FluidSynth WAV':44s}{peer_s:8.2f}s{median(p[1] for p in peer):7.0f}MB")
-    rows = (("us: cold CLI, seed example, WAV", wav_s, median(w[1] for w in wav), TARGET_COLD_WAV_RATIO),
-            ("us: cold CLI, seed example, MP3", mp3_s, median(m[1] for m in mp3), TARGET_COLD_MP3_RATIO))
-    for label, wall_s, peak_mb, target in rows:
-        ratio = wall_s / peer_s
-        print(f"{label:44s}{wall_s:8.2f}s{peak_mb:7.0f}MB{ratio:7.2f}x  <= {target}x {verdict(ratio, target)}")
-    ratio = warm_s / peer_s
-    print(f"{'us: warm process, second song (gen + WAV)':44s}{warm_s:8.2f}s{'':9s}{ratio:7.2f}x  "
-          f"<= {TARGET_WARM_RATIO}x {verdict(ratio, TARGET_WARM_RATIO)}")
+            runs["peer"].append(peer_once(folder))
+            runs["wav"].append(cli_once(folder, suffix="wav", seed=1))
+            runs["mp3"].append(cli_once(folder, suffix="mp3", seed=1))
+            runs["warm"].append(warm_once(folder))
+        print(f"  round {run + 1}: " + ", ".join(f"{name} {r[-1].wall_s:.2f} s ({r[-1].cpu_s:.2f} s CPU)"
+                                                 for name, r in runs.items()), flush=True)
+    wall = {name: median(r.wall_s for r in rs) for name, rs in runs.items()}
+    cpu = {name: median(r.cpu_s for r in rs) for name, rs in runs.items()}
+    peak = {name: median(r.peak_mb for r in rs) for name, rs in runs.items()}
+    print(f"\nmedians of {args.runs} runs; ratios against the peer (wall, and CPU seconds in brackets)")
+    print(f"{'':46s}{'wall':>8s}{'CPU':>8s}{'peak':>8s}{'ratio':>8s}{'(CPU)':>8s}  target")
+    rows = (("peer: MMA 60 s 8-beat MIDI + FluidSynth WAV", "peer", None),
+            ("us: cold CLI, seed example, WAV", "wav", TARGET_COLD_WAV_RATIO),
+            ("us: cold CLI, seed example, MP3", "mp3", TARGET_COLD_MP3_RATIO),
+            ("us: warm process, second song (gen + WAV)", "warm", TARGET_WARM_RATIO))
+    for label, name, target in rows:
+        line = f"{label:46s}{wall[name]:7.2f}s{cpu[name]:7.2f}s{peak[name]:6.0f}MB"
+        if target is not None:
+            ratio = wall[name] / wall["peer"]
+            line += f"{ratio:7.2f}x{cpu[name] / cpu['peer']:7.2f}x  <= {target}x {verdict(ratio, target)}"
+        print(line)
+    cold_peak_mb = max(peak["wav"], peak["mp3"])
     print(f"peak memory of the cold CLI: {cold_peak_mb:.0f} MB (target <= {TARGET_COLD_PEAK_MB} MB: "
           f"{verdict(cold_peak_mb, TARGET_COLD_PEAK_MB)})")
     if args.lengths:
