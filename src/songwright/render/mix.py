@@ -118,6 +118,8 @@ def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float
     rows = audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
     sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
     samples = audio.shape[1]
+    if samples == 0:
+        return
     high = np.empty_like(rows)  # zero phase: audio - high is the band below, untouched
     power = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
     for start, end in _spans(samples):
