@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio.io import StagedOutputs, write_audio, write_bytes, write_text
+from .audio.stems import mixed
 from .errors import InvalidRequest, RenderError
 from .lyrics import Word, join_words
 from .midi import midi_bytes
@@ -47,7 +49,7 @@ class LineTiming:
 class Song:
     audio: np.ndarray  # (samples, 2) float32, mastered
     sample_rate: int
-    stems: dict[str, np.ndarray]  # processed stems; they add up to `premaster`
+    stems: Mapping[str, np.ndarray]  # processed stems (audio.stems.StemFiles: on disk); they add up to `premaster`
     plan: Plan | None
     score: Score | None
     loudness_lufs: float
@@ -66,7 +68,7 @@ class Song:
 
     @property
     def premaster(self) -> np.ndarray:
-        return np.sum(list(self.stems.values()), axis=0, dtype=np.float32)
+        return mixed(self.stems)
 
     # ------------------------------------------------------------ lyrics
 
@@ -177,17 +179,22 @@ class Song:
         made is removed again. Returns the paths written; `staged.committed` tells a caller
         interrupted at the very end whether they were."""
         with staged or StagedOutputs() as staged:
-            self.save(output, staged=staged)
-            if stems_dir is not None:
-                self.save_stems(stems_dir, staged=staged)
-            if midi_path is not None:
-                self.save_midi(midi_path, staged=staged)
-            if lrc_path is not None:
-                self.save_lrc(lrc_path, staged=staged)
-            if json_path is not None:
-                self.save_json(json_path, staged=staged)
-            if chart_path is not None:
-                self.save_chart(chart_path, staged=staged)
+            pool = ThreadPoolExecutor(max_workers=1)  # the mix (an MP3 is encoded) while the rest is written
+            try:
+                mix = pool.submit(self.save, output, staged=staged)
+                if stems_dir is not None:
+                    self.save_stems(stems_dir, staged=staged)
+                if midi_path is not None:
+                    self.save_midi(midi_path, staged=staged)
+                if lrc_path is not None:
+                    self.save_lrc(lrc_path, staged=staged)
+                if json_path is not None:
+                    self.save_json(json_path, staged=staged)
+                if chart_path is not None:
+                    self.save_chart(chart_path, staged=staged)
+                mix.result()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
             return staged.commit()
 
     def save(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
-import numpy as np
 
 from .composer import compose
 from .composer.melody import voice_gender
@@ -99,10 +98,10 @@ def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress 
     from .render.pipeline import render_mix
 
     progress("rendering", 0.1)
-    stems = render_mix(score, plan, SAMPLE_RATE, progress)
+    stems, premaster = render_mix(score, plan, SAMPLE_RATE, progress)  # stems on disk, (samples, channels)
     progress("mastering", 0.8)
-    mastered = master(np.sum(list(stems.values()), axis=0, dtype=np.float32), SAMPLE_RATE)
-    stems = {name: audio.T for name, audio in stems.items()}  # (samples, channels), as soundfile has it
+    mastered = master(premaster, SAMPLE_RATE)
+    del premaster
     progress("done", 1.0)
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
                 request=prepared.request, seed=prepared.seed, engine="composer",

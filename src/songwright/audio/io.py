@@ -23,7 +23,7 @@ from ..errors import InvalidRequest, RenderError
 AUDIO_FORMATS = ("mp3", "wav", "flac", "ogg")
 MP3_BITRATE_KBPS = 192
 MP3_QUALITY = 5  # LAME's -q: 2 is slower and barely different at 192 kbps
-OGG_BLOCK_FRAMES = 8192
+WRITE_BLOCK_FRAMES = 8192  # libsndfile's Vorbis encoder crashes on long one-shot writes
 
 
 def audio_format(path: str | os.PathLike, field: str = "output") -> str:
@@ -165,22 +165,28 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, staged: StagedOutputs |
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None, *,
                 staged: StagedOutputs | None = None) -> None:
-    """Write (samples, channels) float audio; the format follows the extension."""
+    """Write (samples, channels) float audio; the format follows the extension. The audio is
+    converted and written WRITE_BLOCK_FRAMES frames at a time, so a long song (or a stem mapped
+    from disk) is never copied whole."""
     kind = audio_format(path)
-    audio = np.ascontiguousarray(np.clip(audio, -1.0, 1.0) if subtype != "FLOAT" else audio, dtype=np.float32)
     if kind == "mp3":
         write_bytes(path, encode_mp3(audio, sample_rate), staged=staged)
         return
 
     def write(temporary: Path) -> None:
-        if kind == "ogg":  # libsndfile's Vorbis encoder crashes on long one-shot writes
-            with sf.SoundFile(temporary, "w", sample_rate, audio.shape[1], format="OGG", subtype="VORBIS") as out:
-                for start in range(0, len(audio), OGG_BLOCK_FRAMES):
-                    out.write(audio[start:start + OGG_BLOCK_FRAMES])
-        else:
-            sf.write(temporary, audio, sample_rate, format=kind.upper(), subtype=subtype or "PCM_16")
+        with sf.SoundFile(temporary, "w", sample_rate, audio.shape[1], format=kind.upper(),
+                          subtype="VORBIS" if kind == "ogg" else subtype or "PCM_16") as out:
+            for block in _blocks(audio, clip=subtype != "FLOAT"):
+                out.write(block)
 
     _write(path, write, staged)
+
+
+def _blocks(audio: np.ndarray, *, clip: bool) -> Iterator[np.ndarray]:
+    """(frames, channels) float32 blocks of the audio, C-ordered, clipped to -1..1 if asked."""
+    for start in range(0, len(audio), WRITE_BLOCK_FRAMES):
+        block = audio[start:start + WRITE_BLOCK_FRAMES]
+        yield np.ascontiguousarray(np.clip(block, -1.0, 1.0) if clip else block, dtype=np.float32)
 
 
 MIN_FREE_BYTES = 1 << 20  # a write that fails with less than this free failed for lack of space
@@ -226,8 +232,10 @@ def encode_mp3(audio: np.ndarray, sample_rate: int) -> bytes:
     encoder.set_in_sample_rate(sample_rate)
     encoder.set_channels(audio.shape[1])
     encoder.set_quality(MP3_QUALITY)
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    return bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+    encoded = bytearray()
+    for block in _blocks(audio, clip=True):  # LAME streams: the same bytes as one call
+        encoded += encoder.encode((block * 32767.0).round().astype("<i2").tobytes())
+    return bytes(encoded + encoder.flush())
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pedalboard as pb
-from scipy.ndimage import maximum_filter1d
-from scipy.signal import butter, sosfiltfilt
 
 from ..audio.measure import integrated_lufs, rms_db, true_peak_db
 
@@ -24,9 +22,12 @@ SILENCE = 1e-6
 SPAN_STRIDE = 64
 DE_ESSED = ("vocals", "harmony")
 DE_ESS_HZ = 5000.0
+DE_ESS_HOP = 32  # samples per step of the de-esser's gain
+DE_ESS_OVERLAP = 2048  # samples filtered beside each block (the high-pass rings for ~100)
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
+CHAIN_BLOCK = 1 << 18
 
 
 def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
@@ -65,44 +66,91 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
     `pre_chain` (a genre's amp, cabinet or tape) runs first, on the stem brought to
     PRE_CHAIN_LEVEL_DB so a distortion's drive means the same for every song; `gain_curve` (one
     gain per sample: sidechain pumping) multiplies the finished stem; `level_offset_db` moves the
-    stem from its usual place in the mix (a genre's balance)."""
+    stem from its usual place in the mix (a genre's balance). A float32 stem is overwritten: the
+    chains run over it in place, a block at a time, so a long stem is never held twice."""
     level = rms_db(audio[0], sample_rate)
     if level <= -100:
         return np.zeros_like(audio)
+    audio = np.ascontiguousarray(audio, dtype=np.float32)  # worked on in place: the caller gives it up
     if pre_chain:
-        audio = audio * np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
-        audio = pb.Pedalboard(pre_chain)(audio, sample_rate)
+        audio *= np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
+        _run_in_place(pb.Pedalboard(pre_chain), audio, sample_rate)
         level = rms_db(audio[0], sample_rate)
     gain_db = float(np.clip(STEM_LEVEL_DB[stem] + level_offset_db - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
     board = stem_chain(stem, tempo_bpm)
     board.append(pb.Gain(gain_db))
     if stem in DE_ESSED:
-        audio = de_ess(audio, sample_rate)
+        _de_ess_in_place(audio, sample_rate)
     coarse = np.abs(audio[:, ::SPAN_STRIDE]).max(axis=0)
     loud = np.flatnonzero(coarse > SILENCE)
     start = max(0, (loud[0] - 1) * SPAN_STRIDE)
     end = min(audio.shape[1], (loud[-1] + 1) * SPAN_STRIDE + int(EFFECT_TAIL_S * sample_rate))
-    out = np.zeros_like(audio)
-    out[:, start:end] = board(audio[:, start:end], sample_rate)
+    audio[:, :start] = 0.0
+    audio[:, end:] = 0.0
+    _run_in_place(board, audio[:, start:end], sample_rate)
     if gain_curve is not None:
-        out *= gain_curve
-    return out
+        audio *= gain_curve
+    return audio
+
+
+def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
+    """`board` over (channels, samples) audio, in place, CHAIN_BLOCK samples at a time: the same
+    samples as one call for these chains (no latency to compensate), without a copy of the stem."""
+    for start in range(0, audio.shape[1], CHAIN_BLOCK):
+        block = audio[:, start:start + CHAIN_BLOCK]
+        block[:] = board(block, sample_rate, reset=start == 0)
 
 
 def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, ratio: float = 4.0) -> np.ndarray:
     """A split-band de-esser: above 5 kHz, whatever rises over `threshold_db` (5 ms RMS, fast
-    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched."""
-    sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos")
-    high = sosfiltfilt(sos, audio, axis=1).astype(np.float32)  # zero phase: low + high == audio
-    low = audio - high
-    window = max(1, int(0.005 * sample_rate))
-    power = np.convolve(np.mean(high**2, axis=0), np.ones(window, dtype=np.float32) / window, mode="same")
-    level_db = 10 * np.log10(power + 1e-12)
+    attack, 60 ms release) is turned down by `ratio`; the band below passes untouched. Returns a
+    new (channels, samples) float32 array."""
+    out = np.array(audio, dtype=np.float32, order="C")
+    _de_ess_in_place(out, sample_rate, threshold_db=threshold_db, ratio=ratio)
+    return out
+
+
+def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float = -30.0, ratio: float = 4.0) -> None:
+    """de_ess over a float32 C-ordered stem, in place, CHAIN_BLOCK samples at a time; a sung
+    line (mono on two channels) is filtered once."""
+    from scipy.signal import butter, sosfiltfilt  # imported when first used, as in audio.measure
+
+    rows = audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
+    sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
+    samples = audio.shape[1]
+    if samples == 0:
+        return
+    high = np.empty_like(rows)  # zero phase: audio - high is the band below, untouched
+    power = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
+    for start, end in _spans(samples):
+        begin, stop = max(0, start - DE_ESS_OVERLAP), min(samples, end + DE_ESS_OVERLAP)
+        high[:, start:end] = sosfiltfilt(sos, rows[:, begin:stop], axis=1)[:, start - begin:end - begin]
+        block = np.mean(np.square(high[:, start:end]), axis=0)
+        block = np.pad(block, (0, -len(block) % DE_ESS_HOP))
+        power[start // DE_ESS_HOP:start // DE_ESS_HOP + len(block) // DE_ESS_HOP] = block.reshape(-1, DE_ESS_HOP).mean(axis=1)
+    hop_gain = _de_ess_gain(power, sample_rate, threshold_db=threshold_db, ratio=ratio)
+    centres = (np.arange(len(hop_gain)) + 0.5) * DE_ESS_HOP
+    for start, end in _spans(samples):  # low + high * gain == audio + high * (gain - 1)
+        gain = np.interp(np.arange(start, end), centres, hop_gain).astype(np.float32)
+        audio[:, start:end] += high[:, start:end] * (gain - np.float32(1.0))
+
+
+def _spans(samples: int) -> list[tuple[int, int]]:
+    return [(start, min(samples, start + CHAIN_BLOCK)) for start in range(0, samples, CHAIN_BLOCK)]
+
+
+def _de_ess_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float) -> np.ndarray:
+    """The de-esser's gain every DE_ESS_HOP samples from the high band's power over each: its
+    level over 5 ms, turned down by `ratio` above `threshold_db`, held 60 ms (a sibilant lasts
+    tens of ms; the gain, drawn linearly between, moves no faster than that)."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+    window = max(1, round(0.005 * sample_rate / DE_ESS_HOP))
+    level_db = 10 * np.log10(uniform_filter1d(power, size=window, mode="constant") + 1e-12)
     reduction_db = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
-    release = int(0.06 * sample_rate)
+    release = max(1, round(0.06 * sample_rate / DE_ESS_HOP))
     held = maximum_filter1d(-reduction_db, size=release, origin=-(release // 2))  # hold, then let go
-    gain = (10 ** (-held / 20)).astype(np.float32)
-    return (low + high * gain).astype(np.float32)
+    return 10 ** (-held / 20)
 
 
 @dataclass(frozen=True)
@@ -114,23 +162,30 @@ class Mastered:
 
 def master(premaster: np.ndarray, sample_rate: int) -> Mastered:
     """(2, samples) pre-master -> bus compression, loudness to -14 LUFS, a limiter, a true-peak
-    guard and a short fade at the very end."""
-    bus = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])
-    compressed = bus(premaster, sample_rate)
+    guard and a short fade at the very end. The bus compressor works in place, so a float32
+    pre-master is overwritten; a long song then costs two copies of itself, not four."""
+    compressed = np.ascontiguousarray(premaster, dtype=np.float32)
+    _compress_bus(compressed, sample_rate)
     _fade_end(compressed, sample_rate)
     gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
     limited = _limit(compressed, gain_db, sample_rate)
     loudness = integrated_lufs(limited.T, sample_rate)
     if abs(TARGET_LUFS - loudness) > 0.2:  # limiting lowers loudness a little: correct once
         gain_db += TARGET_LUFS - loudness
+        del limited
         limited = _limit(compressed, gain_db, sample_rate)
         loudness = integrated_lufs(limited.T, sample_rate)
+    del compressed
     peak = true_peak_db(limited.T)
     if peak > TRUE_PEAK_CEILING_DB - 0.05:  # scaling shifts loudness and peak by the same dB
         trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
-        limited *= 10 ** (trim_db / 20)
+        limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
     return Mastered(limited.astype(np.float32, copy=False), loudness, peak)
+
+
+def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
+    _run_in_place(pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)]), audio, sample_rate)
 
 
 def _limit(audio: np.ndarray, gain_db: float, sample_rate: int) -> np.ndarray:

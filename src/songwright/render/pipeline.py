@@ -1,63 +1,102 @@
-"""Score -> processed stems: FluidSynth renders one stem while the previous one is mixed.
+"""Score -> processed stems: every stem rendered and mixed on its own, two at a time.
 
-Each song gets a freshly loaded renderer (0.05 s: samples load when a preset is first played)
-that renders its stems in a fixed order, with the soundfonts, doubled parts and effects its
-genre's sound names (render/sound.py). FluidSynth carries state from one render to the next, so
-a reused synth would not give the same bytes for the same request. Mixing runs in a thread
-(pedalboard and FluidSynth both release the GIL), so the two cores stay busy.
+Each stem gets a freshly loaded FluidSynth (0.05 s: samples load when a preset is first played)
+with the soundfonts, doubled parts and effects its genre's sound names (render/sound.py), or the
+singer for a sung line, and then goes through its mix chain. FluidSynth carries state from one
+render to the next, so a synth of its own makes a stem's bytes independent of which stems were
+rendered before it and of the order the workers take them in: the same request gives the same
+bytes. FluidSynth, MBROLA (a subprocess), pedalboard and numpy release the GIL, so threads keep
+the cores busy; the sung stems, which take longest, start first, each beside an instrument's.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..plan import Plan
-from ..score import Score
+from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
+from ..audio.stems import StemFiles, mixed
 from .mix import process_stem
 from .sound import PUMPED, GenreSound, crackle, doubled, pump_envelope
-from .synth import FluidRenderer, soundfont_path
+from .synth import FluidRenderer, FontChoice, soundfont_path
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one stem needs besides its parts: shared, read-only."""
+    plan: Plan
+    score: Score
+    sound: GenreSound
+    fonts: dict[str, FontChoice]
+    pump: np.ndarray | None
+    sample_rate: int
 
 
 def render_mix(score: Score, plan: Plan, sample_rate: int,
-               progress: Callable[[str, float], None] | None = None) -> dict[str, np.ndarray]:
+               progress: Callable[[str, float], None] | None = None) -> tuple[StemFiles, np.ndarray]:
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
-    through its mix chain. `progress` hears of each stem rendered (0.1..0.8 of the song)."""
-    total_samples = plan.total_samples
+    through its mix chain, kept on disk in the score's stem order; and the pre-master, the stems
+    added up in that order, (2, samples). `progress` hears of each stem done (0.1..0.8 of the song)."""
     sound = GenreSound.from_table(table=plan.style.sound)
-    streams = Streams(plan.seed)
     fonts = dict(sound.fonts)
     fonts.update({name + ":double": choice for name, choice in sound.fonts.items()})
-    pump = pump_envelope(score, depth_db=sound.pump_db, total_samples=total_samples, sample_rate=sample_rate) if sound.pump_db else None
-    renderer = FluidRenderer(sample_rate, soundfont_path(), cpu_cores=min(2, os.cpu_count() or 1))
+    pump = (pump_envelope(score, depth_db=sound.pump_db, total_samples=plan.total_samples, sample_rate=sample_rate)
+            if sound.pump_db else None)
+    job = _Job(plan, score, sound, fonts, pump, sample_rate)
+    parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
+    stems = StemFiles(names=tuple(score.stems))
+    pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
-        with ThreadPoolExecutor(max_workers=1) as mixer:
-            pending = {}
-            for index, stem in enumerate(score.stems):
-                parts = [p for p in score.parts if p.stem == stem and p.notes]
-                if any(n.phones is not None for p in parts for n in p.notes):
-                    raw = sing(parts[0], plan, sample_rate, total_samples)
-                else:
-                    parts = doubled(parts, sound=sound, tempo_bpm=score.tempo_bpm, streams=streams)
-                    raw = renderer.render(parts, score.tempo_bpm, total_samples, fonts=fonts)
-                    if stem == "drums" and sound.crackle_db is not None:
-                        noise = crackle(total_samples=total_samples, sample_rate=sample_rate, level_db=sound.crackle_db,
-                                        streams=streams)
-                        raw = raw + _at_level(noise=noise, stem=raw, sample_rate=sample_rate)
-                pending[stem] = mixer.submit(process_stem, stem, raw, sample_rate, score.tempo_bpm,
-                                             pre_chain=sound.pre_chain(stem=stem),
-                                             gain_curve=pump if stem in PUMPED else None,
-                                             level_offset_db=sound.levels_db.get(stem, 0.0))
-                if progress is not None:
-                    progress("rendering", 0.1 + 0.7 * (index + 1) / len(score.stems))
-            return {stem: future.result() for stem, future in pending.items()}
+        futures = {pool.submit(_stem, stem, parts[stem], job): stem for stem in _order(parts)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            stems.add(futures.pop(future), future.result())  # on disk as soon as it is done
+            del future  # and out of memory
+            if progress is not None:  # may raise Canceled: the stems not started are dropped
+                progress("rendering", 0.1 + 0.7 * done / len(parts))
     finally:
-        renderer.close()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return stems, mixed(stems).T  # added up in the score's order, whichever stem finished first
+
+
+def _order(parts: dict[str, list[Part]]) -> list[str]:
+    """The order the stems are started in: a sung stem (they take longest), then an instrument's,
+    and so on, so that FluidSynth plays while the singer's first use imports scipy."""
+    sung = [stem for stem, stem_parts in parts.items() if _sung(stem_parts)]
+    played = [stem for stem in parts if stem not in sung]
+    order = [stem for pair in zip(sung, played) for stem in pair]
+    return order + sung[len(order) // 2:] + played[len(order) // 2:]
+
+
+def _sung(parts: list[Part]) -> bool:
+    return any(n.phones is not None for p in parts for n in p.notes)
+
+
+def _stem(stem: str, parts: list[Part], job: _Job) -> np.ndarray:
+    """One stem rendered and through its chain, (2, samples) float32."""
+    plan, sound, total_samples, sample_rate = job.plan, job.sound, job.plan.total_samples, job.sample_rate
+    streams = Streams(plan.seed)
+    if _sung(parts):
+        raw = sing(parts[0], plan, sample_rate, total_samples)
+    else:
+        parts = doubled(parts, sound=sound, tempo_bpm=job.score.tempo_bpm, streams=streams)
+        renderer = FluidRenderer(sample_rate, soundfont_path())
+        try:
+            raw = renderer.render(parts, job.score.tempo_bpm, total_samples, fonts=job.fonts)
+        finally:
+            renderer.close()
+        if stem == "drums" and sound.crackle_db is not None:
+            noise = crackle(total_samples=total_samples, sample_rate=sample_rate, level_db=sound.crackle_db, streams=streams)
+            raw += _at_level(noise=noise, stem=raw, sample_rate=sample_rate)
+    return process_stem(stem, raw, sample_rate, job.score.tempo_bpm, pre_chain=sound.pre_chain(stem=stem),
+                        gain_curve=job.pump if stem in PUMPED else None,
+                        level_offset_db=sound.levels_db.get(stem, 0.0))
 
 
 def _at_level(*, noise: np.ndarray, stem: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -6,6 +6,8 @@ import contextlib
 import ctypes
 import io
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,25 @@ def named_soundfont_path(*, name: str) -> Path:
     raise MissingDependency(f"the {name} soundfont ({candidates[0]})", f"bash scripts/setup-system.sh  (apt-get install {package})")
 
 
+# Renderers are made in worker threads, but FluidSynth's first new_fluid_synth() sets up its
+# default modulators unguarded (two at once gave "Modulator with source 1 none" warnings and a
+# synth without them), and redirect_stdout swaps sys.stdout for the whole process: the import,
+# the synth's creation and soundfont loads take turns.
+_SETUP = threading.RLock()
+
+
+def _fluidsynth():
+    """The pyfluidsynth module, imported once."""
+    with _SETUP:
+        if "fluidsynth" not in sys.modules:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints where it found the library when CI is set
+                    import fluidsynth  # noqa: F401
+            except (ImportError, OSError) as exc:  # the Python binding or libfluidsynth3 is missing
+                raise MissingDependency("FluidSynth", "bash scripts/setup-system.sh  (apt-get install libfluidsynth3)") from exc
+    return sys.modules["fluidsynth"]
+
+
 @dataclass(frozen=True)
 class FontChoice:
     """Which soundfont plays a part, and optionally which bank and preset of it (else the part's
@@ -80,22 +101,19 @@ class FluidRenderer:
     """
 
     def __init__(self, sample_rate: int, soundfont: Path, cpu_cores: int = 1):
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth prints where it found the library when CI is set
-                import fluidsynth
-        except (ImportError, OSError) as exc:  # the Python binding or libfluidsynth3 is missing
-            raise MissingDependency("FluidSynth", "bash scripts/setup-system.sh  (apt-get install libfluidsynth3)") from exc
+        fluidsynth = _fluidsynth()
         self.sample_rate = sample_rate
         # Dynamic sample loading reads a preset's samples when a channel selects it, so a soundfont's
         # load costs its preset table only (FluidR3 0.05 s instead of 0.2-0.9 s, MuseScore General's
         # 490 MB 0.07 s instead of 1.8 s) and a style may draw single parts from larger fonts.
         settings = {"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": POLYPHONY,
                     "synth.cpu-cores": cpu_cores, "synth.dynamic-sample-loading": 1}
-        self.synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=SYNTH_GAIN, **settings)
+        with _SETUP:
+            self.synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=SYNTH_GAIN, **settings)
+            self.sfid = self.synth.sfload(str(soundfont))
         self._write_float = fluidsynth._fl.fluid_synth_write_float
         self._write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                       ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        self.sfid = self.synth.sfload(str(soundfont))
         if self.sfid < 0:
             raise MissingDependency(f"a readable soundfont at {soundfont}", "bash scripts/setup-system.sh")
         self._named: dict[str, int] = {}
@@ -104,15 +122,19 @@ class FluidRenderer:
         """The id of a named soundfont, loaded on first use."""
         if name not in self._named:
             path = named_soundfont_path(name=name)
-            sfid = self.synth.sfload(str(path))
+            with _SETUP:
+                sfid = self.synth.sfload(str(path))
             if sfid < 0:
                 raise MissingDependency(f"a readable soundfont at {path}", "bash scripts/setup-system.sh")
             self._named[name] = sfid
         return self._named[name]
 
-    def samples(self, count: int) -> np.ndarray:
-        """The next `count` frames, (2, count) float32 (no 16-bit dither, so no hidden state)."""
-        out = np.empty((2, count), dtype=np.float32)
+    def samples(self, count: int, *, into: np.ndarray | None = None) -> np.ndarray:
+        """The next `count` frames, (2, count) float32 (no 16-bit dither, so no hidden state),
+        written into `into` (a (2, count) float32 array with contiguous rows) if given."""
+        out = np.empty((2, count), dtype=np.float32) if into is None else into
+        if not (out.dtype == np.float32 and out.shape == (2, count) and out.strides[1] == out.itemsize):
+            raise ValueError(f"samples(into=) needs a (2, {count}) float32 array with contiguous rows")
         self._write_float(self.synth.synth, count, out[0].ctypes.data, 0, 1, out[1].ctypes.data, 0, 1)
         return out
 
@@ -151,22 +173,22 @@ class FluidRenderer:
                 events.append((on, 1, chan, note.pitch, note.velocity))
                 events.append((max(on + 1, off), 0, chan, note.pitch, 0))
         events.sort()
-        chunks, position = [], 0
+        out, position = np.empty((2, total_samples), dtype=np.float32), 0
         for when, is_on, chan, pitch, velocity in events:
             when = min(when, total_samples)
             if when > position:
-                chunks.append(self.samples(when - position))
+                self.samples(when - position, into=out[:, position:when])
                 position = when
             if is_on:
                 synth.noteon(chan, pitch, velocity)
             else:
                 synth.noteoff(chan, pitch)
         if total_samples > position:
-            chunks.append(self.samples(total_samples - position))
+            self.samples(total_samples - position, into=out[:, position:])
         for chan in range(16):
             synth.all_sounds_off(chan)
         self.samples(FLUSH_SAMPLES)  # let every voice die before the next stem
-        return np.concatenate(chunks, axis=1)
+        return out
 
 
     def close(self) -> None:

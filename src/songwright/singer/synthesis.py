@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import butter, resample_poly, sosfilt
 
 from ..errors import MissingDependency, RenderError
 from ..plan import Plan
@@ -105,13 +104,15 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
         raise MissingDependency("mbrola", "bash scripts/setup-system.sh  (apt-get install mbrola mbrola-us1 ...)")
     seconds = 60.0 / plan.tempo_bpm
     notes = [n for n in part.notes if n.phones is not None]
-    mono = np.zeros(total_samples, dtype=np.float32)
+    out = np.zeros((2, total_samples), dtype=np.float32)
+    mono = out[0]  # summed on the left channel, then copied to the right
     for name in sorted({n.voice for n in notes}):
         line = [n for n in notes if n.voice == name]
         mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem)
     if part.stem == "vocals":
         mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
-    return np.stack([mono, mono])
+    out[1] = mono
+    return out
 
 
 # ---------------------------------------------------------------- timing
@@ -300,15 +301,19 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
         voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
         if render < ONSET_PASSES - 1:
             _record_onsets(segs, voice_audio, voice.sample_rate, tries, tuning)
+    from scipy.signal import resample_poly  # 0.5 s to import: not before a line is sung
+
     audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
                           voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)).astype(np.float32)
     audio = tuning.play(audio, sample_rate=sample_rate, total_samples=total_samples)
-    return audio * envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
+    audio *= envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
+    return audio
 
 
 # ---------------------------------------------------------------- tuning
 
 TUNING_GRID_S = 0.001
+PLAY_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -356,17 +361,24 @@ class TuningMap:
 
     def play(self, audio: np.ndarray, *, sample_rate: int, total_samples: int) -> np.ndarray:
         """MBROLA's output (on its clock, at `sample_rate`) read on the written clock: `total_samples`
-        samples, cubic (Catmull-Rom) interpolation."""
-        written = np.arange(total_samples, dtype=np.float64) / sample_rate
+        samples, cubic (Catmull-Rom) interpolation, PLAY_BLOCK samples at a time (a long song's
+        positions in float64 would cost 100 MB a minute)."""
+        padded = np.pad(audio.astype(np.float32), (1, 3))  # read past either end: silence
+        out = np.empty(total_samples, dtype=np.float32)
+        for start in range(0, total_samples, PLAY_BLOCK):
+            end = min(total_samples, start + PLAY_BLOCK)
+            out[start:end] = self._play_block(padded, start=start, end=end, sample_rate=sample_rate)
+        return out
+
+    def _play_block(self, padded: np.ndarray, *, start: int, end: int, sample_rate: int) -> np.ndarray:
+        written = np.arange(start, end, dtype=np.float64) / sample_rate
         position = np.interp(written, self.written_s, self.mbrola_s, right=np.nan) * sample_rate
         beyond = np.isnan(position)  # after the map's end both clocks run alike
         position[beyond] = written[beyond] * sample_rate + (self.mbrola_s[-1] - self.written_s[-1]) * sample_rate
         index = np.floor(position).astype(np.int64)
         frac = (position - index).astype(np.float32)
-        padded = np.pad(audio.astype(np.float32), (1, max(3, int(index.max(initial=0)) + 3 - len(audio))))
         p0, p1, p2, p3 = (padded[np.clip(index + k, 0, len(padded) - 1)] for k in range(4))
-        return (p1 + 0.5 * frac * (p2 - p0 + frac * (2 * p0 - 5 * p1 + 4 * p2 - p3 + frac * (3 * (p1 - p2) + p3 - p0)))
-                ).astype(np.float32)
+        return p1 + 0.5 * frac * (p2 - p0 + frac * (2 * p0 - 5 * p1 + 4 * p2 - p3 + frac * (3 * (p1 - p2) + p3 - p0)))
 
 
 @dataclass
@@ -475,6 +487,8 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
     """A soft breath before each phrase that follows a rest long enough to breathe in; each
     breath's noise from its own stream, named by the sixteenth its phrase starts on."""
     out = np.zeros(total_samples, dtype=np.float32)
+    from scipy.signal import butter, sosfilt
+
     sos = butter(2, [1500, 7000], btype="bandpass", fs=sample_rate, output="sos")
     ordered = sorted(notes, key=lambda n: n.start_beats)
     previous_end = -1.0

@@ -14,16 +14,24 @@ HOP_S = 0.005
 FMIN_HZ, FMAX_HZ = 70.0, 1000.0
 VOICED_BELOW = 0.45
 MIN_RUN_S = 0.06
+FRAMES_AT_ONCE = 512
 UNVOICED_BY_S = 0.1  # the consonant's unvoiced frames are looked for up to this long after the beat
 
 
 def cmndf_minima(audio: np.ndarray, sample_rate: int, times_s: np.ndarray) -> np.ndarray:
-    """The smallest YIN cumulative mean normalised difference of the frame centred on each time."""
+    """The smallest YIN cumulative mean normalised difference of the frame centred on each time,
+    FRAMES_AT_ONCE frames at a time (a song's thousands of frames would take hundreds of MB)."""
     frame = int(round(FRAME_S * sample_rate))
-    min_period, max_period = int(sample_rate // FMAX_HZ), min(int(np.ceil(sample_rate / FMIN_HZ)), frame - 1)
     starts = np.round(np.asarray(times_s) * sample_rate).astype(int)
     padded = np.pad(audio.astype(np.float64), (frame // 2, frame // 2 + 1))
-    frames = padded[np.clip(starts, 0, len(padded) - frame)[:, None] + np.arange(frame)]
+    starts = np.clip(starts, 0, len(padded) - frame)
+    return np.concatenate([_cmndf_minima(padded, starts[i:i + FRAMES_AT_ONCE], sample_rate=sample_rate, frame=frame)
+                           for i in range(0, len(starts), FRAMES_AT_ONCE)] or [np.zeros(0)])
+
+
+def _cmndf_minima(padded: np.ndarray, starts: np.ndarray, *, sample_rate: int, frame: int) -> np.ndarray:
+    min_period, max_period = int(sample_rate // FMAX_HZ), min(int(np.ceil(sample_rate / FMIN_HZ)), frame - 1)
+    frames = padded[starts[:, None] + np.arange(frame)]
     n_fft = 1 << int(np.ceil(np.log2(frame + max_period + 1)))
     spectrum = np.fft.rfft(frames, n_fft, axis=1)
     acf = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, n_fft, axis=1)[:, :max_period + 1]

@@ -1,0 +1,53 @@
+"""A song's processed stems on disk: a 10-minute stereo stem is 212 MB of float32, so a song's
+eight are kept in .npy files in a temporary folder and mapped back, read-only, when one is read."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+
+class StemFiles(Mapping):
+    """Stem name -> (samples, channels) float32, read from its file each time it is asked for (the
+    mapping goes when the array does, so reading every stem in turn holds one at a time). The
+    folder is removed when this object is."""
+
+    def __init__(self, *, names: tuple[str, ...]) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="songwright-stems-")
+        self._order = names  # the order the stems are listed (and added up) in, whenever they come
+        self._added: set[str] = set()
+
+    def add(self, name: str, audio: np.ndarray) -> None:
+        """Keep a (channels, samples) stem, one of `names`."""
+        if name not in self._order:
+            raise ValueError(f"stem {name!r} is not one of {', '.join(self._order)}")
+        np.save(self._path(name), np.asarray(audio, dtype=np.float32))
+        self._added.add(name)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._added:
+            raise KeyError(name)
+        return np.load(self._path(name), mmap_mode="r").T
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name in self._order if name in self._added])
+
+    def __len__(self) -> int:
+        return len(self._added)
+
+    def _path(self, name: str) -> Path:
+        return Path(self._folder.name) / f"{name}.npy"
+
+
+def mixed(stems: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The stems added up in their order, (samples, channels) float32, one stem in memory at a time."""
+    total = None
+    for audio in stems.values():
+        if total is None:
+            total = np.array(audio, dtype=np.float32)
+        else:
+            total += audio
+    return total
