@@ -223,6 +223,7 @@ def test_the_cli_keeps_the_verse_and_retakes_the_chorus(tmp_path):
     (("repaint", "a.json", "--start-s", "5", "--end-s", "60"), "end_s: must be within the song's 20 s"),
     (("repaint", "a.json", "--start-s", "5", "--end-s", "2"), "end_s: must be after start_s"),
     (("extend", "a.json", "--duration", "10"), "duration_s: must be longer than the song's"),
+    (("extend", "a.json", "--duration", "21", "--before"), "duration_s: must add at least 4 bars"),
     (("relyric", "a.json", "--line", "7", "--text", "la"), "line: must be a sung line of the song"),
     (("retake", "nothing.json", "--section", "1"), "from: must be a readable song file"),
     (("retake", "newer.json", "--section", "1"), "written by a newer Songwright"),
@@ -250,3 +251,29 @@ def remix_edit_key():
     from songwright.edits import remix_edit
 
     return remix_edit(tempo_bpm=126)
+
+
+def test_extend_before_puts_new_sections_after_the_intro_and_keeps_the_song_later(stages, source):
+    prepared, plan, score = stages
+    edit = extend_edit(duration_s=62, before=True, lyrics="[verse]\nOnce upon a time in a little town\nEvery light was burning down")
+    change = apply(check_edit(edit), prepared, plan, score)
+    intro = plan.sections[0]
+    inserted = change.plan.content_bars - plan.content_bars
+    assert [s.kind for s in change.plan.sections][:2] == ["intro", "verse"] and inserted >= 4
+    assert change.plan.duration_s == pytest.approx(plan.duration_s + inserted * plan.bar_s)
+    beats = inserted * plan.beats_per_bar
+    for part in score.parts:  # the intro where it was, every later note the same, later by the new bars
+        new = change.score.part(part.name).notes
+        expected = sorted([_key(n) if n.bar < intro.bars else (round(n.start_beats + beats, 9),) + _key(n)[1:]
+                           for n in part.notes])
+        got = sorted(_key(n) for n in new if n.bar < intro.bars or n.bar >= intro.bars + inserted)
+        assert got == expected, part.name
+    longer = source.edit("extend", duration_s=62, before=True, lyrics=edit["lyrics"])
+    lines = [line.text for line in longer.lyric_timings()]
+    assert lines[:2] == ["Once upon a time in a little town", "Every light was burning down"]
+    assert lines[2:] == [line.text for line in source.lyric_timings()]
+    rate = source.sample_rate
+    a, b, shift = (round(t * rate) for t in (*change.window, change.shift_s))
+    assert np.array_equal(longer.audio[:a], source.audio[:a])
+    assert np.array_equal(longer.audio[b:], source.audio[b - shift:])
+    assert len(longer.audio) == len(source.audio) + shift

@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     more.add_argument("--lyrics", metavar="FILE", help="lyrics for the new sections ([verse]/[chorus] tags); "
                       "without them: an instrumental block and the last chorus again")
     more.add_argument("--lyrics-text", metavar="TEXT", help="the new lyrics given inline")
+    extend.add_argument("--before", action="store_true", help="put the new sections before the song (after its "
+                        "intro): every bar after them kept, later; the length is rounded down to whole bars")
     _add_outputs(extend)
 
     relyric = commands.add_parser("relyric", help="one sung line with new words, everything else kept")
@@ -280,7 +282,7 @@ def _edit(args: argparse.Namespace) -> int:
                                             keep_chords=args.keep_chords),
         "repaint": lambda: edits.repaint_edit(start_s=args.start_s, end_s=args.end_s, seed=args.seed,
                                               keep_chords=args.keep_chords),
-        "extend": lambda: edits.extend_edit(duration_s=args.duration, lyrics=_read_lyrics(args)),
+        "extend": lambda: edits.extend_edit(duration_s=args.duration, lyrics=_read_lyrics(args), before=args.before),
         "relyric": lambda: edits.relyric_edit(line=args.line, text=args.text),
     }
     edit = made[args.command]()

@@ -100,12 +100,16 @@ def repaint_edit(*, start_s: float, end_s: float, seed: int | None = None, keep_
             "keep_chords": bool(keep_chords)}
 
 
-def extend_edit(*, duration_s: float, lyrics: str | None = None) -> dict:
-    """A validated extend edit: the song made `duration_s` long, with new sections before its outro."""
+def extend_edit(*, duration_s: float, lyrics: str | None = None, before: bool = False) -> dict:
+    """A validated extend edit: the song made `duration_s` long, with new sections before its outro
+    (or, `before`, between its intro and its first section)."""
     _check_number("duration_s", duration_s, MIN_DURATION_S, MAX_DURATION_S, "s")
     if lyrics is not None:
         SongRequest(lyrics=lyrics).validate()  # the request's own rules for lyrics (type, length)
-    return {"verb": "extend", "duration_s": float(duration_s), "lyrics": lyrics or None}
+    if not isinstance(before, bool):
+        raise InvalidRequest("before", "must be true or false", before)
+    edit = {"verb": "extend", "duration_s": float(duration_s), "lyrics": lyrics or None}
+    return edit | ({"before": True} if before else {})
 
 
 def relyric_edit(*, line: int, text: str) -> dict:
@@ -152,7 +156,8 @@ CHECKS = {"remix": lambda e: remix_edit(key=e.get("key"), tempo_bpm=e.get("tempo
                                           keep_chords=e.get("keep_chords", False)),
           "repaint": lambda e: repaint_edit(start_s=e.get("start_s"), end_s=e.get("end_s"), seed=e.get("seed", -1),
                                             keep_chords=e.get("keep_chords", False)),
-          "extend": lambda e: extend_edit(duration_s=e.get("duration_s"), lyrics=e.get("lyrics")),
+          "extend": lambda e: extend_edit(duration_s=e.get("duration_s"), lyrics=e.get("lyrics"),
+                                          before=e.get("before", False)),
           "relyric": lambda e: relyric_edit(line=e.get("line"), text=e.get("text"))}
 VERBS = tuple(CHECKS)
 
@@ -214,6 +219,7 @@ class Change:
     plan: Plan
     score: Score
     window: tuple[float, float | None] | None
+    shift_s: float = 0.0  # the source after the window sits this much later in the new song (extend --before)
 
 
 def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet, engine=None) -> Song:
@@ -255,7 +261,7 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
             continue
         if song is None:
             song = render(*before)
-        song = splice(song, render(*after), window=change.window)
+        song = splice(song, render(*after), window=change.window, shift_s=change.shift_s)
     if song is None:
         song = render(*states[-1])
     return dataclasses.replace(song, edits=edits)
@@ -281,6 +287,8 @@ def check_acestep_edit(edit: dict) -> None:
     if edit["verb"] not in ACESTEP_VERBS:
         raise InvalidRequest("verb", f"must be one of {', '.join(ACESTEP_VERBS)} for an acestep song "
                              f"({edit['verb']} changes notes, and acestep songs have none)", edit["verb"])
+    if edit["verb"] == "extend" and edit.get("before"):
+        raise InvalidRequest("before", "acestep songs are extended after their end only", True)
     if edit["verb"] == "retake" and (edit["section"] is not None or edit["bars"] is not None):
         raise InvalidRequest("section", "acestep songs have no sections or bars: retake the whole song, or "
                              "repaint a time range (--start-s, --end-s)", edit["section"] or edit["bars"])
@@ -315,7 +323,7 @@ def edit(song: Song, edit: dict, *, progress: Progress = _quiet) -> Song:
     prepared = prepare(song.resolved_request())
     change = apply(edit, prepared, song.plan, song.score)
     after = perform(prepared, change.plan, change.score, progress=progress)
-    made = after if change.window is None else splice(song, after, window=change.window)
+    made = after if change.window is None else splice(song, after, window=change.window, shift_s=change.shift_s)
     return dataclasses.replace(made, edits=(*song.edits, edit))
 
 
@@ -335,7 +343,8 @@ def apply(edit: dict, prepared: Prepared, plan: Plan, score: Score) -> Change:
         bars = retake_bars(plan, score, edit)
         return retake(prepared, plan, score, bars=bars, seed=edit["seed"], keep_chords=edit["keep_chords"])
     if verb == "extend":
-        return extend(prepared, plan, score, duration_s=edit["duration_s"], lyrics=edit["lyrics"])
+        grow = extend_before if edit.get("before") else extend
+        return grow(prepared, plan, score, duration_s=edit["duration_s"], lyrics=edit["lyrics"])
     return relyric(prepared, plan, score, line=edit["line"], text=edit["text"])
 
 
@@ -659,6 +668,110 @@ def relyric(prepared: Prepared, plan: Plan, score: Score, *, line: int, text: st
 
 # ---------------------------------------------------------------- extend
 
+def _lyric_sections(prepared: Prepared, plan: Plan, lyrics: str, loops: dict[str, int]) -> list[Section]:
+    """New sections for new lyrics, cast for the song's singer and sized as the planner sizes any."""
+    from .plan import _set_lines
+
+    cast = _cast_phrases(prepared, plan, lyrics) if plan.vocal else None
+    sections = []
+    for lyric in (cast.sections if cast else []):
+        kind = lyric.kind if lyric.kind != "unknown" else "verse"
+        section = Section(kind, lyric.label, 0, 0, list(lyric.phrases))
+        if section.phrases:
+            _set_lines(plan, section, loops, relaxed=True)
+        else:
+            section.bars = 4
+        sections.append(section)
+    if not sections:
+        raise InvalidRequest("lyrics", "must have words to sing (the song is instrumental)" if not plan.vocal
+                             else "must have words to sing", lyrics)
+    return sections
+
+
+def extend_before(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, lyrics: str | None) -> Change:
+    """New sections between the intro and the song's first section (the new lyrics' sections, or
+    instrumental blocks stating the song's themes), in whole bars: the song becomes as long as
+    `duration_s` allows in whole bars. The intro is kept where it was; every bar after it is the
+    source's, sample for sample, later by the new bars."""
+    from .plan import _choose_progressions, _play_chart
+
+    if duration_s <= plan.duration_s:
+        raise InvalidRequest("duration_s", f"must be longer than the song's {plan.duration_s:g} s", duration_s)
+    if plan.tune_notes is not None:
+        raise InvalidRequest("duration_s", "cannot lengthen a song sung to your own melody (it is as long as the "
+                             "melody): give a longer melody", duration_s)
+    room = math.floor((duration_s - plan.duration_s) / plan.bar_s + 1e-9)
+    progressions = _choose_progressions(plan, Streams(prepared.seed))
+    loops = {slot: len(chords) for slot, chords in progressions.items()}
+    new = _lyric_sections(prepared, plan, lyrics, loops) if lyrics else []
+    spare = room - sum(s.bars for s in new)
+    if spare < 0:
+        need_s = plan.duration_s + (room - spare) * plan.bar_s
+        raise InvalidRequest("duration_s", f"is too short for the new lyrics: they need the song at least "
+                             f"{need_s:.1f} s long", duration_s)
+    while spare >= 4:
+        bars = 8 if spare >= 8 else 4
+        new.append(Section("inst", "inst", 0, bars))
+        spare -= bars
+    if not new:
+        raise InvalidRequest("duration_s", f"must add at least 4 bars ({4 * plan.bar_s:.1f} s) before the song",
+                             duration_s)
+    head = plan.sections[:1] if plan.sections[0].kind == "intro" else []
+    at = sum(s.bars for s in head)
+    inserted = sum(s.bars for s in new)
+    counts = {kind: sum(s.kind == kind for s in plan.sections) for kind in {s.kind for s in plan.sections}}
+    start = at
+    for section in new:  # their streams after the song's own: (kind, occurrence) names no source section
+        section.start_bar, start = start, start + section.bars
+        section.occurrence = counts.get(section.kind, 0)
+        counts[section.kind] = section.occurrence + 1
+        section.energy = ENERGY.get(section.kind, 0.7)
+        progression = progressions[_slot(section.kind)]
+        section.chords = [progression[i % len(progression)] for i in range(section.bars)]
+    later = [dataclasses.replace(s, start_bar=s.start_bar + inserted) for s in plan.sections[len(head):]]
+    added_s = inserted * plan.bar_s
+    request = plan.request.replace(duration_s=round(plan.duration_s + added_s, 6))
+    new_plan = dataclasses.replace(plan, request=request, sections=[*head, *new, *later],
+                                   content_bars=plan.content_bars + inserted, warnings=list(plan.warnings),
+                                   adjustments=[*plan.adjustments, f"{inserted} bars put before the song: "
+                                                f"{request.duration_s:g} s, whole bars"],
+                                   takes={b + inserted * (b >= at): t for b, t in plan.takes.items()})
+    for section in new:
+        chart = plan.chart_of(kind=section.kind, label=section.label)
+        if chart is not None:
+            _play_chart(new_plan, section, chart)
+    new_score = _recompose(prepared, new_plan)
+    beats = inserted * plan.beats_per_bar
+    moved = lambda note: dataclasses.replace(note, start_beats=note.start_beats + beats, bar=note.bar + inserted)  # noqa: E731
+    parts, added = [], []
+    names = [p.name for p in score.parts] + [p.name for p in new_score.parts if score.part(p.name) is None]
+    for name in names:
+        old, fresh = score.part(name), new_score.part(name)
+        notes = [n if n.bar < at else moved(n) for n in (old.notes if old else [])]
+        mine = [n for n in (fresh.notes if fresh else []) if at <= n.bar < at + inserted]
+        added += mine
+        if notes or mine:
+            parts.append(dataclasses.replace(old or fresh, notes=sorted(notes + mine, key=lambda n: (n.start_beats, n.pitch))))
+    seconds = new_score.seconds
+    start_s = min([seconds(at * plan.beats_per_bar - 1.0)] + [seconds(n.start_beats) - LEAD_IN_S for n in added])
+    end_s = max([seconds((at + inserted) * plan.beats_per_bar)] + [seconds(n.end_beats) for n in added]) + TAIL_S
+    score_out = dataclasses.replace(new_score, parts=_renumbered(parts))
+    return Change(new_plan, score_out, window=(max(0.0, start_s), end_s), shift_s=added_s)
+
+
+def _renumbered(parts: list[Part]) -> list[Part]:
+    """Each melodic part's lines numbered again in the order they are sung."""
+    out = []
+    for part in parts:
+        firsts: dict[int, float] = {}
+        for note in part.notes:
+            if note.line is not None:
+                firsts[note.line] = min(firsts.get(note.line, note.start_beats), note.start_beats)
+        order = {line: i for i, line in enumerate(sorted(firsts, key=firsts.get))}
+        out.append(dataclasses.replace(part, notes=[n if n.line is None else dataclasses.replace(n, line=order[n.line])
+                                                    for n in part.notes]))
+    return out
+
 def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, lyrics: str | None) -> Change:
     """The song made `duration_s` long: new sections between its last section and its outro (the
     new lyrics' sections, or an instrumental block and the last chorus again), every bar before
@@ -676,20 +789,7 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
     streams = Streams(prepared.seed)
     progressions = _choose_progressions(plan, streams)
     loops = {slot: len(chords) for slot, chords in progressions.items()}
-    new: list[Section] = []
-    if lyrics:
-        cast = _cast_phrases(prepared, plan, lyrics) if plan.vocal else None
-        for lyric in (cast.sections if cast else []):
-            kind = lyric.kind if lyric.kind != "unknown" else "verse"
-            section = Section(kind, lyric.label, 0, 0, list(lyric.phrases))
-            if section.phrases:
-                _set_lines(plan, section, loops, relaxed=True)
-            else:
-                section.bars = 4
-            new.append(section)
-        if not new:
-            raise InvalidRequest("lyrics", "must have words to sing (the song is instrumental)" if not plan.vocal
-                                 else "must have words to sing", lyrics)
+    new = _lyric_sections(prepared, plan, lyrics, loops) if lyrics else []
     spare = content_bars - outro.start_bar - outro.bars - sum(s.bars for s in new)
     for section in (s for s in new if s.phrases and spare < 0):
         before = section.bars
@@ -750,33 +850,34 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
 
 # ---------------------------------------------------------------- audio
 
-def splice(before: Song, after: Song, *, window: tuple[float, float | None]) -> Song:
+def splice(before: Song, after: Song, *, window: tuple[float, float | None], shift_s: float = 0.0) -> Song:
     """`after` inside `window`, `before` (sample for sample) outside it, with an equal-power
-    crossfade of CROSSFADE_S just inside each edge; the mix and every stem alike."""
+    crossfade of CROSSFADE_S just inside each edge; the mix and every stem alike. After the window
+    `before` is taken `shift_s` later (whole samples): the source's bars after new ones put before them."""
     from .audio.measure import integrated_lufs, true_peak_db
 
     rate = after.sample_rate
+    shift = int(round(shift_s * rate))
+    length = len(after.audio)
     start = int(round(window[0] * rate))
-    end = None if window[1] is None else min(int(round(window[1] * rate)), len(after.audio), len(before.audio))
+    end = None if window[1] is None else min(int(round(window[1] * rate)), length, len(before.audio) + shift)
     fade = int(CROSSFADE_S * rate)
 
     def join(old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray:
-        length = len(after.audio)
         old = np.zeros((len(before.audio), 2), np.float32) if old is None else old
         new = np.zeros((length, 2), np.float32) if new is None else new
+        later = np.concatenate([np.zeros((shift, 2), np.float32), old]) if shift else old  # the source, moved
         out = new.copy()
-        stop = length if end is None else end
-        edges = [(start, True)] + ([] if end is None else [(stop - fade, False)])
         out[:start] = old[:start]
+        n = max(0, min(fade, (length if end is None else end) - start, len(old) - start))
+        if n:
+            rise = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)[:, None]
+            out[start:start + n] = new[start:start + n] * np.sin(rise) + old[start:start + n] * np.cos(rise)
         if end is not None:
-            out[end:] = old[end:length]
-        for at, rising in edges:
-            n = max(0, min(fade, stop - at, len(old) - at))
-            if n == 0:
-                continue
-            angle = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)[:, None]
-            into, out_of = (np.sin(angle), np.cos(angle)) if rising else (np.cos(angle), np.sin(angle))
-            out[at:at + n] = new[at:at + n] * into + old[at:at + n] * out_of
+            out[end:] = later[end:length]
+            n = max(0, min(fade, end - start))
+            fall = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)[:, None]
+            out[end - n:end] = new[end - n:end] * np.cos(fall) + later[end - n:end] * np.sin(fall)
         return out
 
     audio = join(before.audio, after.audio)

@@ -87,6 +87,7 @@ class EditIn(BaseModel):
     end_s: float | None = Field(None, ge=0, le=MAX_DURATION_S, description="repaint: where it ends")
     duration_s: float | None = Field(None, ge=1, le=MAX_DURATION_S, description="extend: the new length")
     lyrics: str | None = Field(None, max_length=MAX_LYRICS_CHARS, description="extend: lyrics for the new sections")
+    before: bool = Field(False, description="extend: the new sections before the song (after its intro)")
     line: int | None = Field(None, ge=1, description="relyric: the sung line, 1 for the first")
     text: str | None = Field(None, max_length=MAX_LYRICS_CHARS, description="relyric: its new words")
     key: str | None = Field(None, description="remix: the new key (same mode)")
