@@ -187,6 +187,9 @@ def edit_from_fields(fields: object) -> dict:
     for name in options:
         if name not in known:
             raise InvalidRequest(str(name), f"is not a field of a {verb} edit (its fields: {', '.join(known)})", options[name])
+    for name, parameter in known.items():
+        if parameter.default is inspect.Parameter.empty and name not in options:
+            raise InvalidRequest(name, f"is required for a {verb} edit", None)
     return EDITS[verb](**options)
 
 
