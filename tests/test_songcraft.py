@@ -287,3 +287,31 @@ def test_the_blues_lead_bends_its_thirds():
                    for a, b in zip(lead, lead[1:]))
     assert blue("blues") >= 3
     assert blue("pop") == 0
+
+
+def test_the_blues_singer_bends_into_the_blue_third():
+    """A sung blue note: the note on the key's third over the tonic chord starts near the flat
+    third and bends up into the written pitch (pYIN on the sung line), then holds it in tune."""
+    import librosa
+
+    from songwright.singer.synthesis import sing
+
+    plan, score = _song("blues, male vocal", seed=1, duration_s=60,
+                        lyrics="[verse]\nWoke up this morning with the rain on my door\n"
+                               "[chorus]\nNothing in my pocket but the blues and more")
+    part = score.part("vocals")
+    bent = [n for n in part.notes if n.bend_cents]
+    assert len(bent) >= 3 and all((n.pitch - plan.key.tonic_pc) % 12 == 4 for n in bent)
+    audio = sing(part, plan, plan.sample_rate, plan.total_samples)[0]
+    hop = 441
+    f0, _, _ = librosa.pyin(audio, fmin=70, fmax=500, sr=44100, frame_length=2048, hop_length=hop)
+    frame = lambda t: int(t * 44100 / hop)  # noqa: E731
+    low, held = 0, 0
+    for note in bent:
+        start, end = (b * plan.seconds_per_beat for b in (note.start_beats, note.end_beats))
+        cents = lambda a, b: 1200 * np.log2(f0[frame(a):frame(b)] / librosa.midi_to_hz(note.pitch))  # noqa: E731
+        onset = cents(start - 0.2, start + 0.2)
+        middle = cents(start + (end - start) / 3, start + 2 * (end - start) / 3)
+        low += bool(np.any(onset[~np.isnan(onset)] <= -60))
+        held += bool(abs(np.nanmedian(middle)) <= 20)
+    assert low >= 0.75 * len(bent) and held == len(bent), (low, held, len(bent))

@@ -20,6 +20,7 @@ class Note:
     voice: str | None = None  # the MBROLA voice that sings it
     bar: int | None = None  # the bar it was written for, before any humanising (a line's: its first bar)
     line: int | None = None  # which line of its part a melody note belongs to (vocal and lead lines)
+    bend_cents: float = 0.0  # sung from this far below, bent up into the pitch (a blue note)
 
     @property
     def end_beats(self) -> float:

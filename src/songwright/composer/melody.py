@@ -259,6 +259,7 @@ class Line:
 
 BLUE_NOTE_CHANCE = 0.6  # of the lead's notes on the tonic's third, in the blues
 BLUE_GRACE_BEATS = 0.125
+BLUE_BEND_CENTS = -100.0  # a sung blue third: from the flat third up into the third
 
 
 class MelodyWriter:
@@ -366,11 +367,15 @@ class MelodyWriter:
         start_beat = start_bar * self.plan.beats_per_bar
         tones = self.line(section=section, index=index, text=phrase.text, stress=stress, joined=joined,
                           start_beat=start_beat, bars=bars, final=ending == "tonic")
+        bends = self.streams.rng("blue", *section_place(section), index) if self.plan.style.harmony == "blues" else None
         for i, (tone, (syllable, word_start, phones, voice)) in enumerate(zip(tones, syllables)):
             accent = 8 if stress[i] and abs(tone.offset_beats % 1) < 1e-6 else 0
+            blue = bends is not None and self._blue_third(start_beat + tone.offset_beats, tone) and \
+                tone.duration_beats >= 0.5 and bends.random() < BLUE_NOTE_CHANCE
             self.part.add(start_beat + tone.offset_beats, tone.duration_beats * 0.95, tone.pitch,
                           velocity + accent, syllable=syllable, word_start=word_start, phrase_start=i == 0,
-                          phones=phones, voice=voice, bar=start_bar, line=self.lines)
+                          phones=phones, voice=voice, bar=start_bar, line=self.lines,
+                          bend_cents=BLUE_BEND_CENTS if blue else 0.0)
         self.lines += 1
 
     def play(self, section: Section, index: int, start_bar: int, bars: int, ending: str, velocity: int) -> None:

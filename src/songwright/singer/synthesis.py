@@ -5,6 +5,8 @@ volume control, so the note envelopes and breaths are shaped afterwards."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 import shutil
 import subprocess
@@ -79,6 +81,7 @@ class Expression:
     vibrato_hz: float = VIBRATO_HZ
     vibrato_cents: float = VIBRATO_CENTS
     vibrato_wander: float = 0.0  # +- share of the rate, slowly
+    bent: bool = False  # a blue note: its scoop is sung even after a close note (no portamento)
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> "Expression":
@@ -90,6 +93,14 @@ class Expression:
 
 
 PLAIN = Expression()
+BEND_S = 0.16  # a blue note's bend up into the written pitch
+
+
+def _bent(expression: Expression, note: Note) -> Expression:
+    """A note the melody bends into (`Note.bend_cents`, a blue third): its scoop from that far below."""
+    if not note.bend_cents:
+        return expression
+    return dataclasses.replace(expression, scoop_cents=note.bend_cents, scoop_s=BEND_S, overshoot_cents=0.0, bent=True)
 DRIFT_STEP_S = 0.12
 DRIFT_CENTS = 2.5
 
@@ -228,7 +239,7 @@ def _vowel_contour(length: float, f0: float, previous: float | None, gap: float,
 def _voiced_contour(length: float, f0: float, previous: float | None, gap: float,
                     expression: Expression = PLAIN) -> list[tuple[float, float]]:
     cents = lambda c: 2 ** (c / 1200)  # noqa: E731
-    if previous is not None and gap < 0.12 and abs(12 * np.log2(f0 / previous)) <= 5:
+    if previous is not None and gap < 0.12 and abs(12 * np.log2(f0 / previous)) <= 5 and not expression.bent:
         arrive = min(PORTAMENTO_S, 0.3 * length)
         points = [(0.0, previous)]
     else:
@@ -291,7 +302,7 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
     puts every note on its written pitch. With `streams`, every note is sung with its own
     `Expression`."""
     ordered = sorted(notes, key=lambda n: n.start_beats)
-    expressions = [Expression.draw(streams.rng("expression", stem, voice.name, round(n.start_beats * 4)))
+    expressions = [_bent(Expression.draw(streams.rng("expression", stem, voice.name, round(n.start_beats * 4))), n)
                    for n in ordered] if streams is not None else None
     tries: dict[int, list[tuple[float, float, float]]] = {}
     joins = Joins()
