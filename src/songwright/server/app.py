@@ -372,10 +372,14 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
                 position = await asyncio.to_thread(service.store.queue_position, current)
                 steps = await asyncio.to_thread(service.store.progress_since, job_id, logged)
                 states = [("running", stage, round(progress, 4), 0, None) for _, stage, progress in steps]
+                # the job as polled before the log was read: its progress can be behind the log's, so a
+                # running job's steps come from the log alone (every step, in order, never backwards)
+                if current.status != "running" or not (steps or logged):
+                    states.append((current.status, current.stage, round(current.progress, 4), position, current.error))
                 logged = steps[-1][0] if steps else logged
-                states.append((current.status, current.stage, round(current.progress, 4), position, current.error))
                 for state in states:
-                    if state == last:
+                    if state == last or (state[0] == "running" and last is not None and last[0] == "running"
+                                         and state[2] < last[2]):
                         continue
                     last = state
                     status, stage, progress, queued, error = state
