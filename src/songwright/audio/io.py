@@ -109,8 +109,13 @@ class StagedOutputs:
     def folder(self, path: str | os.PathLike) -> Path:
         path = resolved(path)
         if not path.is_dir():
-            path.mkdir()
-            self._made.append(path)
+            self._made.append(path)  # noted first: a Ctrl-C between the two still has it removed
+            try:
+                path.mkdir()
+            except BaseException:
+                if not path.is_dir():
+                    self._made.remove(path)
+                raise
         return path
 
     def stage(self, target: str | os.PathLike) -> Path:
