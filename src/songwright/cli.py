@@ -195,19 +195,8 @@ def _read_lyrics(args: argparse.Namespace) -> str:
     if args.lyrics == "-":
         if sys.stdin is None:
             raise InvalidRequest("lyrics", "'-' reads standard input, which is closed", "-")
-        data = sys.stdin.buffer.read(MAX_LYRICS_FILE_BYTES + 1)
-    else:
-        try:
-            with open(args.lyrics, "rb") as handle:
-                data = handle.read(MAX_LYRICS_FILE_BYTES + 1)
-        except OSError as exc:
-            raise InvalidRequest("lyrics", "must be a readable file", args.lyrics) from exc
-    if len(data) > MAX_LYRICS_FILE_BYTES:
-        raise InvalidRequest("lyrics", f"must be at most {MAX_LYRICS_FILE_BYTES} bytes", f"more than {MAX_LYRICS_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidRequest("lyrics", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.lyrics) from exc
+        return _text_of(sys.stdin.buffer.read(MAX_LYRICS_FILE_BYTES + 1), field="lyrics", shown="-")
+    return _read_text_file(args.lyrics, field="lyrics")
 
 
 def _read_chords(args: argparse.Namespace) -> str | None:
@@ -215,17 +204,26 @@ def _read_chords(args: argparse.Namespace) -> str | None:
         return args.chords_text
     if args.chords is None:
         return None
+    return _read_text_file(args.chords, field="chords")
+
+
+def _read_text_file(path: str, *, field: str) -> str:
+    """A UTF-8 text file of at most MAX_LYRICS_FILE_BYTES, or InvalidRequest naming `field`."""
     try:
-        with open(args.chords, "rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(MAX_LYRICS_FILE_BYTES + 1)
     except OSError as exc:
-        raise InvalidRequest("chords", "must be a readable file", args.chords) from exc
+        raise InvalidRequest(field, "must be a readable file", path) from exc
+    return _text_of(data, field=field, shown=path)
+
+
+def _text_of(data: bytes, *, field: str, shown: str) -> str:
     if len(data) > MAX_LYRICS_FILE_BYTES:
-        raise InvalidRequest("chords", f"must be at most {MAX_LYRICS_FILE_BYTES} bytes", f"more than {MAX_LYRICS_FILE_BYTES} bytes")
+        raise InvalidRequest(field, f"must be at most {MAX_LYRICS_FILE_BYTES} bytes", f"more than {MAX_LYRICS_FILE_BYTES} bytes")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidRequest("chords", f"must be UTF-8 text (undecodable byte at position {exc.start})", args.chords) from exc
+        raise InvalidRequest(field, f"must be UTF-8 text (undecodable byte at position {exc.start})", shown) from exc
 
 
 def _read_melody(args: argparse.Namespace) -> str | None:

@@ -16,7 +16,7 @@ import secrets
 import time
 import zipfile
 from collections import defaultdict, deque
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from importlib import resources
 from typing import Literal
 
@@ -252,23 +252,34 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
         except (ValueError, UnicodeDecodeError) as error:
             raise ApiError(400, "bad_json", f"body: must be JSON ({error})", field="body") from None
 
-    def admit(data: object, request: Request, who: str, meta: dict | None = None):
-        """Build, check and queue a request; returns (job, created)."""
-        if not isinstance(data, dict):
-            raise InvalidRequest("request", "must be a JSON object of fields", type(data).__name__)
+    def idempotency_key(request: Request) -> str | None:
         key = request.headers.get("idempotency-key")
         if key is not None and not IDEMPOTENCY_KEY.match(key):
             raise ApiError(422, "invalid_request", "idempotency-key: must be 1-128 visible ASCII characters",
                            field="idempotency-key")
-        song_request = SongRequest.from_dict(data)
+        return key
+
+    @contextmanager
+    def queueing():
+        """The queue's refusals as the API answers them: 429 when it is full, 409 for a reused key."""
         try:
-            return service.submit(song_request, owner=who, idempotency_key=key, meta=meta)
+            yield
         except QueueFull:
             raise ApiError(429, "queue_full", f"queue: {config.max_queue} songs are waiting; try again later",
                            headers={"Retry-After": str(RETRY_AFTER_S)}) from None
         except IdempotencyConflict:
             raise ApiError(409, "idempotency_conflict", "idempotency-key: already used for a different request",
                            field="idempotency-key") from None
+
+    def admit(data: object, request: Request, who: str, meta: dict | None = None):
+        """Build, check and queue a request; returns (job, created)."""
+        if not isinstance(data, dict):
+            raise InvalidRequest("request", "must be a JSON object of fields", type(data).__name__)
+        key = idempotency_key(request)
+        song_request = SongRequest.from_dict(data)
+        try:
+            with queueing():
+                return service.submit(song_request, owner=who, idempotency_key=key, meta=meta)
         except InvalidRequest as error:
             if error.field == "checkpoint":  # server configuration, not the client's to fix
                 raise ApiError(503, "unavailable", "engine: the acestep engine has no checkpoint configured on this "
@@ -327,18 +338,9 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
         from ..edits import edit_from_fields
 
         edit = edit_from_fields(data)
-        key = request.headers.get("idempotency-key")
-        if key is not None and not IDEMPOTENCY_KEY.match(key):
-            raise ApiError(422, "invalid_request", "idempotency-key: must be 1-128 visible ASCII characters",
-                           field="idempotency-key")
-        try:
+        key = idempotency_key(request)
+        with queueing():
             job, _ = await asyncio.to_thread(service.submit_edit, job_id, edit, owner=who, idempotency_key=key)
-        except QueueFull:
-            raise ApiError(429, "queue_full", f"queue: {config.max_queue} songs are waiting; try again later",
-                           headers={"Retry-After": str(RETRY_AFTER_S)}) from None
-        except IdempotencyConflict:
-            raise ApiError(409, "idempotency_conflict", "idempotency-key: already used for a different request",
-                           field="idempotency-key") from None
         body = await asyncio.to_thread(service.view, job)
         return JSONResponse(body, status_code=202, headers={"Location": f"/v1/songs/{job.id}"})
 

@@ -66,12 +66,7 @@ class JobService:
         checked = check(request, engine=self.engines.get(request.engine))
         data = checked.to_dict()
         asked = request.to_dict()  # the idempotency fingerprint is the request as sent, before its seed is fixed
-        fingerprint = hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
-        job, created = self.store.add(request=data, request_hash=fingerprint, owner=owner,
-                                      idempotency_key=idempotency_key, max_queued=self.config.max_queue, meta=meta)
-        if created:
-            self.dispatcher.submitted(job.id)
-        return job, created
+        return self._queue(data, fingerprint_of=asked, owner=owner, idempotency_key=idempotency_key, meta=meta)
 
     def submit_edit(self, source_id: str, edit: dict, *, owner: str, idempotency_key: str | None,
                     meta: dict | None = None) -> tuple[Job, bool]:
@@ -84,7 +79,13 @@ class JobService:
         edits = [*earlier, edit]
         check_edits(request, edits)
         data = {"source": source_id, "song": request.to_dict(), "edits": edits}
-        fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        return self._queue(data, fingerprint_of=data, owner=owner, idempotency_key=idempotency_key, meta=meta)
+
+    def _queue(self, data: dict, *, fingerprint_of: dict, owner: str, idempotency_key: str | None,
+               meta: dict | None) -> tuple[Job, bool]:
+        """Store a checked job and hand it to the dispatcher; `fingerprint_of` is what an
+        Idempotency-Key is matched against."""
+        fingerprint = hashlib.sha256(json.dumps(fingerprint_of, sort_keys=True).encode()).hexdigest()
         job, created = self.store.add(request=data, request_hash=fingerprint, owner=owner,
                                       idempotency_key=idempotency_key, max_queued=self.config.max_queue, meta=meta)
         if created:
