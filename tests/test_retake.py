@@ -277,3 +277,43 @@ def test_extend_before_puts_new_sections_after_the_intro_and_keeps_the_song_late
     assert np.array_equal(longer.audio[:a], source.audio[:a])
     assert np.array_equal(longer.audio[b:], source.audio[b - shift:])
     assert len(longer.audio) == len(source.audio) + shift
+
+
+def _envelope_db(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Loudness every 50 ms, dB (mono)."""
+    mono = np.asarray(audio, dtype=np.float64).mean(axis=1)
+    frame = rate // 20
+    frames = mono[:len(mono) // frame * frame].reshape(-1, frame)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+
+
+def test_a_passage_rendered_on_its_own_at_the_songs_levels_is_that_passage_of_the_song(source):
+    """What an edit renders instead of the whole song: a passage after a pre-roll. The instruments
+    come out as in the song (60 dB down: compressors and reverbs remember the notes before the
+    pre-roll a little), the singer sings the
+    same notes at the same loudness (MBROLA's waveform is not the same sample for sample when a
+    line starts later)."""
+    from songwright.stages import perform_passage
+
+    rate = source.sample_rate
+    passage = perform_passage(source.plan, source.score, start_s=20.3, end_s=31.0, levels=source.levels)
+    assert passage.start == round(20.3 * rate) and len(passage.audio) == round(31.0 * rate) - passage.start
+    span = slice(passage.start, passage.start + len(passage.audio))
+    for name in ("drums", "bass", "keys", "guitar", "strings"):
+        if name in passage.stems:
+            error = np.mean((passage.stems[name] - source.stems[name][span]) ** 2) / np.mean(source.stems[name][span] ** 2)
+            assert 10 * np.log10(error + 1e-30) < -60, name
+    got, want = _envelope_db(passage.audio, rate), _envelope_db(source.audio[span], rate)
+    heard = want > want.max() - 40
+    assert np.median(np.abs(got - want)[heard]) < 0.5 and np.percentile(np.abs(got - want)[heard], 95) < 1.5
+
+
+def test_a_retaken_section_sits_at_the_level_of_the_section_it_replaces(stages, source, retaken):
+    prepared, plan, score = stages
+    rate = source.sample_rate
+    bars = _section(plan, "chorus 2")
+    chorus = slice(round(bars.start * plan.bar_s * rate), round(bars.stop * plan.bar_s * rate))
+    from songwright.audio.measure import integrated_lufs
+
+    assert abs(integrated_lufs(retaken.audio[chorus], rate) - integrated_lufs(source.audio[chorus], rate)) < 1.5
+    assert retaken.levels == source.levels

@@ -23,8 +23,9 @@ song file that lists one edit more.
              one sung line (1-based, in song order) sung with new words, its tune re-fitted.
 
 Edits that change a part of the song (retake, repaint, extend, relyric) keep the audio outside it:
-the edited song is performed whole, then spliced into the song before the edit, which stays
-sample-identical outside the edited window (see `splice`).
+only the edited window of the new song is rendered (`stages.perform_passage`, at the gains the
+source's mix and master set), then spliced into the song before the edit, which stays
+sample-identical outside the window (see `splice`).
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from .errors import InvalidRequest
 from .plan import ENERGY, LAST_CHORUS_ENERGY, Plan, Section, _vocabulary_slot as _slot
 from .request import (MAX_DURATION_S, MAX_TEMPO_BPM, MIN_DURATION_S, MIN_TEMPO_BPM, SongRequest, _check_number)
 from .score import Note, Part, Score
+from .audio.stems import StemFiles
 from .song import Song, pinned_request
-from .stages import Prepared, Progress, _quiet, composed, perform
+from .stages import Passage, Prepared, Progress, _quiet, composed, perform, perform_passage
 from .streams import Streams
 from .theory import parse_key
 
@@ -250,28 +252,37 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     renders = _renders(changes)
     done = 0
 
-    def render(plan: Plan, score: Score) -> Song:  # each render a share of the progress, in order
-        nonlocal done
-        share = lambda stage, fraction: progress(stage, (done + fraction) / renders)  # noqa: E731
-        song = perform(prepared, plan, score, progress=share)
-        done += 1
-        return song
+    def share(stage: str, fraction: float) -> None:  # each render a share of the progress, in order
+        progress(stage, (done + fraction) / renders)
 
     song = None  # the audio of the song so far, once rendered
-    for before, after, change in zip(states, states[1:], changes):
+    for before, change in zip(states, changes):
         if change.window is None:  # every note changed: nothing to keep
             song = None
             continue
         if song is None:
-            song = render(*before)
-        song = splice(song, render(*after), window=change.window, shift_s=change.shift_s)
+            song = perform(prepared, *before, progress=share)
+            done += 1
+        song = _spliced_song(prepared, song, change, progress=share)
+        done += 1
     if song is None:
-        song = render(*states[-1])
+        song = perform(prepared, *states[-1], progress=share)
     return dataclasses.replace(song, edits=edits)
 
 
+def _spliced_song(prepared: Prepared, song: Song, change: Change, *, progress: Progress) -> Song:
+    """`song` with `change`'s window rendered again at the song's levels and spliced in."""
+    passage = perform_passage(change.plan, change.score, start_s=change.window[0], end_s=change.window[1],
+                              levels=song.levels, progress=progress)
+    spliced = splice(song, passage, length=change.plan.total_samples, to_end=change.window[1] is None,
+                     shift_s=change.shift_s)
+    return dataclasses.replace(spliced, plan=change.plan, score=change.score, request=prepared.request,
+                               seed=prepared.seed, warnings=prepared.warnings + change.plan.warnings)
+
+
 def _renders(changes: list[Change]) -> int:
-    """How many performances `make` needs: the song before each run of splicing edits, and each."""
+    """How many renders `make` needs: the song before each run of splicing edits, and each
+    edit's window."""
     count, rendered = 0, False
     for change in changes:
         if change.window is None:
@@ -325,8 +336,10 @@ def edit(song: Song, edit: dict, *, progress: Progress = _quiet) -> Song:
     require_composer(song.request)
     prepared = prepare(song.resolved_request())
     change = apply(edit, prepared, song.plan, song.score)
-    after = perform(prepared, change.plan, change.score, progress=progress)
-    made = after if change.window is None else splice(song, after, window=change.window, shift_s=change.shift_s)
+    if change.window is None:
+        made = perform(prepared, change.plan, change.score, progress=progress)
+    else:
+        made = _spliced_song(prepared, song, change, progress=progress)
     return dataclasses.replace(made, edits=(*song.edits, edit))
 
 
@@ -853,38 +866,43 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
 
 # ---------------------------------------------------------------- audio
 
-def splice(before: Song, after: Song, *, window: tuple[float, float | None], shift_s: float = 0.0) -> Song:
-    """`after` inside `window`, `before` (sample for sample) outside it, with an equal-power
-    crossfade of CROSSFADE_S just inside each edge; the mix and every stem alike. After the window
-    `before` is taken `shift_s` later (whole samples): the source's bars after new ones put before them."""
+def splice(before: Song, passage: Passage, *, length: int, to_end: bool, shift_s: float = 0.0) -> Song:
+    """`before` with `passage` in place of its samples from the passage's start to its end (or,
+    `to_end`, to the end of a song `length` samples long), `before`'s sample for sample outside,
+    with an equal-power crossfade of CROSSFADE_S just inside each edge; the mix and every stem
+    alike (stems on disk). After the passage `before` is taken `shift_s` later (whole samples):
+    the source's bars after new ones put before them. Loudness and true peak are measured again."""
     from .audio.measure import integrated_lufs, true_peak_db
 
-    rate = after.sample_rate
+    rate = before.sample_rate
     shift = int(round(shift_s * rate))
-    length = len(after.audio)
-    start = int(round(window[0] * rate))
-    end = None if window[1] is None else min(int(round(window[1] * rate)), length, len(before.audio) + shift)
-    fade = int(CROSSFADE_S * rate)
+    start = passage.start
+    end = length if to_end else min(start + len(passage.audio), len(before.audio) + shift, length)
+    fade = min(int(CROSSFADE_S * rate), (end - start) // 2)
 
-    def join(old: np.ndarray | None, new: np.ndarray | None) -> np.ndarray:
-        old = np.zeros((len(before.audio), 2), np.float32) if old is None else old
-        new = np.zeros((length, 2), np.float32) if new is None else new
-        later = np.concatenate([np.zeros((shift, 2), np.float32), old]) if shift else old  # the source, moved
-        out = new.copy()
-        out[:start] = old[:start]
-        n = max(0, min(fade, (length if end is None else end) - start, len(old) - start))
-        if n:
-            rise = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)[:, None]
-            out[start:start + n] = new[start:start + n] * np.sin(rise) + old[start:start + n] * np.cos(rise)
-        if end is not None:
-            out[end:] = later[end:length]
-            n = max(0, min(fade, end - start))
-            fall = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)[:, None]
-            out[end - n:end] = new[end - n:end] * np.cos(fall) + later[end - n:end] * np.sin(fall)
+    def join(old: np.ndarray | None, new: np.ndarray | None, out: np.ndarray) -> np.ndarray:
+        if old is not None:
+            out[:start] = old[:start]
+            later = old[end - shift:length - shift]
+            out[end:end + len(later)] = later
+        if new is not None:
+            out[start:end] = new[:end - start]
+        rise = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32))[:, None]
+        fade_in = fade if old is None else min(fade, len(old) - start)  # none where the source has ended
+        if fade_in > 0 and start > 0:  # the passage comes in over the source
+            out[start:start + fade_in] *= rise[:fade_in]
+            if old is not None:
+                out[start:start + fade_in] += old[start:start + fade_in] * rise[::-1][:fade_in]
+        if fade and end < length:  # and goes out under it
+            out[end - fade:end] *= rise[::-1]
+            if old is not None:
+                out[end - fade:end] += old[end - fade - shift:end - shift] * rise
         return out
 
-    audio = join(before.audio, after.audio)
-    names = list(after.stems) + [name for name in before.stems if name not in after.stems]
-    stems = {name: join(before.stems.get(name), after.stems.get(name)) for name in names}
-    return dataclasses.replace(after, audio=audio, stems=stems, loudness_lufs=integrated_lufs(audio, rate),
+    audio = join(before.audio, passage.audio, np.zeros((length, 2), np.float32))
+    names = [*passage.stems, *(name for name in before.stems if name not in passage.stems)]
+    stems = StemFiles(names=tuple(names))  # on disk, as a render keeps them
+    for name in names:
+        join(before.stems.get(name), passage.stems.get(name), stems.create(name, samples=length))
+    return dataclasses.replace(before, audio=audio, stems=stems, loudness_lufs=integrated_lufs(audio, rate),
                                true_peak_dbtp=true_peak_db(audio))

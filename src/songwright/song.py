@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from .plan import Plan
 from .request import SongRequest
 from .score import Score
 
+if TYPE_CHECKING:
+    from .render.mix import MixLevels
 
 SONG_FORMAT = "songwright-song"
 SONG_FORMAT_VERSION = 1
@@ -61,6 +64,7 @@ class Song:
     versions: dict[str, str] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # engine settings worth reporting (steps, sampler...)
     edits: tuple[dict, ...] = ()  # the edits applied to the song its request makes, in order
+    levels: MixLevels | None = None  # the gains its mix and master set (composer): an edit renders at them
 
     @property
     def duration_s(self) -> float:

@@ -19,7 +19,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING
 
+import numpy as np
 
 from .composer import compose
 from .composer.melody import voice_gender
@@ -32,7 +34,11 @@ from .song import Song
 from .streams import Streams
 from .styles import StyleProfile, resolve_tags
 
+if TYPE_CHECKING:
+    from .render.mix import MixLevels
+
 SAMPLE_RATE = 44100
+PREROLL_S = 3.0  # rendered before a passage: the strings' reverb (room 0.7) has died 40 dB by then
 Progress = Callable[[str, float], None]
 
 
@@ -97,15 +103,48 @@ def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress 
     from .render.mix import master  # the audio stages pull in scipy, pedalboard and FluidSynth
     from .render.pipeline import render_mix
 
+    from .render.mix import MixLevels
+
     progress("rendering", 0.1)
-    stems, premaster = render_mix(score, plan, SAMPLE_RATE, progress)  # stems on disk, (samples, channels)
+    stems, premaster, gains = render_mix(score, plan, SAMPLE_RATE, progress)  # stems on disk
     progress("mastering", 0.8)
     mastered = master(premaster, SAMPLE_RATE)
     del premaster
     progress("done", 1.0)
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
                 request=prepared.request, seed=prepared.seed, engine="composer",
-                warnings=prepared.warnings + plan.warnings, versions=_versions(), edits=edits)
+                warnings=prepared.warnings + plan.warnings, versions=_versions(), edits=edits,
+                levels=MixLevels(gains, mastered.gains))
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Samples [start, start + len(audio)) of a song, rendered on their own: the mastered audio
+    (samples, 2) and each stem's."""
+    audio: np.ndarray
+    stems: dict[str, np.ndarray]
+    start: int
+
+
+def perform_passage(plan: Plan, score: Score, *, start_s: float, end_s: float | None, levels: MixLevels,
+                    progress: Progress = _quiet) -> Passage:
+    """Samples from `start_s` to `end_s` (None: the end) of the song `plan` and `score` make,
+    rendered, mixed and mastered at `levels` (the song's it is cut into), after PREROLL_S more
+    rendered before them and dropped: the notes, effect tails and compressors that sound into
+    `start_s` sound as they would in the whole song."""
+    from .render.mix import master
+    from .render.pipeline import Span, render_mix
+
+    end = plan.total_samples if end_s is None else min(plan.total_samples, round(end_s * SAMPLE_RATE))
+    start = min(round(start_s * SAMPLE_RATE), end)
+    span = Span(max(0, start - round(PREROLL_S * SAMPLE_RATE)), end)
+    progress("rendering", 0.1)
+    stems, premaster, _ = render_mix(score, plan, SAMPLE_RATE, progress, span=span, levels=levels.stems)
+    progress("mastering", 0.8)
+    mastered = master(premaster, SAMPLE_RATE, gains=levels.master, ends=end == plan.total_samples)
+    progress("done", 1.0)
+    drop = start - span.start
+    return Passage(mastered.audio.T[drop:], {name: np.array(audio[drop:]) for name, audio in stems.items()}, start)
 
 
 def _versions() -> dict[str, str]:

@@ -87,6 +87,7 @@ def edit_acestep(song: Song, edit: dict, *, pipeline: AceStepPipeline, progress)
     `song`'s. Outside a repaint's range, and before an extension, the source is kept sample for
     sample (`songwright.edits.splice`)."""
     from ..edits import splice
+    from ..stages import Passage
 
     request = song.request
     verb = edit["verb"]
@@ -116,9 +117,14 @@ def edit_acestep(song: Song, edit: dict, *, pipeline: AceStepPipeline, progress)
     duration_s = edit["duration_s"] if verb == "extend" else song.duration_s
     audio = _exact_length(pipeline.decode(latents, SAMPLE_RATE_HZ)[0].numpy(), round(duration_s * SAMPLE_RATE_HZ))
     mastered = master(audio, SAMPLE_RATE_HZ)
-    after = replace(song, audio=mastered.audio.T, loudness_lufs=mastered.loudness_lufs,
-                    true_peak_dbtp=mastered.true_peak_dbtp, edits=(*song.edits, edit))
-    return after if window is None else splice(song, after, window=window)
+    edits = (*song.edits, edit)
+    if window is None:
+        return replace(song, audio=mastered.audio.T, loudness_lufs=mastered.loudness_lufs,
+                       true_peak_dbtp=mastered.true_peak_dbtp, edits=edits)
+    start = round(window[0] * SAMPLE_RATE_HZ)
+    end = None if window[1] is None else round(window[1] * SAMPLE_RATE_HZ)
+    passage = Passage(mastered.audio.T[start:end], {}, start)
+    return replace(splice(song, passage, length=mastered.audio.shape[1], to_end=end is None), edits=edits)
 
 
 def _exact_length(audio: np.ndarray, samples: int) -> np.ndarray:

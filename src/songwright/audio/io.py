@@ -168,6 +168,9 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, staged: StagedOutputs |
     _write(path, lambda temporary: temporary.write_bytes(data), staged)
 
 
+SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sf_command number (sndfile.h); soundfile does not wrap it
+
+
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None, *,
                 staged: StagedOutputs | None = None) -> None:
     """Write (samples, channels) float audio; the format follows the extension. The audio is
@@ -181,6 +184,8 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, su
     def write(temporary: Path) -> None:
         with sf.SoundFile(temporary, "w", sample_rate, audio.shape[1], format=kind.upper(),
                           subtype="VORBIS" if kind == "ogg" else subtype or "PCM_16") as out:
+            if subtype == "FLOAT":  # libsndfile's PEAK chunk holds the time of writing: the same audio, other bytes
+                sf._snd.sf_command(out._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
             for block in _blocks(audio, clip=subtype != "FLOAT"):
                 out.write(block)
 

@@ -27,6 +27,15 @@ class StemFiles(Mapping):
         np.save(self._path(name), np.asarray(audio, dtype=np.float32))
         self._added.add(name)
 
+    def create(self, name: str, *, samples: int) -> np.ndarray:
+        """A new stem of `samples` (samples, channels) float32, zeros, to be written in place: its
+        file mapped for writing (the stem is kept as it is written, never held in memory whole)."""
+        if name not in self._order:
+            raise ValueError(f"stem {name!r} is not one of {', '.join(self._order)}")
+        audio = np.lib.format.open_memmap(self._path(name), mode="w+", dtype=np.float32, shape=(2, samples))
+        self._added.add(name)
+        return audio.T
+
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._added:
             raise KeyError(name)

@@ -58,31 +58,56 @@ def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
     return pb.Pedalboard(chains[stem])
 
 
+@dataclass(frozen=True)
+class StemGains:
+    """The gains that set a stem's level, measured on the whole stem when a song is made and kept
+    so that a passage of it rendered again (an edit's window) sits at the same level."""
+    chain_db: float  # after the chain: the stem at its place in the mix
+    pre_chain_db: float | None = None  # before a genre's pre-chain (None: the stem has none)
+    noise_gain: float | None = None  # the vinyl crackle, relative to the raw stem (lofi drums)
+
+
 def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *,
                  pre_chain: list | None = None, gain_curve: np.ndarray | None = None,
                  level_offset_db: float = 0.0) -> np.ndarray:
-    """A (2, samples) stem through its chain, levelled to its place in the mix. Only the span
-    where the stem sounds (plus a tail for delay and reverb) is processed; the rest stays silent.
-    `pre_chain` (a genre's amp, cabinet or tape) runs first, on the stem brought to
-    PRE_CHAIN_LEVEL_DB so a distortion's drive means the same for every song; `gain_curve` (one
-    gain per sample: sidechain pumping) multiplies the finished stem; `level_offset_db` moves the
-    stem from its usual place in the mix (a genre's balance). A float32 stem is overwritten: the
-    chains run over it in place, a block at a time, so a long stem is never held twice."""
-    level = rms_db(audio[0], sample_rate)
-    if level <= -100:
-        return np.zeros_like(audio)
+    """A (2, samples) stem through its chain, levelled to its place in the mix (see `levelled`)."""
+    return levelled(stem, audio, sample_rate, tempo_bpm, pre_chain=pre_chain, gain_curve=gain_curve,
+                    level_offset_db=level_offset_db)[0]
+
+
+def levelled(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *,
+             pre_chain: list | None = None, gain_curve: np.ndarray | None = None,
+             level_offset_db: float = 0.0, gains: StemGains | None = None) -> tuple[np.ndarray, StemGains | None]:
+    """A (2, samples) stem through its chain, levelled to its place in the mix, and the gains that
+    levelled it (None for a silent stem). Only the span where the stem sounds (plus a tail for
+    delay and reverb) is processed; the rest stays silent. `pre_chain` (a genre's amp, cabinet or
+    tape) runs first, on the stem brought to PRE_CHAIN_LEVEL_DB so a distortion's drive means the
+    same for every song; `gain_curve` (one gain per sample: sidechain pumping) multiplies the
+    finished stem; `level_offset_db` moves the stem from its usual place in the mix (a genre's
+    balance). `gains` (a passage of a stem already made) are used instead of measuring. A float32
+    stem is overwritten: the chains run over it in place, a block at a time, so a long stem is
+    never held twice."""
+    if gains is None and rms_db(audio[0], sample_rate) <= -100:
+        return np.zeros_like(audio), None
     audio = np.ascontiguousarray(audio, dtype=np.float32)  # worked on in place: the caller gives it up
+    pre_chain_db = None
     if pre_chain:
-        audio *= np.float32(10 ** ((PRE_CHAIN_LEVEL_DB - level) / 20))
+        pre_chain_db = (gains.pre_chain_db if gains and gains.pre_chain_db is not None
+                        else PRE_CHAIN_LEVEL_DB - rms_db(audio[0], sample_rate))
+        audio *= np.float32(10 ** (pre_chain_db / 20))
         _run_in_place(pb.Pedalboard(pre_chain), audio, sample_rate)
+    if gains is None:
         level = rms_db(audio[0], sample_rate)
-    gain_db = float(np.clip(STEM_LEVEL_DB[stem] + level_offset_db - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB))
+        gains = StemGains(float(np.clip(STEM_LEVEL_DB[stem] + level_offset_db - level, -MAX_STEM_GAIN_DB, MAX_STEM_GAIN_DB)),
+                          pre_chain_db)
     board = stem_chain(stem, tempo_bpm)
-    board.append(pb.Gain(gain_db))
+    board.append(pb.Gain(gains.chain_db))
     if stem in DE_ESSED:
         _de_ess_in_place(audio, sample_rate)
     coarse = np.abs(audio[:, ::SPAN_STRIDE]).max(axis=0)
     loud = np.flatnonzero(coarse > SILENCE)
+    if not len(loud):
+        return np.zeros_like(audio), gains
     start = max(0, (loud[0] - 1) * SPAN_STRIDE)
     end = min(audio.shape[1], (loud[-1] + 1) * SPAN_STRIDE + int(EFFECT_TAIL_S * sample_rate))
     audio[:, :start] = 0.0
@@ -90,7 +115,7 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
     _run_in_place(board, audio[:, start:end], sample_rate)
     if gain_curve is not None:
         audio *= gain_curve
-    return audio
+    return audio, gains
 
 
 def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
@@ -154,19 +179,42 @@ def _de_ess_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ra
 
 
 @dataclass(frozen=True)
+class MasterGains:
+    """The master bus's gains, set on the whole song and kept for a passage of it made again."""
+    gain_db: float  # before the limiter: the song to TARGET_LUFS
+    trim_db: float = 0.0  # after it: the true peak under TRUE_PEAK_CEILING_DB
+
+
+@dataclass(frozen=True)
+class MixLevels:
+    """Every gain a song's mix and master measured: what a passage rendered again is set at."""
+    stems: dict[str, StemGains]
+    master: MasterGains
+
+
+@dataclass(frozen=True)
 class Mastered:
     audio: np.ndarray
     loudness_lufs: float
     true_peak_dbtp: float
+    gains: MasterGains
 
 
-def master(premaster: np.ndarray, sample_rate: int) -> Mastered:
+def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None = None, ends: bool = True) -> Mastered:
     """(2, samples) pre-master -> bus compression, loudness to -14 LUFS, a limiter, a true-peak
-    guard and a short fade at the very end. The bus compressor works in place, so a float32
-    pre-master is overwritten; a long song then costs two copies of itself, not four."""
+    guard and (`ends`) a short fade at the very end. With `gains` (a passage of a song mastered
+    before) the song's own gains are used, not measured. The bus compressor works in place, so a
+    float32 pre-master is overwritten; a long song then costs two copies of itself, not four."""
     compressed = np.ascontiguousarray(premaster, dtype=np.float32)
     _compress_bus(compressed, sample_rate)
-    _fade_end(compressed, sample_rate)
+    if ends:
+        _fade_end(compressed, sample_rate)
+    if gains is not None:
+        limited = _limit(compressed, gains.gain_db, sample_rate)
+        if gains.trim_db:
+            limited *= np.float32(10 ** (gains.trim_db / 20))
+        return Mastered(limited.astype(np.float32, copy=False), integrated_lufs(limited.T, sample_rate),
+                        true_peak_db(limited.T), gains)
     gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
     limited = _limit(compressed, gain_db, sample_rate)
     loudness = integrated_lufs(limited.T, sample_rate)
@@ -176,12 +224,12 @@ def master(premaster: np.ndarray, sample_rate: int) -> Mastered:
         limited = _limit(compressed, gain_db, sample_rate)
         loudness = integrated_lufs(limited.T, sample_rate)
     del compressed
-    peak = true_peak_db(limited.T)
+    peak, trim_db = true_peak_db(limited.T), 0.0
     if peak > TRUE_PEAK_CEILING_DB - 0.05:  # scaling shifts loudness and peak by the same dB
         trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
-    return Mastered(limited.astype(np.float32, copy=False), loudness, peak)
+    return Mastered(limited.astype(np.float32, copy=False), loudness, peak, MasterGains(gain_db, trim_db))
 
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:

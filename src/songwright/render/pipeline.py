@@ -11,8 +11,9 @@ the cores busy; the sung stems, which take longest, start first, each beside an 
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -23,9 +24,16 @@ from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
 from ..audio.stems import StemFiles, mixed
-from .mix import process_stem
+from .mix import StemGains, levelled
 from .sound import PUMPED, GenreSound, crackle, doubled, pump_envelope
 from .synth import FluidRenderer, FontChoice, soundfont_path
+
+
+@dataclass(frozen=True)
+class Span:
+    """Samples [start, end) of a song: the part of it rendered (an edit's window and its pre-roll)."""
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -37,32 +45,43 @@ class _Job:
     fonts: dict[str, FontChoice]
     pump: np.ndarray | None
     sample_rate: int
+    span: Span
+    levels: Mapping[str, StemGains]
 
 
 def render_mix(score: Score, plan: Plan, sample_rate: int,
-               progress: Callable[[str, float], None] | None = None) -> tuple[StemFiles, np.ndarray]:
+               progress: Callable[[str, float], None] | None = None, *, span: Span | None = None,
+               levels: Mapping[str, StemGains] | None = None) -> tuple[StemFiles, np.ndarray, dict[str, StemGains]]:
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
-    through its mix chain, kept on disk in the score's stem order; and the pre-master, the stems
-    added up in that order, (2, samples). `progress` hears of each stem done (0.1..0.8 of the song)."""
+    through its mix chain, kept on disk in the score's stem order; the pre-master, the stems
+    added up in that order, (2, samples); and each stem's gains. `progress` hears of each stem
+    done (0.1..0.8 of the song). With `span`, only those samples are rendered, each stem at the
+    `levels` the whole song set (a stem without them is measured on the span)."""
+    span = span or Span(0, plan.total_samples)
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
     fonts.update({name + ":double": choice for name, choice in sound.fonts.items()})
-    pump = (pump_envelope(score, depth_db=sound.pump_db, total_samples=plan.total_samples, sample_rate=sample_rate)
+    pump = (pump_envelope(score, depth_db=sound.pump_db, total_samples=span.end, sample_rate=sample_rate)[span.start:]
             if sound.pump_db else None)
-    job = _Job(plan, score, sound, fonts, pump, sample_rate)
+    job = _Job(plan, score, sound, fonts, pump, sample_rate, span, levels or {})
     parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
     stems = StemFiles(names=tuple(score.stems))
+    gains: dict[str, StemGains] = {}
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
         futures = {pool.submit(_stem, stem, parts[stem], job): stem for stem in _order(parts)}
         for done, future in enumerate(as_completed(futures), start=1):
-            stems.add(futures.pop(future), future.result())  # on disk as soon as it is done
-            del future  # and out of memory
+            stem = futures.pop(future)
+            audio, stem_gains = future.result()
+            stems.add(stem, audio)  # on disk as soon as it is done
+            del future, audio  # and out of memory
+            if stem_gains is not None:
+                gains[stem] = stem_gains
             if progress is not None:  # may raise Canceled: the stems not started are dropped
                 progress("rendering", 0.1 + 0.7 * done / len(parts))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return stems, mixed(stems).T  # added up in the score's order, whichever stem finished first
+    return stems, mixed(stems).T, gains  # added up in the score's order, whichever stem finished first
 
 
 def _order(parts: dict[str, list[Part]]) -> list[str]:
@@ -78,30 +97,37 @@ def _sung(parts: list[Part]) -> bool:
     return any(n.phones is not None for p in parts for n in p.notes)
 
 
-def _stem(stem: str, parts: list[Part], job: _Job) -> np.ndarray:
-    """One stem rendered and through its chain, (2, samples) float32."""
-    plan, sound, total_samples, sample_rate = job.plan, job.sound, job.plan.total_samples, job.sample_rate
+def _stem(stem: str, parts: list[Part], job: _Job) -> tuple[np.ndarray, StemGains | None]:
+    """One stem rendered and through its chain, (2, span samples) float32, and its gains."""
+    plan, sound, span, sample_rate = job.plan, job.sound, job.span, job.sample_rate
     streams = Streams(plan.seed)
-    if _sung(parts):
-        raw = sing(parts[0], plan, sample_rate, total_samples)
+    gains = job.levels.get(stem)
+    if _sung(parts):  # the singer sings from the song's start: the notes before the span are left out
+        heard = [n for n in parts[0].notes if job.score.seconds(n.end_beats) * sample_rate > span.start]
+        raw = sing(dataclasses.replace(parts[0], notes=heard), plan, sample_rate, span.end)[:, span.start:]
     else:
         parts = doubled(parts, sound=sound, tempo_bpm=job.score.tempo_bpm, streams=streams)
         renderer = FluidRenderer(sample_rate, soundfont_path())
         try:
-            raw = renderer.render(parts, job.score.tempo_bpm, total_samples, fonts=job.fonts)
+            raw = renderer.render(parts, job.score.tempo_bpm, span.end, fonts=job.fonts, start_sample=span.start)
         finally:
             renderer.close()
         if stem == "drums" and sound.crackle_db is not None:
-            noise = crackle(total_samples=total_samples, sample_rate=sample_rate, level_db=sound.crackle_db, streams=streams)
-            raw += _at_level(noise=noise, stem=raw, sample_rate=sample_rate)
-    return process_stem(stem, raw, sample_rate, job.score.tempo_bpm, pre_chain=sound.pre_chain(stem=stem),
-                        gain_curve=job.pump if stem in PUMPED else None,
-                        level_offset_db=sound.levels_db.get(stem, 0.0))
+            noise = crackle(total_samples=plan.total_samples, sample_rate=sample_rate, level_db=sound.crackle_db,
+                            streams=streams)[:, span.start:span.end]
+            noise_gain = gains.noise_gain if gains and gains.noise_gain is not None else _level_of(raw, sample_rate)
+            raw += noise * np.float32(noise_gain)
+    audio, made = levelled(stem, raw, sample_rate, job.score.tempo_bpm, pre_chain=sound.pre_chain(stem=stem),
+                           gain_curve=job.pump if stem in PUMPED else None,
+                           level_offset_db=sound.levels_db.get(stem, 0.0), gains=gains)
+    if made is not None and stem == "drums" and sound.crackle_db is not None:
+        made = dataclasses.replace(made, noise_gain=noise_gain)
+    return audio, made
 
 
-def _at_level(*, noise: np.ndarray, stem: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Noise made at a level relative to full scale, put at that level relative to a stem at
-    -20 dBFS RMS (the stem's own level is not fixed before mixing)."""
+def _level_of(stem: np.ndarray, sample_rate: int) -> float:
+    """The gain that puts noise made at a level relative to full scale at that level relative to
+    a stem at -20 dBFS RMS (the stem's own level is not fixed before mixing)."""
     from ..audio.measure import rms_db
 
-    return noise * np.float32(10 ** ((rms_db(stem[0], sample_rate) + 20.0) / 20))
+    return float(np.float32(10 ** ((rms_db(stem[0], sample_rate) + 20.0) / 20)))

@@ -34,6 +34,7 @@ SYNTH_GAIN = 0.3
 DRUM_CHANNEL = 9
 DRUM_BANK = 128
 FLUSH_SAMPLES = 22050
+BLOCK_SAMPLES = 64  # FluidSynth plays in blocks of 64 samples and starts a note at the next block
 POLYPHONY = 32  # per stem: steals only voices deep in their release tails (the mix changes by ~-56 dB)
 
 
@@ -139,9 +140,13 @@ class FluidRenderer:
         return out
 
     def render(self, parts: list[Part], tempo_bpm: float, total_samples: int, *,
-               fonts: dict[str, FontChoice] | None = None) -> np.ndarray:
-        """The parts as one (2, total_samples) float32 stereo array; `fonts` gives some parts (by
-        name) another soundfont than the General MIDI one."""
+               fonts: dict[str, FontChoice] | None = None, start_sample: int = 0) -> np.ndarray:
+        """The parts as one (2, total_samples - start_sample) float32 stereo array: samples
+        [start_sample, total_samples) of the song; a note still held at `start_sample` is struck
+        there. `fonts` gives some parts (by name) another soundfont than the General MIDI one."""
+        if start_sample % BLOCK_SAMPLES:  # from the block it falls in: notes then start where they do in the whole song
+            aligned = start_sample - start_sample % BLOCK_SAMPLES
+            return self.render(parts, tempo_bpm, total_samples, fonts=fonts, start_sample=aligned)[:, start_sample - aligned:]
         synth = self.synth
         synth.system_reset()
         events = []
@@ -168,11 +173,13 @@ class FluidRenderer:
             for note in part.notes:
                 on = round(note.start_beats * 60.0 / tempo_bpm * self.sample_rate)
                 off = round(note.end_beats * 60.0 / tempo_bpm * self.sample_rate)
-                if on >= total_samples:
+                if on >= total_samples or max(on + 1, off) <= start_sample:
                     continue
+                on = max(on, start_sample) - start_sample
                 events.append((on, 1, chan, note.pitch, note.velocity))
-                events.append((max(on + 1, off), 0, chan, note.pitch, 0))
+                events.append((max(on + 1, off - start_sample), 0, chan, note.pitch, 0))
         events.sort()
+        total_samples -= start_sample
         out, position = np.empty((2, total_samples), dtype=np.float32), 0
         for when, is_on, chan, pitch, velocity in events:
             when = min(when, total_samples)

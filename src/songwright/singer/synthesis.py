@@ -508,9 +508,10 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
         if note.phrase_start and start - previous_end > BREATH_S + 0.15:
             length = int(BREATH_S * sample_rate)
             a = int((start - BREATH_S - 0.04) * sample_rate)
-            if a >= 0:
+            if 0 <= a < total_samples:  # (a passage of a song may end during one)
                 rng = streams.rng("breath", round(note.start_beats * 4))
                 noise = sosfilt(sos, rng.standard_normal(length)).astype(np.float32)
-                out[a:a + length] += BREATH_GAIN * noise * np.hanning(length).astype(np.float32)
+                breath = BREATH_GAIN * noise * np.hanning(length).astype(np.float32)
+                out[a:a + length] += breath[:total_samples - a]
         previous_end = note.end_beats * seconds_per_beat
     return out
