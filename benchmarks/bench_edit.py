@@ -3,10 +3,10 @@
 Three whole CLI processes, alternating, medians of --runs:
   generate   `songwright generate ... -o song.wav --json song.json` (the song)
   retake     `songwright retake song.json --section chorus -o re.wav` (from the song file: the
-             source is made again, then the edited song, then spliced)
+             source is rendered again, then the edit's window only, then spliced)
   extend     `songwright extend song.json --duration 90 -o ext.wav`
-and in one warm process (the Python API, the server's workers): `song.edit("retake", ...)` on a
-song in hand, which renders once.
+and in one warm process (the Python API, and the server's workers, which keep the last songs
+they made): `song.edit("retake", ...)` on a song in hand, which renders the edit's window only.
 
     python benchmarks/bench_edit.py [--runs 3]
 """
