@@ -44,3 +44,12 @@ def test_tempo_heard_within_4_percent_in_95_percent_of_songs(measurements):
 def test_key_heard_equals_the_request_in_90_percent_of_songs(measurements):
     hits = [key == parse_key(r.key) for r, _, key in measurements]
     assert sum(hits) / len(hits) >= 0.90, [(r.tags, r.key, k.name) for r, _, k in measurements]
+
+
+@pytest.mark.parametrize("tempo_bpm, seed", [(120, 2), (140, 3)])
+def test_bossa_nova_is_heard_at_its_tempo(tempo_bpm, seed):
+    """Bossa's drums, guitar and bass play at one speed (its clave over two bars in 8ths, the kick
+    with the bass): before, the drums and guitar ran a 16th clave against the bass, heard at 4/3
+    or 2/3 of the tempo in 12 of 12 songs."""
+    song = sw.generate(sw.SongRequest(tags="bossa nova", tempo_bpm=tempo_bpm, key="D major", duration_s=20, seed=seed))
+    assert tempo_ok(estimate_tempo(song.audio, song.sample_rate), tempo_bpm)

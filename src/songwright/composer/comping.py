@@ -128,15 +128,18 @@ def jazz_comp(c: Comper, bar: Bar) -> None:
             c.hit(bar, step, length, pitches, velocity, 0.01)
 
 
+BOSSA_CHORD_STEPS = ((0, 6, 12), (4, 10))
+
+
 def bossa_comp(c: Comper, bar: Bar) -> None:
     pitches = c.voicing(bar, 4)
     low = guitar_voicing(bar.chord, 40)[0]
     for step in (0, 8):
         if step < bar.steps:
             c.part.add(bar.at(step), 1.6, low, bar.velocity(80))
-    for step in (0, 3, 6, 10, 13):
+    for step in BOSSA_CHORD_STEPS[bar.position % 2]:  # the clave in 8ths, over two bars
         if step < bar.steps:
-            c.hit(bar, step, 1.5, pitches, 74, 0.008)
+            c.hit(bar, step, 3.0, pitches, 74, 0.008)
 
 
 def sparse_keys(c: Comper, bar: Bar) -> None:

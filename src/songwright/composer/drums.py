@@ -91,7 +91,7 @@ def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
         fill_from = bar.steps - (8 if bar.energy > 0.95 else 4) if fill else bar.steps
         roll = not fill and name in ROLL_GRIDS and bar.position % 4 == 3 and bar.steps == 16
         for lane, row in lanes.items():
-            for step, char in enumerate(row[: bar.steps]):
+            for step, char in enumerate(_this_bar(row, bar)):
                 if char == "." or step >= fill_from and lane not in ("kick",) or roll and lane == "hat" and step >= 12:
                     continue
                 part.add(bar.at(step), 0.25, LANES[lane], bar.velocity(VELOCITY[char]))
@@ -102,6 +102,13 @@ def write_drums(part: Part, plan: Plan, bars: list[Bar]) -> None:
         if bar.position == 0 and bar.section.kind in ("chorus", "hook", "solo", "inst", "bridge", "outro") and bar.index > 0:
             part.add(bar.start, 1.0, LANES["crash"], bar.velocity(110))
     _final_hit(part, plan)
+
+
+def _this_bar(row: str, bar: Bar) -> str:
+    """The steps of a grid row this bar plays: a row of two bars' steps alternates its halves."""
+    if len(row) >= 2 * bar.steps:
+        return row[bar.position % 2 * bar.steps:][:bar.steps]
+    return row[:bar.steps]
 
 
 def _intro_lanes(lanes: dict[str, str], bar: Bar) -> dict[str, str]:
