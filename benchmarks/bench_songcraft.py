@@ -126,7 +126,8 @@ def lead_notes(score, swing):
 
 
 def chord_under(plan, beat: float):
-    return plan.chord_at_bar(int(np.floor(beat / plan.beats_per_bar + 1e-6)))
+    """The chord sounding at a beat (a bar may hold two: a chart's, a turnaround)."""
+    return plan.chord_at_beat(beat + 1e-6)
 
 
 def clashes(plan, notes) -> tuple[int, int]:

@@ -125,6 +125,32 @@ def test_genre_cadences(genre):
     assert all(name.endswith(s) for name, s in zip(named, suffix)), named
 
 
+@pytest.mark.parametrize("genre", ["jazz", "bossa nova", "lofi", "rnb"])
+def test_sections_turn_around_into_the_next_on_its_dominant(genre):
+    """Not one chord per bar everywhere: a jazz-family section's last bar gives its second half to
+    the dominant seventh of the next section's first chord, and the bass, comping and pad play it."""
+    plan, score = _song(genre)
+    turns = 0
+    for section, following in zip(plan.sections, plan.sections[1:]):
+        spans = plan.spans_of_bar(section.end_bar - 1)
+        if len(spans) == 1:  # only where the bar already is that dominant, or nothing changes
+            into, chord = following.chords[0], spans[0].chord
+            assert (following.kind in ("outro", "break") or chord.root_pc in (into.root_pc, (into.root_pc + 7) % 12)
+                    or section.spans is not None), (section.label, chord.name(plan.key))
+            continue
+        turns += 1
+        turn = spans[1]
+        assert turn.start_beats == 2.0 and turn.chord.intervals == (0, 4, 7, 10)
+        assert turn.chord.root_pc == (following.chords[0].root_pc + 7) % 12
+        change = section.end_bar * plan.beats_per_bar - 2.0
+        bass = [n for n in score.part("bass").notes if change - 0.05 <= n.start_beats < change + 1.0]  # (the feel: ms early)
+        assert bass and bass[0].pitch % 12 == turn.chord.root_pc, section.label
+        comp = [n.pitch % 12 for p in score.parts if p.stem in ("guitar", "keys", "strings")
+                for n in p.notes if change - 0.05 <= n.start_beats < change + 1.5]  # (then the next bar is anticipated)
+        assert comp and set(comp) <= set(turn.chord.pitch_classes()), (section.label, comp)
+    assert turns >= 3
+
+
 def test_metal_ends_on_power_chords_without_a_minor_iv():
     for seed in range(4):
         plan, _ = _song("metal", seed=seed, lyrics="", duration_s=40)

@@ -124,12 +124,20 @@ class Plan:
         return self.final_chord
 
     def spans_of_bar(self, bar: int) -> tuple[ChordSpan, ...]:
-        """The chords sounding in a bar, each with its start in the bar and length in beats."""
-        for section in self.sections:
+        """The chords sounding in a bar, each with its start in the bar and length in beats: a
+        chart's as written; the composer's one per bar, but for a turnaround."""
+        for number, section in enumerate(self.sections):
             if section.start_bar <= bar < section.end_bar:
                 if section.spans is not None:
                     return section.spans[bar - section.start_bar]
-                return (ChordSpan(0.0, float(self.beats_per_bar), section.chords[bar - section.start_bar]),)
+                chord = section.chords[bar - section.start_bar]
+                following = self.sections[number + 1] if number + 1 < len(self.sections) else None
+                if bar == section.end_bar - 1 and following is not None:
+                    turn = turnaround(self.style.harmony, chord=chord, into=following.chords[0], kind=following.kind)
+                    if turn is not None:  # the second half of the bar leads into the next section
+                        half = float(math.ceil(self.beats_per_bar / 2))
+                        return (ChordSpan(0.0, half, chord), ChordSpan(half, self.beats_per_bar - half, turn))
+                return (ChordSpan(0.0, float(self.beats_per_bar), chord),)
         return (ChordSpan(0.0, float(self.beats_per_bar), self.final_chord),)
 
     def chord_at_beat(self, beat: float) -> Chord:
@@ -617,6 +625,24 @@ def cadence_of(harmony: str, mode: str) -> tuple[list[str], str]:
     tables = load_styles()["cadence"]
     table = tables.get(harmony, tables["default"])[mode]
     return table["before"].split(), table["final"]
+
+
+def turnaround(harmony: str, *, chord: Chord, into: Chord, kind: str) -> Chord | None:
+    """The chord a harmony plays on the second half of a section's last bar to lead into the next
+    section's first chord (styles.toml [cadence] `turnaround`): its dominant seventh ("V7": jazz,
+    bossa, lo-fi, R&B, at every section's end) or dominant triad ("V": pop, country, folk, disco,
+    into a chorus); None where the bar's chord already is that dominant or leads nowhere."""
+    table = load_styles()["cadence"].get(harmony, {})
+    quality = table.get("turnaround")
+    if quality is None or not into.intervals or not chord.intervals or kind in ("outro", "break"):
+        return None
+    if table.get("turnaround_into") and kind not in table["turnaround_into"]:
+        return None
+    root = (into.root_pc + 7) % 12
+    intervals = (0, 4, 7, 10) if quality == "V7" else (0, 4, 7)
+    if chord.root_pc == root and 4 in chord.intervals or chord.root_pc == into.root_pc:
+        return None  # already there, or no change to lead into
+    return Chord(f"{quality}/{into.symbol}", root, intervals)
 
 
 def _cadence(plan: Plan) -> None:

@@ -67,7 +67,8 @@ def bars_of(plan: Plan, streams: Streams) -> list[Bar]:
                 energy *= 1.0 - 0.5 * position / max(1, section.bars)
             elif section.kind == "intro":
                 energy *= 0.8 + 0.4 * position / max(1, section.bars)
-            spans = section.spans[position] if section.spans is not None else ()
+            spans = plan.spans_of_bar(index)  # a chart's chords, or a turnaround's two
+            spans = spans if section.spans is not None or len(spans) > 1 else ()
             bars.append(Bar(index, index * plan.beats_per_bar, plan.beats_per_bar, plan.steps_per_bar,
                             chord, next_chord, section, position, energy, streams, plan.key.tonic_pc,
                             take=plan.takes.get(index), spans=spans))
