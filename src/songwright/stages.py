@@ -6,7 +6,9 @@
     perform(prepared, plan, score) -> Song  render_mix (FluidSynth and MBROLA, each stem through its
                                             mix chain), then master (-14 LUFS, -1 dBTP)
 
-An edit (`songwright.edits`) changes the plan and score between `compose` and `perform`.
+An edit (`songwright.edits`) changes the plan and score between `compose` and `perform`, and
+renders only the window it changes: `perform_passage(plan, score, start_s=, end_s=, levels=)`,
+at the gains the source's `perform` measured (`Song.levels`).
 
 Randomness comes only from the song's named streams (`songwright.streams`): the tempo, the key,
 the chords of each slot, every bar of every part, every phrase of a melody, the feel of each part

@@ -115,7 +115,7 @@ def _stem(stem: str, parts: list[Part], job: _Job) -> tuple[np.ndarray, StemGain
         if stem == "drums" and sound.crackle_db is not None:
             noise = crackle(total_samples=plan.total_samples, sample_rate=sample_rate, level_db=sound.crackle_db,
                             streams=streams)[:, span.start:span.end]
-            noise_gain = gains.noise_gain if gains and gains.noise_gain is not None else _level_of(raw, sample_rate)
+            noise_gain = gains.noise_gain if gains and gains.noise_gain is not None else _noise_gain(raw, sample_rate)
             raw += noise * np.float32(noise_gain)
     audio, made = levelled(stem, raw, sample_rate, job.score.tempo_bpm, pre_chain=sound.pre_chain(stem=stem),
                            gain_curve=job.pump if stem in PUMPED else None,
@@ -125,7 +125,7 @@ def _stem(stem: str, parts: list[Part], job: _Job) -> tuple[np.ndarray, StemGain
     return audio, made
 
 
-def _level_of(stem: np.ndarray, sample_rate: int) -> float:
+def _noise_gain(stem: np.ndarray, sample_rate: int) -> float:
     """The gain that puts noise made at a level relative to full scale at that level relative to
     a stem at -20 dBFS RMS (the stem's own level is not fixed before mixing)."""
     from ..audio.measure import rms_db
