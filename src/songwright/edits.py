@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InvalidRequest
-from .plan import ENERGY, LAST_CHORUS_ENERGY, Plan, Section, _vocabulary_slot as _slot
+from .plan import LAST_CHORUS_ENERGY, Plan, Section, _vocabulary_slot as _slot, place_sections
 from .request import (MAX_DURATION_S, MAX_TEMPO_BPM, MIN_DURATION_S, MIN_TEMPO_BPM, SongRequest, _check_number)
 from .score import Note, Part, Score
 from .audio.stems import StemFiles
@@ -736,12 +736,8 @@ def extend_before(prepared: Prepared, plan: Plan, score: Score, *, duration_s: f
     at = sum(s.bars for s in head)
     inserted = sum(s.bars for s in new)
     counts = {kind: sum(s.kind == kind for s in plan.sections) for kind in {s.kind for s in plan.sections}}
-    start = at
-    for section in new:  # their streams after the song's own: (kind, occurrence) names no source section
-        section.start_bar, start = start, start + section.bars
-        section.occurrence = counts.get(section.kind, 0)
-        counts[section.kind] = section.occurrence + 1
-        section.energy = ENERGY.get(section.kind, 0.7)
+    place_sections(new, start_bar=at, counts=counts)  # their streams after the song's own: (kind, occurrence) names no source section
+    for section in new:
         progression = progressions[_slot(section.kind)]
         section.chords = [progression[i % len(progression)] for i in range(section.bars)]
     later = [dataclasses.replace(s, start_bar=s.start_bar + inserted) for s in plan.sections[len(head):]]
@@ -832,17 +828,9 @@ def extend(prepared: Prepared, plan: Plan, score: Score, *, duration_s: float, l
         new.insert(0, Section("inst", "inst", 0, bars))
         spare -= bars
     ending = dataclasses.replace(outro, bars=outro_bars + spare, chords=[], spans=None)
-    counts: dict[str, int] = {}
-    for section in kept:
-        counts[section.kind] = section.occurrence + 1
-    start = outro.start_bar
+    counts = {section.kind: section.occurrence + 1 for section in kept}
+    ending.start_bar = place_sections(new, start_bar=outro.start_bar, counts=counts)
     for section in new + [ending]:
-        section.start_bar = start
-        start += section.bars
-        if section is not ending:
-            section.occurrence = counts.get(section.kind, 0)
-            counts[section.kind] = section.occurrence + 1
-            section.energy = ENERGY.get(section.kind, 0.7)
         progression = progressions[_slot(section.kind)]
         section.chords = [progression[i % len(progression)] for i in range(section.bars)]
     choruses = [s for s in new if s.kind in ("chorus", "hook")]

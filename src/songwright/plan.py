@@ -281,14 +281,7 @@ def _tune_form(plan: Plan, lyrics: Lyrics, tune: Tune) -> list[Section]:
         plan.adjustments.append("an instrumental round of the melody's length to fill the duration")
     outro.bars += spare
     sections = [intro] + body + [outro]
-    start = 0
-    counts: dict[str, int] = {}
-    for section in sections:
-        section.start_bar = start
-        start += section.bars
-        section.occurrence = counts.get(section.kind, 0)
-        counts[section.kind] = section.occurrence + 1
-        section.energy = ENERGY.get(section.kind, 0.7)
+    place_sections(sections)
     plan.tune_notes = fit_tune(tune, sections=[(s.start_bar * bpb, s.phrases) for s in sections if s.tune],
                                voice=plan.lead_voice, vocal=plan.vocal, warnings=plan.warnings)
     return sections
@@ -329,20 +322,27 @@ def good_bars(*, bars: int, loop_bars: int) -> int:
     return -(-bars // step) * step
 
 
+def place_sections(sections: list[Section], *, start_bar: int = 0, counts: dict[str, int] | None = None) -> int:
+    """Lay `sections` end to end from `start_bar`, each at its kind's energy, numbering each kind's
+    occurrences after the `counts` before them (kind -> how many; updated). Returns the bar after
+    the last."""
+    counts = {} if counts is None else counts
+    for section in sections:
+        section.start_bar = start_bar
+        start_bar += section.bars
+        section.occurrence = counts.get(section.kind, 0)
+        counts[section.kind] = section.occurrence + 1
+        section.energy = ENERGY.get(section.kind, 0.7)
+    return start_bar
+
+
 def _form(plan: Plan, lyrics: Lyrics, loops: dict[str, int]) -> list[Section]:
     if plan.vocal:
         sections = _sung_form(plan, lyrics, loops)
     else:
         sections = _instrumental_form(plan, lyrics, loops)
     _fit_to_bars(plan, sections, loops)
-    start = 0
-    counts: dict[str, int] = {}
-    for section in sections:
-        section.start_bar = start
-        start += section.bars
-        section.occurrence = counts.get(section.kind, 0)
-        counts[section.kind] = section.occurrence + 1
-        section.energy = ENERGY.get(section.kind, 0.7)
+    start = place_sections(sections)
     choruses = [s for s in sections if s.kind in ("chorus", "hook")]
     if len(choruses) >= 2:
         choruses[-1].energy = LAST_CHORUS_ENERGY  # the last chorus is the biggest
