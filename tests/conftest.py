@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,3 +24,8 @@ def seed_song() -> sw.Song:
 def shared_requests() -> list[dict]:
     path = SHARED / "prompts" / "requests.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def songwright_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m songwright.cli ARGS` in a fresh process in `cwd`, its output captured as text."""
+    return subprocess.run([sys.executable, "-m", "songwright.cli", *args], capture_output=True, text=True, cwd=cwd)

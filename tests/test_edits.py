@@ -2,8 +2,6 @@
 
 import hashlib
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,6 +11,8 @@ from songwright.audio.analysis import estimate_key
 from songwright.edits import make, remix_edit
 from songwright.errors import InvalidRequest
 from songwright.theory import parse_key
+
+from .conftest import songwright_cli
 
 SOURCE = sw.SongRequest(tags="pop, piano", duration_s=30, seed=8, key="F major", tempo_bpm=100, instrumental=True)
 
@@ -65,23 +65,19 @@ def test_a_remix_mode_change_or_no_change_is_refused():
         make(SOURCE, [remix_edit(key="D minor")])
 
 
-def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "songwright.cli", *args], capture_output=True, text=True, cwd=cwd)
-
-
 def test_remix_from_the_cli_writes_a_new_song_file_that_makes_it_again(tmp_path):
-    made = _cli("generate", "--tags", "rock, male vocal", "--duration", "14", "--seed", "2", "--lyrics-text",
+    made = songwright_cli("generate", "--tags", "rock, male vocal", "--duration", "14", "--seed", "2", "--lyrics-text",
                 "[verse] Engines roar across the plain [chorus] never stop", "-o", "a.wav", "--json", "a.json", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     digest = hashlib.sha256((tmp_path / "a.json").read_bytes()).hexdigest()
-    remix = _cli("remix", "a.json", "--bpm", "150", "-o", "r.wav", "--json", "r.json", "--lrc", "r.lrc", cwd=tmp_path)
+    remix = songwright_cli("remix", "a.json", "--bpm", "150", "-o", "r.wav", "--json", "r.json", "--lrc", "r.lrc", cwd=tmp_path)
     assert remix.returncode == 0, remix.stderr
     assert hashlib.sha256((tmp_path / "a.json").read_bytes()).hexdigest() == digest  # the source is never changed
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["edits"] == [{"verb": "remix", "key": None, "tempo_bpm": 150.0}]
     assert report["resolved"]["tempo_bpm"] == 150.0
     assert report["resolved_request"] == json.loads((tmp_path / "a.json").read_text())["resolved_request"]
-    again = _cli("generate", "--from", "r.json", "-o", "r2.wav", cwd=tmp_path)
+    again = songwright_cli("generate", "--from", "r.json", "-o", "r2.wav", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "r.wav").read_bytes() == (tmp_path / "r2.wav").read_bytes()
     source_words = [w["text"] for line in json.loads((tmp_path / "a.json").read_text())["lyrics"] for w in line["words"]]
@@ -98,7 +94,7 @@ def test_a_bad_remix_is_refused_and_nothing_is_written(tmp_path, args, message):
     request = sw.SongRequest(tags="pop", duration_s=590, seed=1, tempo_bpm=200, key="C major", instrumental=True)
     report = {"format": "songwright-song", "format_version": 1, "resolved_request": request.to_dict(), "edits": []}
     (tmp_path / "a.json").write_text(json.dumps(report))
-    result = _cli("remix", "a.json", *args, "-o", "r.wav", "--json", "r.json", cwd=tmp_path)
+    result = songwright_cli("remix", "a.json", *args, "-o", "r.wav", "--json", "r.json", cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r.wav").exists() and not (tmp_path / "r.json").exists()

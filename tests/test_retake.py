@@ -5,8 +5,6 @@ sample-identical outside the edited window; the song file makes the edited song 
 import hashlib
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,6 +14,8 @@ from songwright.edits import (LEAD_IN_S, TAIL_S, apply, check_edit, extend_edit,
                               repaint_edit, retake_edit)
 from songwright.errors import InvalidRequest
 from songwright.stages import composed
+
+from .conftest import songwright_cli
 
 LYRICS = """[verse]
 Morning light on the window pane
@@ -194,22 +194,18 @@ def test_an_edit_that_does_not_fit_the_song_names_its_field(stages, edit, field)
     assert caught.value.field == field
 
 
-def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "songwright.cli", *args], capture_output=True, text=True, cwd=cwd)
-
-
 def test_the_cli_keeps_the_verse_and_retakes_the_chorus(tmp_path):
-    made = _cli("generate", "--tags", "folk, male vocal", "--duration", "24", "--seed", "4", "--lyrics-text",
+    made = songwright_cli("generate", "--tags", "folk, male vocal", "--duration", "24", "--seed", "4", "--lyrics-text",
                 "[verse] Down by the river [chorus] turn turn turn", "-o", "a.wav", "--json", "a.json", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     source_file = (tmp_path / "a.json").read_bytes()
-    edited = _cli("retake", "a.json", "--section", "chorus", "--seed", "5", "-o", "b.wav", "--json", "b.json",
+    edited = songwright_cli("retake", "a.json", "--section", "chorus", "--seed", "5", "-o", "b.wav", "--json", "b.json",
                   "--lrc", "b.lrc", cwd=tmp_path)
     assert edited.returncode == 0, edited.stderr
     assert (tmp_path / "a.json").read_bytes() == source_file  # the source is never changed
     report = json.loads((tmp_path / "b.json").read_text())
     assert report["edits"] == [{"verb": "retake", "section": "chorus", "bars": None, "seed": 5, "keep_chords": False}]
-    again = _cli("generate", "--from", "b.json", "-o", "c.wav", cwd=tmp_path)
+    again = songwright_cli("generate", "--from", "b.json", "-o", "c.wav", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert hashlib.sha256((tmp_path / "b.wav").read_bytes()).digest() == hashlib.sha256((tmp_path / "c.wav").read_bytes()).digest()
     assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "b.wav").read_bytes()
@@ -234,7 +230,7 @@ def test_a_bad_edit_is_refused_with_exit_2_and_nothing_is_written(tmp_path, args
                                                  "resolved_request": request}))
     (tmp_path / "newer.json").write_text(json.dumps({"format": "songwright-song", "format_version": 9,
                                                      "resolved_request": request}))
-    result = _cli(*args, "-o", "out.wav", "--json", "out.json", cwd=tmp_path)
+    result = songwright_cli(*args, "-o", "out.wav", "--json", "out.json", cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out.json").exists()

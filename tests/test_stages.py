@@ -1,8 +1,6 @@
 """The composer as stages with named random streams, and the song file that makes a song again."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from songwright.stages import score_of
 from songwright.streams import Streams
 from songwright.styles import load_styles
 
-from .conftest import shared_requests
+from .conftest import songwright_cli, shared_requests
 
 
 def _notes(score) -> list[tuple]:
@@ -60,17 +58,13 @@ def test_seeds_still_vary_the_song():
     assert len(keys) >= 4
 
 
-def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "songwright.cli", *args], capture_output=True, text=True, cwd=cwd)
-
-
 def test_a_song_file_makes_the_song_again_byte_for_byte(tmp_path):
-    made = _cli("generate", "--tags", "folk, male vocal", "--duration", "14", "--lyrics-text",
+    made = songwright_cli("generate", "--tags", "folk, male vocal", "--duration", "14", "--lyrics-text",
                 "[verse] Down by the river [chorus] turn turn turn", "-o", "a.wav", "--json", "a.json", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["format"] == "songwright-song" and report["resolved_request"]["seed"] == report["request"]["seed"]
-    again = _cli("generate", "--from", "a.json", "-o", "b.wav", cwd=tmp_path)
+    again = songwright_cli("generate", "--from", "a.json", "-o", "b.wav", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     song = sw.Song.load(tmp_path / "a.json")
@@ -85,7 +79,7 @@ def test_a_song_file_makes_the_song_again_byte_for_byte(tmp_path):
 ])
 def test_a_bad_song_file_is_refused_and_nothing_is_written(tmp_path, content, message):
     (tmp_path / "song.json").write_text(content)
-    result = _cli("generate", "--from", "song.json", "-o", "out.wav", cwd=tmp_path)
+    result = songwright_cli("generate", "--from", "song.json", "-o", "out.wav", cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "out.wav").exists()
@@ -93,8 +87,8 @@ def test_a_bad_song_file_is_refused_and_nothing_is_written(tmp_path, content, me
 
 def test_from_refuses_options_that_would_change_the_request(tmp_path):
     (tmp_path / "song.json").write_text('{"format": "songwright-song", "format_version": 1, "resolved_request": {"tags": "pop"}}')
-    result = _cli("generate", "--from", "song.json", "--bpm", "100", "-o", "out.wav", cwd=tmp_path)
+    result = songwright_cli("generate", "--from", "song.json", "--bpm", "100", "-o", "out.wav", cwd=tmp_path)
     assert result.returncode == 2 and "bpm: cannot be combined with --from" in result.stderr
     assert not (tmp_path / "out.wav").exists()
-    missing = _cli("generate", "--from", "nope.json", "-o", "out.wav", cwd=tmp_path)
+    missing = songwright_cli("generate", "--from", "nope.json", "-o", "out.wav", cwd=tmp_path)
     assert missing.returncode == 2 and "from: must be a readable song file" in missing.stderr
