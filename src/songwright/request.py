@@ -63,6 +63,8 @@ class SongRequest:
         sections it names; None: the composer's own chords everywhere.
     melody: a MIDI file's bytes as base64 text (`songwright.tunes`): the lyrics are sung to its
         tune, exactly its pitches and rhythm; its tempo, meter and key unless given here.
+        The acestep engine takes a chart or a melody only when guided: its reference is then
+        the composer's render of them.
     melody_track: which of the file's tracks holds the tune (from 1), when several have notes.
     """
 
@@ -118,6 +120,10 @@ class SongRequest:
         if self.voice is not None and (not isinstance(self.voice, str) or self.voice not in VOICES):
             raise InvalidRequest("voice", "must be one of " + ", ".join(VOICES) + " (see `songwright voices`)", self.voice)
         self._validate_neural()
+        for name in ("chords", "melody"):  # the model takes neither: it follows the composer's render of them
+            if self.engine == "acestep" and getattr(self, name) is not None and not self.guided:
+                raise InvalidRequest(name, "is followed by the acestep engine only when guided (--guided): the model "
+                                     "takes the composer's render of it as its reference", "guided is false")
         if self.melody_track is not None and (isinstance(self.melody_track, bool) or not isinstance(
                 self.melody_track, numbers.Integral) or not 1 <= self.melody_track <= MAX_MELODY_TRACK):
             raise InvalidRequest("melody_track", f"must be a track number from 1 to {MAX_MELODY_TRACK}", self.melody_track)

@@ -195,3 +195,38 @@ def test_acestep_songs_take_retake_repaint_and_extend_from_the_cli(tmp_path):
     assert edit("retake", str(tmp_path / "a.json"), "--section", "chorus", "-o", str(tmp_path / "x.wav")) == 2
     assert edit("relyric", str(tmp_path / "a.json"), "--line", "1", "--text", "hi", "-o", str(tmp_path / "x.wav")) == 2
     assert not (tmp_path / "x.wav").exists()
+
+
+CHART_A = "[verse]\n| C | F | C | G |\n[chorus]\n| F | G | C | C |"
+CHART_B = "[verse]\n| Am | Dm | E7 | Am |\n[chorus]\n| Dm | E7 | Am | Am |"
+
+
+def test_a_chart_or_melody_needs_guided_mode_on_acestep():
+    for field, value in (("chords", CHART_A), ("melody", "TVRoZA==")):
+        with pytest.raises(sw.InvalidRequest) as error:
+            sw.SongRequest(tags="pop", lyrics=LYRICS, duration_s=10, engine="acestep", **{field: value}).validate()
+        assert error.value.field == field and "guided" in str(error.value)
+
+
+def test_a_guided_song_follows_the_chart_through_the_composers_render(engine):
+    """The guide is the composer's song of that chart; latents sampled from it lie nearer its
+    encoding than the encoding of another chart's render."""
+    request = sw.SongRequest(tags="pop, piano", lyrics=LYRICS, duration_s=10, engine="acestep", guided=True, seed=4,
+                             tempo_bpm=100, key="C major", steps=2)
+    guides = {}
+    for name, chart in (("a", CHART_A), ("b", CHART_B)):
+        charted = request.replace(chords=chart).validate()
+        guides[name] = engine._guide(charted, 4)
+        composer = sw.generate(charted.replace(engine="composer", seed=4))
+        assert np.array_equal(guides[name], composer.audio)
+        assert composer.plan.chart_text().startswith("key: C major\n" + chart[:len("[verse]\n| C")])  # 4 bars: cut
+    pipeline = engine.pipeline()
+    encoded = {name: pipeline.encode_audio(torch.from_numpy(np.ascontiguousarray(g.T)), 44100) for name, g in guides.items()}
+    guide = torch.from_numpy(np.ascontiguousarray(guides["a"].T))
+    latents = pipeline.generate_latents(Generation(prompt="pop, piano", duration_s=10, seed=4, task="audio2audio",
+                                                   source_audio=guide, source_rate_hz=44100, strength=0.8,
+                                                   settings=DiffusionSettings(steps=4)))
+    near, far = ((latents - encoded[name]).pow(2).mean().sqrt().item() for name in ("a", "b"))
+    assert near < far
+    song = engine.generate(request.replace(chords=CHART_A))
+    assert song.audio.shape == (10 * 44100, 2) and song.settings["guided"] is True
