@@ -3,7 +3,8 @@
 Three whole CLI processes, alternating, medians of --runs:
   generate   `songwright generate ... -o song.wav --json song.json` (the song)
   retake     `songwright retake song.json --section chorus -o re.wav` (from the song file: the
-             source is rendered again, then the edit's window only, then spliced)
+             mix it names, song.wav, is read back and checked by its samples' hash, the edit's
+             window alone is rendered and spliced in)
   extend     `songwright extend song.json --duration 90 -o ext.wav`
 in one warm process (the Python API): `song.edit("retake", ...)` on a song in hand, which renders
 the edit's window only; and over HTTP on `songwright serve`: POST /v1/songs, then POST

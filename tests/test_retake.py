@@ -211,6 +211,42 @@ def test_the_cli_keeps_the_verse_and_retakes_the_chorus(tmp_path):
     assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "b.wav").read_bytes()
 
 
+def test_an_edit_of_a_song_file_splices_into_its_mix_and_gives_the_same_bytes(tmp_path, source):
+    """A song file beside its 16-bit WAV: the edit reads that mix back (checked by its samples' hash)
+    and renders its window only; the result is the song `make` renders whole, sample for sample."""
+    from songwright.audio.stems import StemsNotKept
+    from songwright.song import read_song_mix
+
+    source.save_all(tmp_path / "a.wav", json_path=tmp_path / "a.json")
+    mix = read_song_mix(tmp_path / "a.json")
+    assert mix is not None and np.array_equal(mix.audio, source.audio) and mix.levels == source.levels
+    edit = retake_edit(section="chorus 2", seed=8)
+    request, earlier = sw.song.read_song_file(tmp_path / "a.json")
+    spliced = make(request, earlier + (edit,), source=mix)
+    whole = make(request, earlier + (edit,))
+    assert isinstance(spliced.stems, StemsNotKept) and list(spliced.stems) == list(whole.stems)
+    assert np.array_equal(spliced.audio, whole.audio) and spliced.loudness_lufs == whole.loudness_lufs
+    assert spliced.to_dict() == whole.to_dict()
+    with pytest.raises(sw.RenderError, match="not kept"):
+        spliced.stems["drums"]
+
+    source.save(tmp_path / "a.flac")  # the same samples in FLAC: found as well
+    report = json.loads((tmp_path / "a.json").read_text())
+    (tmp_path / "f.json").write_text(json.dumps(report | {"mix": report["mix"] | {"file": "a.flac"}}))
+    assert read_song_mix(tmp_path / "f.json") is not None
+    changed = source.audio.copy()  # the mix is not the song file's any more: rendered again instead
+    changed[1000, 0] += 1 / 32767
+    sw.audio.io.write_audio(tmp_path / "a.wav", changed, 44100)
+    assert read_song_mix(tmp_path / "a.json") is None
+    (tmp_path / "a.wav").unlink()
+    assert read_song_mix(tmp_path / "a.json") is None
+    (tmp_path / "v.json").write_text(json.dumps(report | {"mix": report["mix"] | {"file": "a.flac"},
+                                                          "versions": report["versions"] | {"pedalboard": "0.1"}}))
+    assert read_song_mix(tmp_path / "v.json") is None
+    source.save_all(tmp_path / "m.mp3", json_path=tmp_path / "m.json")  # lossy: no mix to splice into
+    assert "mix" not in json.loads((tmp_path / "m.json").read_text()) and read_song_mix(tmp_path / "m.json") is None
+
+
 @pytest.mark.parametrize("args,message", [
     (("retake", "a.json", "--section", "bridge"), "section: must be a section of the song"),
     (("retake", "a.json", "--bars", "9-999"), "bars: must lie within the song's"),

@@ -271,7 +271,7 @@ EDIT_VERBS = ("remix", "retake", "repaint", "extend", "relyric")
 def _edit(args: argparse.Namespace) -> int:
     """An edit verb: the song file's song with one edit more, written as a new song."""
     from . import edits
-    from .song import read_song_file
+    from .song import read_song_file, read_song_mix
 
     made = {
         "remix": lambda: edits.remix_edit(key=args.key, tempo_bpm=args.bpm, voice=args.voice, tags=args.tags,
@@ -285,10 +285,11 @@ def _edit(args: argparse.Namespace) -> int:
     }
     edit = made[args.command]()
     request, earlier = read_song_file(args.song)
-    return _produce(args, request, earlier + (edit,), _engine(args, request.engine))
+    source = None if args.stems else read_song_mix(args.song)  # stems: the whole song is rendered again
+    return _produce(args, request, earlier + (edit,), _engine(args, request.engine), source=source)
 
 
-def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine) -> int:
+def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine, *, source=None) -> int:
     """Make the song (its edits applied) and write every output asked for, all or none."""
     from .audio.io import StagedOutputs, audio_format, check_writable
     from .edits import make
@@ -312,7 +313,7 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine)
     staged = StagedOutputs()
     try:
         report = progress or (lambda stage, fraction: None)
-        song = make(request, edits, progress=report, engine=engine) if edits else generate(request, progress=report, engine=engine)
+        song = make(request, edits, progress=report, engine=engine, source=source) if edits else generate(request, progress=report, engine=engine)
         if progress:
             progress.finish()
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran

@@ -42,8 +42,9 @@ from .errors import InvalidRequest
 from .plan import LAST_CHORUS_ENERGY, Plan, Section, _vocabulary_slot as _slot, place_sections
 from .request import (MAX_DURATION_S, MAX_TEMPO_BPM, MIN_DURATION_S, MIN_TEMPO_BPM, SongRequest, _check_number)
 from .score import Note, Part, Score
-from .audio.stems import StemFiles
-from .song import Song, pinned_request
+from .audio.io import on_pcm16_grid
+from .audio.stems import StemFiles, StemsNotKept
+from .song import Song, SongMix, pinned_request
 from .stages import Passage, Prepared, Progress, _quiet, composed, perform, perform_passage
 from .streams import Streams
 from .theory import parse_key
@@ -227,11 +228,14 @@ class Change:
     shift_s: float = 0.0  # the source after the window sits this much later in the new song (extend --before)
 
 
-def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet, engine=None) -> Song:
+def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress = _quiet, engine=None,
+         source: SongMix | None = None) -> Song:
     """The song `request` makes with `edits` applied in order. Every edit is checked and applied
     to the notes before any audio is rendered, so a bad edit costs no rendering. An acestep song's
     edits run through its pipeline (`engine`: a configured AceStepEngine; default: from the
-    environment)."""
+    environment). `source`: the mix of the song before the last edit, read back from its file
+    (`song.read_song_mix`): where that edit keeps audio, it is spliced into this mix and nothing
+    else is rendered; the same bytes, stems aside (not kept: `StemsNotKept`)."""
     from .engines import generate
 
     edits = tuple(check_edit(e) for e in edits)
@@ -242,21 +246,23 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     require_composer(request)
     progress("planning", 0.0)
     prepared, plan, score = composed(request.validate())
-    source = pinned_request(prepared.request, seed=prepared.seed, plan=plan)  # what the song file keeps
-    prepared = dataclasses.replace(prepared, request=source)
+    pinned = pinned_request(prepared.request, seed=prepared.seed, plan=plan)  # what the song file keeps
+    prepared = dataclasses.replace(prepared, request=pinned)
     states = [(plan, score)]
     changes = []
     for edit in edits:
         changes.append(apply(edit, prepared, *states[-1]))
         states.append((changes[-1].plan, changes[-1].score))
-    renders = _renders(changes)
+    first, song = 0, None  # the first edit to render, and the audio of the song before it once rendered
+    if source is not None and changes[-1].window is not None and len(source.audio) == states[-2][0].total_samples:
+        first, song = len(changes) - 1, _song_of_mix(source, prepared, *states[-2])
+    renders = 1 if song is not None else _renders(changes)
     done = 0
 
     def share(stage: str, fraction: float) -> None:  # each render a share of the progress, in order
         progress(stage, (done + fraction) / renders)
 
-    song = None  # the audio of the song so far, once rendered
-    for before, change in zip(states, changes):
+    for before, change in zip(states[first:], changes[first:]):
         if change.window is None:  # every note changed: nothing to keep
             song = None
             continue
@@ -268,6 +274,15 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     if song is None:
         song = perform(prepared, *states[-1], progress=share)
     return dataclasses.replace(song, edits=edits)
+
+
+def _song_of_mix(mix: SongMix, prepared: Prepared, plan: Plan, score: Score) -> Song:
+    """The song `plan` and `score` make, its audio the mix read back from its file."""
+    from .stages import SAMPLE_RATE, versions
+
+    return Song(mix.audio, SAMPLE_RATE, StemsNotKept(names=mix.stems), plan, score, mix.loudness_lufs, mix.true_peak_dbtp,
+                request=prepared.request, seed=prepared.seed, warnings=prepared.warnings + plan.warnings,
+                versions=versions(), levels=mix.levels)
 
 
 def _spliced_song(prepared: Prepared, song: Song, change: Change, *, progress: Progress) -> Song:
@@ -887,10 +902,13 @@ def splice(before: Song, passage: Passage, *, length: int, to_end: bool, shift_s
                 out[end - fade:end] += old[end - fade - shift:end - shift] * rise
         return out
 
-    audio = join(before.audio, passage.audio, np.zeros((length, 2), np.float32))
-    names = [*passage.stems, *(name for name in before.stems if name not in passage.stems)]
-    stems = StemFiles(names=tuple(names))  # on disk, as a render keeps them
-    for name in names:
-        join(before.stems.get(name), passage.stems.get(name), stems.create(name, samples=length))
+    audio = on_pcm16_grid(join(before.audio, passage.audio, np.zeros((length, 2), np.float32)))
+    names = (*passage.stems, *(name for name in before.stems if name not in passage.stems))
+    if isinstance(before.stems, StemsNotKept):
+        stems = StemsNotKept(names=names)
+    else:
+        stems = StemFiles(names=names)  # on disk, as a render keeps them
+        for name in names:
+            join(before.stems.get(name), passage.stems.get(name), stems.create(name, samples=length))
     return dataclasses.replace(before, audio=audio, stems=stems, loudness_lufs=integrated_lufs(audio, rate),
                                true_peak_dbtp=true_peak_db(audio))

@@ -5,6 +5,7 @@ The composer fills everything. The acestep engine makes audio only: no plan, sco
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio.io import StagedOutputs, write_audio, write_bytes, write_text
+from .audio.io import LOSSLESS_FORMATS, StagedOutputs, audio_format, pcm16, write_audio, write_bytes, write_text
 from .audio.stems import mixed
 from .errors import InvalidRequest, RenderError
 from .lyrics import Word, join_words
@@ -140,7 +141,8 @@ class Song:
 
     # ------------------------------------------------------------ report
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, mix: dict | None = None) -> dict:
+        """The song file's JSON. `mix`: the mix file the song file sits beside (`_mix_entry`)."""
         report = {"format": SONG_FORMAT, "format_version": SONG_FORMAT_VERSION, "engine": self.engine,
                   "request": self.request.to_dict() | {"seed": self.seed},
                   "resolved_request": self.resolved_request().to_dict(), "edits": list(self.edits)}
@@ -158,7 +160,7 @@ class Song:
             "true_peak_dbtp": round(self.true_peak_dbtp, 2),
             "warnings": self.warnings,
             "versions": self.versions,
-        }
+        } | ({"levels": self.levels.to_dict()} if self.levels is not None else {}) | ({"mix": mix} if mix else {})
 
     def _plan_report(self) -> dict:
         style = self.plan.style
@@ -193,7 +195,7 @@ class Song:
                 if lrc_path is not None:
                     self.save_lrc(lrc_path, staged=staged)
                 if json_path is not None:
-                    self.save_json(json_path, staged=staged)
+                    self.save_json(json_path, staged=staged, mix=self._mix_entry(output, json_path))
                 if chart_path is not None:
                     self.save_chart(chart_path, staged=staged)
                 mix.result()
@@ -231,8 +233,59 @@ class Song:
     def save_lrc(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
         write_text(path, self.lrc(), staged=staged)
 
-    def save_json(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
-        write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", staged=staged)
+    def save_json(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None, mix: dict | None = None) -> None:
+        write_text(path, json.dumps(self.to_dict(mix=mix), ensure_ascii=False, indent=2) + "\n", staged=staged)
+
+    def _mix_entry(self, output: str | os.PathLike, json_path: str | os.PathLike) -> dict | None:
+        """Where a song file finds its mix again, when the mix is written losslessly (16-bit WAV or
+        FLAC): the path from the song file's folder and a hash of its samples, so an edit of the
+        song file can splice into that mix instead of rendering the song again (`read_song_mix`)."""
+        if self.levels is None or audio_format(output) not in LOSSLESS_FORMATS:
+            return None
+        try:
+            where = os.path.relpath(os.path.abspath(output), os.path.dirname(os.path.abspath(json_path)))
+        except ValueError:  # another drive
+            return None
+        return {"file": Path(where).as_posix(), "pcm16_sha256": _samples_sha256(self.audio)}
+
+
+@dataclass(frozen=True)
+class SongMix:
+    """A song file's mix read back from the 16-bit WAV or FLAC it names, its samples checked
+    against the song file's hash, with the gains its mix and master set and its stems' names:
+    what an edit of the song file splices into instead of rendering the song again."""
+    audio: np.ndarray  # (samples, 2) float32, on the 16-bit grid: the song's own samples
+    levels: MixLevels
+    stems: tuple[str, ...]
+    loudness_lufs: float
+    true_peak_dbtp: float
+
+
+def read_song_mix(path: str | os.PathLike) -> SongMix | None:
+    """The mix of the song file at `path`, or None where it cannot be had exactly: the song file
+    names no lossless mix, the file is gone or changed (its samples' hash differs), or it was made
+    by other versions of Songwright or its dependencies than these (a passage rendered now might
+    not match it)."""
+    from .audio.io import read_audio
+    from .render.mix import MixLevels
+    from .stages import SAMPLE_RATE, versions
+
+    try:
+        with open(path, "rb") as handle:
+            report = json.loads(handle.read(MAX_SONG_FILE_BYTES + 1).decode("utf-8"))
+        entry, levels = report["mix"], MixLevels.from_dict(report["levels"])
+        if report["versions"] != versions():
+            return None
+        audio, rate = read_audio(Path(path).parent / entry["file"])
+        if rate != SAMPLE_RATE or audio.shape[1] != 2 or _samples_sha256(audio) != entry["pcm16_sha256"]:
+            return None
+        return SongMix(audio, levels, tuple(report["stems"]), float(report["loudness_lufs"]), float(report["true_peak_dbtp"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidRequest):
+        return None
+
+
+def _samples_sha256(audio: np.ndarray) -> str:
+    return hashlib.sha256(pcm16(audio).astype("<i2").tobytes()).hexdigest()
 
 
 def pinned_request(request: SongRequest, *, seed: int, plan: Plan | None) -> SongRequest:

@@ -115,7 +115,7 @@ def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress 
     progress("done", 1.0)
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,
                 request=prepared.request, seed=prepared.seed, engine="composer",
-                warnings=prepared.warnings + plan.warnings, versions=_versions(), edits=edits,
+                warnings=prepared.warnings + plan.warnings, versions=versions(), edits=edits,
                 levels=MixLevels(gains, mastered.gains))
 
 
@@ -149,7 +149,8 @@ def perform_passage(plan: Plan, score: Score, *, start_s: float, end_s: float | 
     return Passage(mastered.audio.T[drop:], {name: np.array(audio[drop:]) for name, audio in stems.items()}, start)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
+    """The versions a song is made with: Songwright, the libraries that shape its samples, the soundfont."""
     from .render.synth import soundfont_path
 
     versions = {}

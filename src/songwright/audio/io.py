@@ -24,6 +24,19 @@ AUDIO_FORMATS = ("mp3", "wav", "flac", "ogg")
 MP3_BITRATE_KBPS = 192
 MP3_QUALITY = 5  # LAME's -q: 2 is slower and barely different at 192 kbps
 WRITE_BLOCK_FRAMES = 8192  # libsndfile's Vorbis encoder crashes on long one-shot writes
+LOSSLESS_FORMATS = ("wav", "flac")  # written as 16-bit PCM: the song exactly (a mastered song is on that grid)
+PCM16_FULL_SCALE = 32767.0  # float 1.0 as a 16-bit sample, written and read alike (libsndfile reads by 32768)
+
+
+def pcm16(audio: np.ndarray) -> np.ndarray:
+    """Float audio as 16-bit samples: clipped to -1..1, times PCM16_FULL_SCALE, rounded to even."""
+    return np.rint(np.clip(audio, -1.0, 1.0) * np.float32(PCM16_FULL_SCALE)).astype(np.int16)
+
+
+def on_pcm16_grid(audio: np.ndarray) -> np.ndarray:
+    """Float audio holding exactly what a 16-bit file of it holds: a mastered song is this, so a
+    16-bit WAV or FLAC of it read back (`read_audio`) is the song, sample for sample."""
+    return (pcm16(audio) / np.float32(PCM16_FULL_SCALE)).astype(np.float32)
 
 
 def audio_format(path: str | os.PathLike, field: str = "output") -> str:
@@ -187,7 +200,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, su
             if subtype == "FLOAT":  # libsndfile's PEAK chunk holds the time of writing: the same audio, other bytes
                 sf._snd.sf_command(out._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
             for block in _blocks(audio, clip=subtype != "FLOAT"):
-                out.write(block)
+                out.write(pcm16(block) if out.subtype == "PCM_16" else block)
 
     _write(path, write, staged)
 
@@ -244,14 +257,17 @@ def encode_mp3(audio: np.ndarray, sample_rate: int) -> bytes:
     encoder.set_quality(MP3_QUALITY)
     encoded = bytearray()
     for block in _blocks(audio, clip=True):  # LAME streams: the same bytes as one call
-        encoded += encoder.encode((block * 32767.0).round().astype("<i2").tobytes())
+        encoded += encoder.encode(pcm16(block).astype("<i2").tobytes())
     return bytes(encoded + encoder.flush())
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """(samples, channels) float32 and the sample rate, for WAV, FLAC, OGG and MP3."""
     try:
-        audio, sample_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as source:
+            if source.subtype == "PCM_16":  # at the scale it was written at: a 16-bit song reads back exactly
+                return (source.read(dtype="int16", always_2d=True) / np.float32(PCM16_FULL_SCALE)).astype(np.float32), \
+                    source.samplerate
+            return source.read(dtype="float32", always_2d=True), source.samplerate
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise InvalidRequest("file", "must be a readable audio file (WAV, FLAC, OGG or MP3)", str(path)) from exc
-    return audio, sample_rate

@@ -51,6 +51,27 @@ class StemFiles(Mapping):
         return Path(self._folder.name) / f"{name}.npy"
 
 
+class StemsNotKept(Mapping):
+    """The names of a song's stems, whose audio was not kept: a song spliced from a mix read back
+    from its file (an edit of a song file, songwright.edits) has no stems outside the edit's
+    window. Reading one is an error."""
+
+    def __init__(self, *, names: tuple[str, ...]) -> None:
+        self._names = names
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        from ..errors import RenderError
+
+        raise RenderError(f"the {name} stem was not kept: this edit was spliced into the song file's mix; "
+                          "ask for the stems (--stems) and the whole song is rendered again")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def mixed(stems: Mapping[str, np.ndarray]) -> np.ndarray:
     """The stems added up in their order, (samples, channels) float32, one stem in memory at a time."""
     total = None

@@ -3,11 +3,13 @@ compresses, sets -14 LUFS integrated and limits true peak to -1 dBTP."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pedalboard as pb
 
+from ..audio.io import on_pcm16_grid
 from ..audio.measure import integrated_lufs, rms_db, true_peak_db
 
 TARGET_LUFS = -14.0
@@ -191,6 +193,16 @@ class MixLevels:
     stems: dict[str, StemGains]
     master: MasterGains
 
+    def to_dict(self) -> dict:
+        return {"stems": {name: dataclasses.asdict(gains) for name, gains in self.stems.items()},
+                "master": dataclasses.asdict(self.master)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MixLevels:
+        """The levels `to_dict` wrote (JSON keeps every float exactly); KeyError or TypeError if
+        they are not that."""
+        return cls({str(name): StemGains(**gains) for name, gains in data["stems"].items()}, MasterGains(**data["master"]))
+
 
 @dataclass(frozen=True)
 class Mastered:
@@ -202,7 +214,8 @@ class Mastered:
 
 def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None = None, ends: bool = True) -> Mastered:
     """(2, samples) pre-master -> bus compression, loudness to -14 LUFS, a limiter, a true-peak
-    guard and (`ends`) a short fade at the very end. With `gains` (a passage of a song mastered
+    guard and (`ends`) a short fade at the very end, on the 16-bit grid (`on_pcm16_grid`: a
+    16-bit file of the song holds exactly the song). With `gains` (a passage of a song mastered
     before) the song's own gains are used, not measured. The bus compressor works in place, so a
     float32 pre-master is overwritten; a long song then costs two copies of itself, not four."""
     compressed = np.ascontiguousarray(premaster, dtype=np.float32)
@@ -213,8 +226,8 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         limited = _limit(compressed, gains.gain_db, sample_rate)
         if gains.trim_db:
             limited *= np.float32(10 ** (gains.trim_db / 20))
-        return Mastered(limited.astype(np.float32, copy=False), integrated_lufs(limited.T, sample_rate),
-                        true_peak_db(limited.T), gains)
+        limited = on_pcm16_grid(limited)
+        return Mastered(limited, integrated_lufs(limited.T, sample_rate), true_peak_db(limited.T), gains)
     gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
     limited = _limit(compressed, gain_db, sample_rate)
     loudness = integrated_lufs(limited.T, sample_rate)
@@ -229,7 +242,7 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
-    return Mastered(limited.astype(np.float32, copy=False), loudness, peak, MasterGains(gain_db, trim_db))
+    return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db))
 
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
