@@ -196,18 +196,21 @@ def test_an_edit_that_does_not_fit_the_song_names_its_field(stages, edit, field)
 
 def test_the_cli_keeps_the_verse_and_retakes_the_chorus(tmp_path):
     made = songwright_cli("generate", "--tags", "folk, male vocal", "--duration", "24", "--seed", "4", "--lyrics-text",
-                "[verse] Down by the river [chorus] turn turn turn", "-o", "a.wav", "--json", "a.json", cwd=tmp_path)
+                "[verse] Down by the river [chorus] turn turn turn", "-o", "a.wav", "--json", "a.json", "--stems", "a",
+                cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     source_file = (tmp_path / "a.json").read_bytes()
     edited = songwright_cli("retake", "a.json", "--section", "chorus", "--seed", "5", "-o", "b.wav", "--json", "b.json",
-                  "--lrc", "b.lrc", cwd=tmp_path)
+                  "--lrc", "b.lrc", "--stems", "b", cwd=tmp_path)
     assert edited.returncode == 0, edited.stderr
     assert (tmp_path / "a.json").read_bytes() == source_file  # the source is never changed
     report = json.loads((tmp_path / "b.json").read_text())
     assert report["edits"] == [{"verb": "retake", "section": "chorus", "bars": None, "seed": 5, "keep_chords": False}]
-    again = songwright_cli("generate", "--from", "b.json", "-o", "c.wav", cwd=tmp_path)
+    again = songwright_cli("generate", "--from", "b.json", "-o", "c.wav", "--stems", "c", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert hashlib.sha256((tmp_path / "b.wav").read_bytes()).digest() == hashlib.sha256((tmp_path / "c.wav").read_bytes()).digest()
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(p.name for p in (tmp_path / "c").iterdir())
+    assert all((tmp_path / "b" / p.name).read_bytes() == p.read_bytes() for p in (tmp_path / "c").iterdir())
     assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "b.wav").read_bytes()
 
 
@@ -217,7 +220,7 @@ def test_an_edit_of_a_song_file_splices_into_its_mix_and_gives_the_same_bytes(tm
     from songwright.audio.stems import StemsNotKept
     from songwright.song import read_song_mix
 
-    source.save_all(tmp_path / "a.wav", json_path=tmp_path / "a.json")
+    source.save_all(tmp_path / "a.wav", json_path=tmp_path / "a.json", stems_dir=tmp_path / "stems")
     mix = read_song_mix(tmp_path / "a.json")
     assert mix is not None and np.array_equal(mix.audio, source.audio) and mix.levels == source.levels
     edit = retake_edit(section="chorus 2", seed=8)
@@ -229,6 +232,11 @@ def test_an_edit_of_a_song_file_splices_into_its_mix_and_gives_the_same_bytes(tm
     assert spliced.to_dict() == whole.to_dict()
     with pytest.raises(sw.RenderError, match="not kept"):
         spliced.stems["drums"]
+    with_stems = make(request, earlier + (edit,), source=read_song_mix(tmp_path / "a.json", stems=True))
+    assert list(with_stems.stems) == list(whole.stems)
+    assert all(np.array_equal(with_stems.stems[name], whole.stems[name]) for name in whole.stems)
+    sw.audio.io.write_audio(tmp_path / "stems" / "bass.wav", whole.stems["bass"], 44100, subtype="FLOAT")
+    assert read_song_mix(tmp_path / "a.json", stems=True) is None  # a stem changed: rendered again
 
     source.save(tmp_path / "a.flac")  # the same samples in FLAC: found as well
     report = json.loads((tmp_path / "a.json").read_text())

@@ -285,7 +285,7 @@ def _edit(args: argparse.Namespace) -> int:
     }
     edit = made[args.command]()
     request, earlier = read_song_file(args.song)
-    source = None if args.stems else read_song_mix(args.song)  # stems: the whole song is rendered again
+    source = read_song_mix(args.song, stems=bool(args.stems))  # None: the whole song is rendered again
     return _produce(args, request, earlier + (edit,), _engine(args, request.engine), source=source)
 
 

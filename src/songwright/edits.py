@@ -235,7 +235,8 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     edits run through its pipeline (`engine`: a configured AceStepEngine; default: from the
     environment). `source`: the mix of the song before the last edit, read back from its file
     (`song.read_song_mix`): where that edit keeps audio, it is spliced into this mix and nothing
-    else is rendered; the same bytes, stems aside (not kept: `StemsNotKept`)."""
+    else is rendered; the same bytes (the stems too where they were read back; else they are
+    `StemsNotKept`)."""
     from .engines import generate
 
     edits = tuple(check_edit(e) for e in edits)
@@ -280,7 +281,8 @@ def _song_of_mix(mix: SongMix, prepared: Prepared, plan: Plan, score: Score) -> 
     """The song `plan` and `score` make, its audio the mix read back from its file."""
     from .stages import SAMPLE_RATE, versions
 
-    return Song(mix.audio, SAMPLE_RATE, StemsNotKept(names=mix.stems), plan, score, mix.loudness_lufs, mix.true_peak_dbtp,
+    stems = mix.stems if mix.stems is not None else StemsNotKept(names=mix.stem_names)
+    return Song(mix.audio, SAMPLE_RATE, stems, plan, score, mix.loudness_lufs, mix.true_peak_dbtp,
                 request=prepared.request, seed=prepared.seed, warnings=prepared.warnings + plan.warnings,
                 versions=versions(), levels=mix.levels)
 

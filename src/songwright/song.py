@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .audio.io import LOSSLESS_FORMATS, StagedOutputs, audio_format, pcm16, write_audio, write_bytes, write_text
-from .audio.stems import mixed
+from .audio.stems import StemFiles, mixed
 from .errors import InvalidRequest, RenderError
 from .lyrics import Word, join_words
 from .midi import midi_bytes
@@ -195,7 +195,7 @@ class Song:
                 if lrc_path is not None:
                     self.save_lrc(lrc_path, staged=staged)
                 if json_path is not None:
-                    self.save_json(json_path, staged=staged, mix=self._mix_entry(output, json_path))
+                    self.save_json(json_path, staged=staged, mix=self._mix_entry(output, json_path, stems_dir=stems_dir))
                 if chart_path is not None:
                     self.save_chart(chart_path, staged=staged)
                 mix.result()
@@ -236,17 +236,22 @@ class Song:
     def save_json(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None, mix: dict | None = None) -> None:
         write_text(path, json.dumps(self.to_dict(mix=mix), ensure_ascii=False, indent=2) + "\n", staged=staged)
 
-    def _mix_entry(self, output: str | os.PathLike, json_path: str | os.PathLike) -> dict | None:
-        """Where a song file finds its mix again, when the mix is written losslessly (16-bit WAV or
-        FLAC): the path from the song file's folder and a hash of its samples, so an edit of the
-        song file can splice into that mix instead of rendering the song again (`read_song_mix`)."""
+    def _mix_entry(self, output: str | os.PathLike, json_path: str | os.PathLike, *,
+                   stems_dir: str | os.PathLike | None = None) -> dict | None:
+        """Where a song file finds its mix (and stems) again, when the mix is written losslessly
+        (16-bit WAV or FLAC): paths from the song file's folder and hashes of their samples, so an
+        edit of the song file can splice into them instead of rendering the song again
+        (`read_song_mix`)."""
         if self.levels is None or audio_format(output) not in LOSSLESS_FORMATS:
             return None
         try:
-            where = os.path.relpath(os.path.abspath(output), os.path.dirname(os.path.abspath(json_path)))
-        except ValueError:  # another drive
+            entry = {"file": _relative(output, json_path), "pcm16_sha256": _samples_sha256(self.audio)}
+            if stems_dir is not None:
+                entry["stems"] = {"folder": _relative(stems_dir, json_path),
+                                  "float32_sha256": {name: _samples_sha256(audio, float32=True) for name, audio in self.stems.items()}}
+        except ValueError:  # on another drive
             return None
-        return {"file": Path(where).as_posix(), "pcm16_sha256": _samples_sha256(self.audio)}
+        return entry
 
 
 @dataclass(frozen=True)
@@ -256,16 +261,17 @@ class SongMix:
     what an edit of the song file splices into instead of rendering the song again."""
     audio: np.ndarray  # (samples, 2) float32, on the 16-bit grid: the song's own samples
     levels: MixLevels
-    stems: tuple[str, ...]
+    stem_names: tuple[str, ...]
+    stems: StemFiles | None  # read back too, when asked for
     loudness_lufs: float
     true_peak_dbtp: float
 
 
-def read_song_mix(path: str | os.PathLike) -> SongMix | None:
-    """The mix of the song file at `path`, or None where it cannot be had exactly: the song file
-    names no lossless mix, the file is gone or changed (its samples' hash differs), or it was made
-    by other versions of Songwright or its dependencies than these (a passage rendered now might
-    not match it)."""
+def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | None:
+    """The mix (and, `stems`, the stems) of the song file at `path`, or None where they cannot be
+    had exactly: the song file names no lossless mix (or no stems), a file is gone or changed (its
+    samples' hash differs), or the song was made by other versions of Songwright or its
+    dependencies than these (a passage rendered now might not match it)."""
     from .audio.io import read_audio
     from .render.mix import MixLevels
     from .stages import SAMPLE_RATE, versions
@@ -273,19 +279,44 @@ def read_song_mix(path: str | os.PathLike) -> SongMix | None:
     try:
         with open(path, "rb") as handle:
             report = json.loads(handle.read(MAX_SONG_FILE_BYTES + 1).decode("utf-8"))
-        entry, levels = report["mix"], MixLevels.from_dict(report["levels"])
+        entry, levels, names = report["mix"], MixLevels.from_dict(report["levels"]), tuple(report["stems"])
         if report["versions"] != versions():
             return None
-        audio, rate = read_audio(Path(path).parent / entry["file"])
+        folder = Path(path).parent
+        audio, rate = read_audio(folder / entry["file"])
         if rate != SAMPLE_RATE or audio.shape[1] != 2 or _samples_sha256(audio) != entry["pcm16_sha256"]:
             return None
-        return SongMix(audio, levels, tuple(report["stems"]), float(report["loudness_lufs"]), float(report["true_peak_dbtp"]))
+        kept = _read_stems(folder / entry["stems"]["folder"], names, entry["stems"]["float32_sha256"], len(audio)) if stems else None
+        if stems and kept is None:
+            return None
+        return SongMix(audio, levels, names, kept, float(report["loudness_lufs"]), float(report["true_peak_dbtp"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidRequest):
         return None
 
 
-def _samples_sha256(audio: np.ndarray) -> str:
-    return hashlib.sha256(pcm16(audio).astype("<i2").tobytes()).hexdigest()
+def _read_stems(folder: Path, names: tuple[str, ...], hashes: dict, samples: int) -> StemFiles | None:
+    """Float WAV stems (`save_stems`) back on disk as a render keeps them, one in memory at a time;
+    None if one is missing or is not the stem it was."""
+    import soundfile as sf
+
+    stems = StemFiles(names=names)
+    for name in names:
+        audio, _ = sf.read(folder / f"{name}.wav", dtype="float32", always_2d=True)
+        if audio.shape != (samples, 2) or _samples_sha256(audio, float32=True) != hashes[name]:
+            return None
+        stems.add(name, audio.T)
+    return stems
+
+
+def _samples_sha256(audio: np.ndarray, *, float32: bool = False) -> str:
+    """A hash of the samples as a file keeps them: 16-bit (the mix) or 32-bit float (a stem)."""
+    data = np.ascontiguousarray(audio, dtype="<f4") if float32 else pcm16(audio).astype("<i2")
+    return hashlib.sha256(data.tobytes()).hexdigest()
+
+
+def _relative(path: str | os.PathLike, json_path: str | os.PathLike) -> str:
+    """`path` from the song file's folder, with forward slashes."""
+    return Path(os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(json_path)))).as_posix()
 
 
 def pinned_request(request: SongRequest, *, seed: int, plan: Plan | None) -> SongRequest:
