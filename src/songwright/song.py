@@ -142,7 +142,7 @@ class Song:
     # ------------------------------------------------------------ report
 
     def to_dict(self, *, mix: dict | None = None) -> dict:
-        """The song file's JSON. `mix`: the mix file the song file sits beside (`_mix_entry`)."""
+        """The song file's JSON. `mix`: the mix file the song file sits beside (`mix_entry`)."""
         report = {"format": SONG_FORMAT, "format_version": SONG_FORMAT_VERSION, "engine": self.engine,
                   "request": self.request.to_dict() | {"seed": self.seed},
                   "resolved_request": self.resolved_request().to_dict(), "edits": list(self.edits)}
@@ -195,7 +195,7 @@ class Song:
                 if lrc_path is not None:
                     self.save_lrc(lrc_path, staged=staged)
                 if json_path is not None:
-                    self.save_json(json_path, staged=staged, mix=self._mix_entry(output, json_path, stems_dir=stems_dir))
+                    self.save_json(json_path, staged=staged, mix=self.mix_entry(output, json_path, stems_dir=stems_dir))
                 if chart_path is not None:
                     self.save_chart(chart_path, staged=staged)
                 mix.result()
@@ -236,7 +236,7 @@ class Song:
     def save_json(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None, mix: dict | None = None) -> None:
         write_text(path, json.dumps(self.to_dict(mix=mix), ensure_ascii=False, indent=2) + "\n", staged=staged)
 
-    def _mix_entry(self, output: str | os.PathLike, json_path: str | os.PathLike, *,
+    def mix_entry(self, output: str | os.PathLike, json_path: str | os.PathLike, *,
                    stems_dir: str | os.PathLike | None = None) -> dict | None:
         """Where a song file finds its mix (and stems) again, when the mix is written losslessly
         (16-bit WAV or FLAC): paths from the song file's folder and hashes of their samples, so an
@@ -290,7 +290,7 @@ def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | 
         if stems and kept is None:
             return None
         return SongMix(audio, levels, names, kept, float(report["loudness_lufs"]), float(report["true_peak_dbtp"]))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidRequest):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, InvalidRequest):  # libsndfile's too
         return None
 
 

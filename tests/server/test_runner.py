@@ -1,5 +1,6 @@
-"""The job runner: an edit of a song this worker has just made renders the edit's window only,
-and writes the same files, byte for byte, as an edit made from the source's request."""
+"""The job runner: an edit of a song this worker has just made, or of one whose files are stored,
+renders the edit's window only, and writes the same files, byte for byte, as an edit made whole
+from the source's request."""
 
 import hashlib
 
@@ -32,13 +33,18 @@ def test_an_edit_of_a_song_just_made_writes_what_making_it_from_its_request_writ
 
     def counted(*args, **kwargs):
         calls["make"] += 1
+        calls["spliced"] = kwargs.get("source") is not None
         return make(*args, **kwargs)
 
     monkeypatch.setattr(edits, "make", counted)
     runner.run_job("b" * 16, edit, **run)  # from the song kept in hand
     assert calls["make"] == 0
-    monkeypatch.setattr(runner, "_recent", runner._Recent())  # as another worker would: from the request
+    monkeypatch.setattr(runner, "_recent", runner._Recent())  # as another worker would: from the source's files
     runner.run_job("c" * 16, edit, **run)
-    assert calls["make"] == 1
+    assert calls["make"] == 1 and calls["spliced"]
     kept, made = _files(results, "b" * 16), _files(results, "c" * 16)
     assert kept == made and "mix.wav" in kept and any(name.startswith("stems/") for name in kept)
+    (results.folder("a" * 16) / "stems" / "bass.wav").write_bytes(b"")  # not the song's any more: made whole
+    runner.run_job("d" * 16, edit, **run)
+    assert calls["make"] == 2 and not calls["spliced"]
+    assert _files(results, "d" * 16) == made

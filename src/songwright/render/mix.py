@@ -194,7 +194,7 @@ class MixLevels:
     master: MasterGains
 
     def to_dict(self) -> dict:
-        return {"stems": {name: dataclasses.asdict(gains) for name, gains in self.stems.items()},
+        return {"stems": {name: dataclasses.asdict(gains) for name, gains in sorted(self.stems.items())},  # (rendered in any order)
                 "master": dataclasses.asdict(self.master)}
 
     @classmethod

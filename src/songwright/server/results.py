@@ -41,7 +41,8 @@ class Results:
         if song.score is not None:
             song.save_midi(partial / "song.mid")
             song.save_lrc(partial / "song.lrc")
-        song.save_json(partial / "song.json")
+        song.save_json(partial / "song.json", mix=song.mix_entry(partial / f"{MIX}.wav", partial / "song.json",
+                                                                  stems_dir=partial / "stems" if song.stems else None))
         final = self.folder(job_id)
         shutil.rmtree(final, ignore_errors=True)  # a re-run after a restart replaces an old one
         partial.rename(final)

@@ -38,9 +38,13 @@ def run_job(job_id: str, request: dict, *, engines: dict[str, Engine], results: 
         kept = _recent.get(request["source"], edits=request["edits"][:-1])
         if kept is not None:  # the same bytes as making it from the request, at the cost of the edit
             song = edit(kept, request["edits"][-1], progress=staged(report, cancel))
-        else:
+        else:  # spliced into the source's files where they are the song exactly, else made whole
+            from ..song import read_song_mix
+
             source = SongRequest.from_dict(request["song"])
-            song = make(source, request["edits"], progress=staged(report, cancel), engine=engines[source.engine])
+            mix = read_song_mix(results.folder(request["source"]) / "song.json", stems=True) \
+                if results.exists(request["source"]) else None
+            song = make(source, request["edits"], progress=staged(report, cancel), engine=engines[source.engine], source=mix)
     else:
         song_request = SongRequest.from_dict(request)
         song = engines[song_request.engine].generate(song_request, progress=report, cancel=cancel)
