@@ -232,6 +232,21 @@ def test_next_early(tries, expected_s):
     assert next_early(tries) == pytest.approx(expected_s)
 
 
+def test_a_still_late_voicing_is_cut_from_its_aspiration():
+    from songwright.singer.synthesis import ASPIRATION_KEPT_S, CUT_S, TuningMap, aspiration_cuts, segments
+
+    segs = segments(_two_notes((("p_h", 80),)), 0.5, {1: 0.2})  # the vowel 200 ms early, at 0.8 s
+    late = {1: [(0.2, 0.06, 0.4)]}  # yet voiced 60 ms after the beat, 40 % of it before its voicing
+    (at_s, skipped_s), = aspiration_cuts(segs, late)
+    assert at_s == pytest.approx(0.8 + ASPIRATION_KEPT_S) and skipped_s == pytest.approx(0.06 / 0.6)
+    assert aspiration_cuts(segs, {1: [(0.2, 0.01, 0.4)]}) == ()  # on time: nothing cut
+    tuning = TuningMap.for_segments(segs, 16000, ((at_s, skipped_s),))
+    plain = TuningMap.for_segments(segs, 16000)
+    assert tuning.to_mbrola_s(at_s) == pytest.approx(plain.to_mbrola_s(at_s))
+    assert tuning.to_mbrola_s(1.5) - plain.to_mbrola_s(1.5) == pytest.approx(skipped_s)  # everything after: later
+    assert tuning.to_mbrola_s(at_s + CUT_S) - tuning.to_mbrola_s(at_s) > skipped_s  # skipped over CUT_S
+
+
 def test_female_and_male_tags_choose_the_voice():
     lyrics = "[verse]\nHello there"
     assert sw.generate(sw.SongRequest(tags="pop, female vocal", lyrics=lyrics, duration_s=10, seed=1)).plan.lead_voice == "us1"

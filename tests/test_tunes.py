@@ -183,4 +183,4 @@ def test_the_given_melodies_are_sung_in_tune_on_time_every_syllable():
         syllables, heard = syllables + score.syllables, heard + score.heard
     assert pitched >= 140 and in_tune / pitched >= 0.95, (in_tune, pitched)
     assert heard == syllables
-    assert onsets >= 50 and on_time / onsets >= 0.90, (on_time, onsets)  # the issue asks 95 %: see README
+    assert onsets >= 50 and on_time / onsets >= 0.95, (on_time, onsets)

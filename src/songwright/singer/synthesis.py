@@ -51,6 +51,16 @@ MAX_EARLY_S = 0.3
 MAX_LATE_S = 0.08
 MAX_STRETCH_SHARE = 0.6
 MIN_FOLLOW = 0.3  # a vowel whose voicing moves less than this with it is not moved further
+# Where moving a vowel cannot put its voicing on the beat (no room before it, or an aspiration so
+# large a share of the vowel that moving it x moves the voicing only x/2), the stretched aspiration
+# itself is shortened: the part of MBROLA's output past ASPIRATION_KEPT_S of it is skipped on
+# playback (a cut in noise, over CUT_S), and MBROLA's vowel made longer by as much. Aspiration
+# stretched tenfold is MBROLA repeating one noise frame, a buzz at its frame rate that pYIN calls
+# voiced; cut, it is no longer heard. One more render, only for lines with such a vowel.
+CUT_FROM_S = 0.02  # a voicing later than this after the early passes is cut to the beat
+ASPIRATION_KEPT_S = 0.02
+CUT_S = 0.005
+CUT_MARGIN_S = 0.01  # the cut ends at least this before where the voicing is expected
 # The voicing detector finds onsets a median 5 ms after pYIN does (benchmarks/bench_voicing.py:
 # 209 onsets, 87 % within 15 ms of that, 95 % within 30 ms).
 DETECTOR_DELAY_S = 0.005
@@ -298,7 +308,8 @@ def pho_text(segs: list[Segment], rest_between_syllables: bool = False, broken: 
 def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int,
                 *, streams: Streams | None = None, stem: str = "vocals") -> np.ndarray:
     """One voice's notes, sung: rendered ONSET_PASSES times, each vowel moved after each render so
-    that it becomes voiced on its beat; then played back on the written clock (`TuningMap`), which
+    that it becomes voiced on its beat, and once more where a voicing is still late (its aspiration
+    cut, `aspiration_cuts`); then played back on the written clock (`TuningMap`), which
     puts every note on its written pitch. With `streams`, every note is sung with its own
     `Expression`."""
     ordered = sorted(notes, key=lambda n: n.start_beats)
@@ -310,8 +321,11 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
         segs = segments(notes, seconds_per_beat, {note: next_early(seen) for note, seen in tries.items()}, expressions)
         tuning = TuningMap.for_segments(segs, voice.sample_rate)
         voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
-        if render < ONSET_PASSES - 1:
-            _record_onsets(segs, voice_audio, voice.sample_rate, tries, tuning)
+        _record_onsets(segs, voice_audio, voice.sample_rate, tries, tuning)
+    cuts = aspiration_cuts(segs, tries)
+    if cuts:  # the same segments, MBROLA's vowels longer by what playback skips
+        tuning = TuningMap.for_segments(segs, voice.sample_rate, cuts)
+        voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
     from scipy.signal import resample_poly  # 0.5 s to import: not before a line is sung
 
     audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
@@ -341,7 +355,9 @@ class TuningMap:
     mbrola_s: np.ndarray  # the same instants on MBROLA's clock
 
     @classmethod
-    def for_segments(cls, segs: list[Segment], voice_rate: int) -> "TuningMap":
+    def for_segments(cls, segs: list[Segment], voice_rate: int, cuts: tuple[tuple[float, float], ...] = ()) -> "TuningMap":
+        """The map for `segs`; each (written s, skipped s) of `cuts` makes MBROLA's clock jump
+        ahead there by that much, over CUT_S."""
         times = np.array([s.start_s + t for s in segs for t, _ in s.hz], dtype=np.float64)
         hz = np.array([f for s in segs for _, f in s.hz], dtype=np.float64)
         end_s = max((s.end_s for s in segs), default=0.0) + 0.1
@@ -353,6 +369,8 @@ class TuningMap:
         sung = voice_rate / np.floor(voice_rate / asked)
         rate = asked / sung  # MBROLA seconds per written second (<= 1)
         mbrola = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(grid))])
+        for at_s, skipped_s in cuts:
+            mbrola += skipped_s * np.clip((grid - at_s) / CUT_S, 0.0, 1.0)
         return cls(grid, mbrola)
 
     def to_mbrola(self, segs: list[Segment]) -> list[Segment]:
@@ -455,6 +473,22 @@ def next_early(tries: list[tuple[float, float, float]]) -> float:
             return tries[0][0]
         step = -error / slope
     return min(MAX_EARLY_S, max(-MAX_LATE_S, early + step))
+
+
+def aspiration_cuts(segs: list[Segment], tries: dict[int, list[tuple[float, float, float]]]) -> tuple[tuple[float, float], ...]:
+    """(written s, skipped s) for each vowel still voiced more than CUT_FROM_S after its beat at
+    the last render: skipping x of its aspiration moves the voicing x * (1 - share) earlier (MBROLA
+    stretches the share before it over the x it is made longer). The cut starts ASPIRATION_KEPT_S
+    into the vowel and ends CUT_MARGIN_S before the voicing is expected, so only noise is cut."""
+    cuts = []
+    for vowel in (s for s in segs if s.beat_s is not None and s.note in tries):
+        _, error, share = tries[vowel.note][-1]
+        at_s = vowel.start_s + ASPIRATION_KEPT_S
+        room_s = vowel.beat_s + error - at_s - CUT_S - CUT_MARGIN_S  # the voicing may move this much
+        if error > CUT_FROM_S and room_s > 0:
+            moved_s = min(error, room_s)
+            cuts.append((at_s, moved_s / (1.0 - min(MAX_STRETCH_SHARE, max(0.0, share)))))
+    return tuple(cuts)
 
 
 def envelope(notes: list[Note], segs: list[Segment], seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
