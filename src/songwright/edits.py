@@ -243,7 +243,7 @@ def make(request: SongRequest, edits: Iterable[dict] = (), *, progress: Progress
     if not edits:
         return generate(request, progress=progress, engine=engine)
     if request.engine == "acestep":
-        return _make_acestep(request, edits, progress=progress, engine=engine)
+        return _make_acestep(request, edits, progress=progress, engine=engine, source=source)
     require_composer(request)
     progress("planning", 0.0)
     prepared, plan, score = composed(request.validate())
@@ -281,8 +281,8 @@ def _song_of_mix(mix: SongMix, prepared: Prepared, plan: Plan, score: Score) -> 
     """The song `plan` and `score` make, its audio the mix read back from its file."""
     from .stages import SAMPLE_RATE, versions
 
-    stems = mix.stems if mix.stems is not None else StemsNotKept(names=mix.stem_names)
-    return Song(mix.audio, SAMPLE_RATE, stems, plan, score, mix.loudness_lufs, mix.true_peak_dbtp,
+    stems = mix.stems if mix.stems is not None else StemsNotKept(names=tuple(mix.report["stems"]))
+    return Song(mix.audio, SAMPLE_RATE, stems, plan, score, mix.report["loudness_lufs"], mix.report["true_peak_dbtp"],
                 request=prepared.request, seed=prepared.seed, warnings=prepared.warnings + plan.warnings,
                 versions=versions(), levels=mix.levels)
 
@@ -325,14 +325,26 @@ def check_acestep_edit(edit: dict) -> None:
                              "repaint a time range (--start-s, --end-s)", edit["section"] or edit["bars"])
 
 
-def _make_acestep(request: SongRequest, edits: tuple[dict, ...], *, progress: Progress, engine) -> Song:
+def _make_acestep(request: SongRequest, edits: tuple[dict, ...], *, progress: Progress, engine,
+                  source: SongMix | None) -> Song:
+    """The acestep song `request` makes, then each edit through the pipeline; with `source` (the
+    song before the last edit, read back from its file) only the last edit is sampled, from it."""
     from .acestep.engine import edit_acestep
     from .engines import default_engine
+    from .stages import SAMPLE_RATE
 
     for each in edits:
         check_acestep_edit(each)
     engine = engine or default_engine("acestep")
-    song = engine.generate(request, progress=progress)
+    if source is not None and source.report.get("engine") == "acestep":
+        report = source.report
+        song = Song(source.audio, SAMPLE_RATE, {}, None, None, report["loudness_lufs"],
+                    report["true_peak_dbtp"], request=request, seed=request.seed, engine="acestep",
+                    warnings=list(report["warnings"]), versions=dict(report["versions"]), settings=dict(report["settings"]),
+                    edits=edits[:-1])
+        edits = edits[-1:]
+    else:
+        song = engine.generate(request, progress=progress)
     for each in edits:
         song = edit_acestep(song, each, pipeline=engine.pipeline(), progress=progress)
     return song

@@ -242,7 +242,7 @@ class Song:
         (16-bit WAV or FLAC): paths from the song file's folder and hashes of their samples, so an
         edit of the song file can splice into them instead of rendering the song again
         (`read_song_mix`)."""
-        if self.levels is None or audio_format(output) not in LOSSLESS_FORMATS:
+        if audio_format(output) not in LOSSLESS_FORMATS:
             return None
         try:
             entry = {"file": _relative(output, json_path), "pcm16_sha256": _samples_sha256(self.audio)}
@@ -257,39 +257,46 @@ class Song:
 @dataclass(frozen=True)
 class SongMix:
     """A song file's mix read back from the 16-bit WAV or FLAC it names, its samples checked
-    against the song file's hash, with the gains its mix and master set and its stems' names:
-    what an edit of the song file splices into instead of rendering the song again."""
+    against the song file's hash, and the song file itself: what an edit of the song file splices
+    into (or, for acestep, samples from) instead of making the song again."""
     audio: np.ndarray  # (samples, 2) float32, on the 16-bit grid: the song's own samples
-    levels: MixLevels
-    stem_names: tuple[str, ...]
-    stems: StemFiles | None  # read back too, when asked for
-    loudness_lufs: float
-    true_peak_dbtp: float
+    report: dict  # the song file (`Song.to_dict`)
+    stems: StemFiles | None  # read back too, when asked for and the song has some
+
+    @property
+    def levels(self) -> MixLevels | None:
+        """The gains the composer's mix and master set (None: an acestep song)."""
+        from .render.mix import MixLevels
+
+        return MixLevels.from_dict(self.report["levels"]) if "levels" in self.report else None
 
 
 def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | None:
     """The mix (and, `stems`, the stems) of the song file at `path`, or None where they cannot be
     had exactly: the song file names no lossless mix (or no stems), a file is gone or changed (its
-    samples' hash differs), or the song was made by other versions of Songwright or its
+    samples' hash differs), or a composer song was made by other versions of Songwright or its
     dependencies than these (a passage rendered now might not match it)."""
     from .audio.io import read_audio
-    from .render.mix import MixLevels
     from .stages import SAMPLE_RATE, versions
 
     try:
         with open(path, "rb") as handle:
             report = json.loads(handle.read(MAX_SONG_FILE_BYTES + 1).decode("utf-8"))
-        entry, levels, names = report["mix"], MixLevels.from_dict(report["levels"]), tuple(report["stems"])
-        if report["versions"] != versions():
+        entry, names = report["mix"], tuple(report["stems"])
+        if report["engine"] == "composer" and (report["versions"] != versions() or "levels" not in report):
             return None
         folder = Path(path).parent
         audio, rate = read_audio(folder / entry["file"])
         if rate != SAMPLE_RATE or audio.shape[1] != 2 or _samples_sha256(audio) != entry["pcm16_sha256"]:
             return None
-        kept = _read_stems(folder / entry["stems"]["folder"], names, entry["stems"]["float32_sha256"], len(audio)) if stems else None
-        if stems and kept is None:
-            return None
-        return SongMix(audio, levels, names, kept, float(report["loudness_lufs"]), float(report["true_peak_dbtp"]))
+        kept = None
+        if stems and names:
+            kept = _read_stems(folder / entry["stems"]["folder"], names, entry["stems"]["float32_sha256"], len(audio))
+            if kept is None:
+                return None
+        mix = SongMix(audio, report, kept)
+        mix.levels  # noqa: B018 (levels that do not read are no mix to splice into)
+        return mix
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, InvalidRequest):  # libsndfile's too
         return None
 

@@ -197,6 +197,29 @@ def test_acestep_songs_take_retake_repaint_and_extend_from_the_cli(tmp_path):
     assert not (tmp_path / "x.wav").exists()
 
 
+def test_an_acestep_edit_takes_the_source_audio_from_the_song_files_mix(tmp_path):
+    """The mix the song file names is the song the user heard (made on another device, say): a
+    repaint keeps that audio outside its range, and is not sampled from a song made again."""
+    import json
+
+    from songwright.audio.io import on_pcm16_grid, write_audio
+    from songwright.song import _samples_sha256
+
+    assert cli("--duration", "6", "--steps", "3", "--seed", "3", "-o", str(tmp_path / "a.wav"),
+               "--json", str(tmp_path / "a.json")) == 0
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["mix"]["file"] == "a.wav"
+    heard = on_pcm16_grid(np.random.default_rng(1).uniform(-0.3, 0.3, (6 * 44100, 2)).astype(np.float32))
+    write_audio(tmp_path / "a.wav", heard, 44100)
+    report["mix"]["pcm16_sha256"] = _samples_sha256(heard)
+    (tmp_path / "a.json").write_text(json.dumps(report))
+    assert main(["repaint", str(tmp_path / "a.json"), "--start-s", "2", "--end-s", "4", "--seed", "5", "-q",
+                 "--checkpoint", str(CHECKPOINT), "--device", "cpu", "-o", str(tmp_path / "p.wav")]) == 0
+    painted, _ = sf.read(tmp_path / "p.wav", dtype="int16")
+    kept = np.rint(heard * 32767).astype(np.int16)
+    assert np.array_equal(painted[:2 * 44100], kept[:2 * 44100]) and np.array_equal(painted[4 * 44100:], kept[4 * 44100:])
+
+
 CHART_A = "[verse]\n| C | F | C | G |\n[chorus]\n| F | G | C | C |"
 CHART_B = "[verse]\n| Am | Dm | E7 | Am |\n[chorus]\n| Dm | E7 | Am | Am |"
 
