@@ -1,4 +1,4 @@
-"""songwright.hum's transcription (not yet wired to --melody), scored with mir_eval's note-level
+"""songwright.hum's transcription (what `--melody hum.wav` sings), scored with mir_eval's note-level
 F-measure (onsets within 50 ms, pitch within 50 cents, offsets ignored): on the hummed tunes of
 tests/test_hum.py, and on the dry MBROLA line the singer sings for each melody of bench_tunes.py.
 

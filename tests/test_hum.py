@@ -1,12 +1,25 @@
-"""songwright.hum (not yet wired to --melody): a hummed tune made here (a voice-like tone with
-vibrato, glides between legato notes, breaths between repeated notes and a little noise) is
-transcribed note for note, scored with mir_eval's note-level transcription F-measure."""
+"""songwright.hum, the transcriber behind `--melody hum.wav`: a hummed tune made here (a voice-like
+tone with vibrato, glides between legato notes, breaths between repeated notes and a little noise)
+and a line the singer sings are transcribed note for note, scored with mir_eval's note-level
+transcription F-measure; a recording given as the melody is sung, and bad recordings are refused."""
 
+import base64
+import sys
+from pathlib import Path
+
+import mido
 import numpy as np
 import pytest
+import soundfile as sf
 
-from songwright import hum
+import songwright as sw
+from songwright import hum, stages
+from songwright.cli import main
 from songwright.errors import InvalidRequest
+from songwright.tunes import tune_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_tunes import MELODIES, midi_file  # noqa: E402
 
 TEMPO_BPM = 100
 RATE = 22050
@@ -41,22 +54,59 @@ def hummed(notes, *, seed: int, glide_s: float = 0.04, vibrato_cents: float = 25
     return y.astype(np.float32)
 
 
-def test_a_hummed_tune_is_transcribed_note_for_note():
+def matched_notes(reference_s: list[tuple[float, float, int]], heard_s: list[tuple[float, float, int]]) -> int:
+    """mir_eval's note matching: onsets within 50 ms, pitch within 50 cents, offsets ignored."""
     transcription = pytest.importorskip("mir_eval.transcription")
+    hz = lambda notes: 440.0 * 2 ** ((np.array([p for *_, p in notes]) - 69) / 12)  # noqa: E731
+    return len(transcription.match_notes(np.array([[a, b] for a, b, _ in reference_s]), hz(reference_s),
+                                         np.array([[a, b] for a, b, _ in heard_s]), hz(heard_s),
+                                         onset_tolerance=0.05, pitch_tolerance=50.0, offset_ratio=None))
+
+
+def f_measure(matched: int, reference: int, estimated: int) -> float:
+    precision, recall = matched / estimated, matched / reference
+    return 2 * precision * recall / (precision + recall) if matched else 0.0
+
+
+def test_a_hummed_tune_is_transcribed_note_for_note():
     beat_s = 60.0 / TEMPO_BPM
     matched = reference = estimated = 0
     for seed, notes in enumerate(TUNES):
         heard = hum.transcribe_s(hummed(notes, seed=seed)[:, None], RATE)
-        ref_i = np.array([[s * beat_s, (s + d) * beat_s] for s, d, _ in notes])
-        ref_p = 440.0 * 2 ** ((np.array([p for *_, p in notes]) - 69) / 12)
-        est_i = np.array([[a, b] for a, b, _ in heard])
-        est_p = 440.0 * 2 ** ((np.array([p for *_, p in heard]) - 69) / 12)
-        matched += len(transcription.match_notes(ref_i, ref_p, est_i, est_p, onset_tolerance=0.05,
-                                                 pitch_tolerance=50.0, offset_ratio=None))
+        matched += matched_notes([(s * beat_s, (s + d) * beat_s, p) for s, d, p in notes], heard)
         reference, estimated = reference + len(notes), estimated + len(heard)
         assert [p for *_, p in hum.quantise(heard, tempo_bpm=TEMPO_BPM)] == [p for *_, p in notes]
-    precision, recall = matched / estimated, matched / reference
-    assert 2 * precision * recall / (precision + recall) >= 0.9, (matched, reference, estimated)
+    assert f_measure(matched, reference, estimated) >= 0.9, (matched, reference, estimated)
+
+
+def sung_line(name: str) -> tuple[np.ndarray, list[tuple[float, float, int]]]:
+    """The singer's dry line for one of bench_tunes' melodies, and its notes in seconds."""
+    _, tags, lyrics, notes, settings, fields = next(m for m in MELODIES if m[0] == name)
+    request = sw.SongRequest(tags=tags, lyrics=lyrics, melody=base64.b64encode(midi_file(notes, **settings)).decode(),
+                             seed=1, **({"duration_s": 40} | fields)).validate()
+    plan, score = stages.score_of(request)
+    from songwright.singer.synthesis import sing
+
+    part = score.part("vocals")
+    first, last = min(n.start_beats for n in part.notes), max(n.end_beats for n in part.notes)
+    span = slice(int((first - 1) * plan.seconds_per_beat * RATE), int((last + 1) * plan.seconds_per_beat * RATE))
+    dry = sing(part, plan, RATE, int(plan.duration_s * RATE))[0][span]
+    offset_s = span.start / RATE
+    return dry, [(n.start_beats * plan.seconds_per_beat - offset_s, n.end_beats * plan.seconds_per_beat - offset_s,
+                  n.pitch) for n in sorted(part.notes, key=lambda n: n.start_beats)]
+
+
+@pytest.mark.xfail(strict=True, reason="the issue's 90 % is not reached on a sung line yet: F 0.74 over "
+                                       "bench_hum.py's 11 melodies (consonants the singer sings across the beat, "
+                                       "glides through voiced consonants)")
+def test_a_sung_line_is_transcribed_note_for_note():
+    matched = reference = estimated = 0
+    for name in ("waltz 3/4", "minor leaps"):
+        dry, notes_s = sung_line(name)
+        heard = hum.transcribe_s(dry[:, None], RATE)
+        matched += matched_notes(notes_s, heard)
+        reference, estimated = reference + len(notes_s), estimated + len(heard)
+    assert f_measure(matched, reference, estimated) >= 0.9, (matched, reference, estimated)
 
 
 def test_quantised_to_the_tempo():
@@ -72,3 +122,82 @@ def test_silence_and_noise_are_refused():
     noise = np.random.default_rng(0).normal(0, 0.1, (RATE * 2, 1)).astype(np.float32)
     with pytest.raises(InvalidRequest, match="no pitched note"):
         hum.transcribe_s(noise, RATE)
+
+
+# ---------------------------------------------------------------- as the song's melody
+
+LYRICS = "[verse]\nSing me a song of the deep sea"
+
+
+def _melody_notes(path: Path) -> list[tuple[float, int]]:
+    midi = mido.MidiFile(path)
+    track = next(t for t in midi.tracks if any(m.type == "note_on" for m in t))
+    now, notes = 0, []
+    for message in track:
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0:
+            notes.append((now / midi.ticks_per_beat, message.note))
+    return notes
+
+
+def test_a_hummed_recording_is_sung_and_written_as_midi(tmp_path, capsys):
+    sf.write(tmp_path / "hum.wav", hummed(TUNES[1], seed=1), RATE)
+    code = main(["generate", "-q", "--tags", "folk, female vocal", "--lyrics-text", LYRICS, "--melody",
+                 str(tmp_path / "hum.wav"), "--melody-midi-out", str(tmp_path / "tune.mid"), "--bpm", str(TEMPO_BPM),
+                 "--midi", str(tmp_path / "song.mid"), "--seed", "1", "--duration", "20", "-o", str(tmp_path / "song.wav")])
+    assert code == 0, capsys.readouterr().err
+    tune = _melody_notes(tmp_path / "tune.mid")
+    assert [(start - tune[0][0], pitch) for start, pitch in tune] == [(start, pitch) for start, _, pitch in TUNES[1]]
+    vocals = next(t for t in mido.MidiFile(tmp_path / "song.mid").tracks if t.name == "vocals")
+    sung = [m.note for m in vocals if m.type == "note_on" and m.velocity > 0]
+    shift = sung[0] - TUNES[1][0][2]
+    assert shift % 12 == 0 and sung == [p + shift for *_, p in TUNES[1]]
+
+
+def test_a_recording_gives_the_same_tune_each_time():
+    data = base64.b64encode(_wav_bytes(hummed(TUNES[0], seed=0))).decode()
+    notes = []
+    for _ in range(2):
+        tune_of.cache_clear()  # transcribed afresh each time
+        notes.append(stages.score_of(sw.SongRequest(lyrics=LYRICS, melody=data, seed=2, duration_s=30).validate())[1]
+                     .part("vocals").notes)
+    assert notes[0] == notes[1]
+
+
+def _wav_bytes(y: np.ndarray) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    sf.write(out, y, RATE, format="WAV")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("hum.wav", _wav_bytes(np.zeros(RATE * 2, np.float32)), "melody: must hold a hummed or sung tune: the recording is silent"),
+    ("hum.wav", _wav_bytes(np.random.default_rng(0).normal(0, 0.1, RATE * 2).astype(np.float32)),
+     "melody: must hold a hummed or sung tune: no pitched note"),
+    ("hum.wav", b"RIFF, but no audio in it at all", "melody: must be a MIDI file or a recording (WAV, FLAC, OGG or MP3)"),
+])
+def test_the_cli_refuses_a_bad_recording_with_exit_2_and_writes_nothing(tmp_path, capsys, name, data, words):
+    (tmp_path / name).write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["generate", "-q", "--lyrics-text", LYRICS, "--melody", str(tmp_path / name), "--seed", "1",
+                 "--duration", "20", "--melody-midi-out", str(out / "tune.mid"), "-o", str(out / "song.wav")])
+    assert code == 2
+    assert list(out.iterdir()) == []
+    assert words in capsys.readouterr().err
+
+
+def test_melody_midi_out_needs_a_melody(tmp_path, capsys):
+    code = main(["generate", "-q", "--lyrics-text", LYRICS, "--seed", "1", "--duration", "20",
+                 "--melody-midi-out", str(tmp_path / "tune.mid"), "-o", str(tmp_path / "song.wav")])
+    assert code == 2
+    assert list(tmp_path.iterdir()) == []
+    assert "melody_midi_out: needs a melody" in capsys.readouterr().err
+
+
+def test_a_recording_has_no_tracks_to_choose():
+    data = base64.b64encode(_wav_bytes(hummed(TUNES[1], seed=1))).decode()
+    with pytest.raises(InvalidRequest, match="melody_track"):
+        sw.SongRequest(lyrics=LYRICS, melody=data, melody_track=2).validate()

@@ -74,8 +74,8 @@ def _no_notes() -> bytes:
      "must say which track holds the melody (the file has track 2: 10 notes, track 3: 1 notes)"),
     (b64(midi_file(TUNE, tempo_bpm=90)), 1, "melody_track", "must be a track with notes (track 2: 10 notes)"),
     (b64(midi_file(TUNE, tempo_bpm=90, meter=(5, 4))), None, "melody", "must be in 4/4, 3/4 or 6/8"),
-    ("not base64!", None, "melody", "must be a MIDI file's bytes as base64 text"),
-    (b64(b"RIFF this is not MIDI"), None, "melody", "must be a Standard MIDI File"),
+    ("not base64!", None, "melody", "must be a MIDI file's or a recording's bytes as base64 text"),
+    (b64(b"RIFF this is not MIDI"), None, "melody", "must be a MIDI file or a recording (WAV, FLAC, OGG or MP3)"),
     (None, 2, "melody_track", "needs a melody"),
 ])
 def test_bad_melodies_are_refused_naming_the_field(melody, track, field, words):
@@ -88,7 +88,7 @@ def test_bad_melodies_are_refused_naming_the_field(melody, track, field, words):
 @pytest.mark.parametrize("name, data, words", [
     ("tune.mid", midi_file([(0, 2, 60), (0.5, 2, 64)], tempo_bpm=90), "melody: track 2 must hold one voice"),
     ("tune.mid", _no_notes(), "melody: must hold notes"),
-    ("tune.txt", b"C D E", "melody: must be a MIDI file (.mid, .midi)"),
+    ("tune.txt", b"C D E", "melody: must be a MIDI file (.mid, .midi) or a recording"),
 ])
 def test_the_cli_refuses_a_bad_melody_with_exit_2_and_writes_nothing(tmp_path, capsys, name, data, words):
     path = tmp_path / name

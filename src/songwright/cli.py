@@ -15,6 +15,7 @@ from .errors import CheckpointError, InvalidRequest, MissingDependency, RenderEr
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_LYRICS_FILE_BYTES = 1_000_000
+MELODY_SUFFIXES = (".mid", ".midi", ".smf", ".kar", ".wav", ".flac", ".ogg", ".mp3")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     chords = gen.add_mutually_exclusive_group()
     chords.add_argument("--chords", metavar="FILE", help="a chord chart to play (| Am | F | C G | E7 | per line, [verse] tags)")
     chords.add_argument("--chords-text", metavar="TEXT", help="a chord chart given inline")
-    gen.add_argument("--melody", metavar="FILE", help="a MIDI file whose tune the lyrics are sung to (its tempo, meter and key unless given)")
+    gen.add_argument("--melody", metavar="FILE", help="a MIDI file, or a hummed or sung recording (WAV, FLAC, OGG, MP3), "
+                     "whose tune the lyrics are sung to (its tempo, meter and key unless given)")
+    gen.add_argument("--melody-midi-out", metavar="FILE", help="write the melody as the song read it (a recording's "
+                     "transcribed notes) as a MIDI file")
     gen.add_argument("--melody-track", type=int, metavar="N", help="the MIDI track holding the tune (from 1), when several have notes")
     gen.add_argument("--chart", metavar="FILE", help="write the song's chords as a chord chart (the --chords syntax)")
     gen.add_argument("--duration", type=float, default=60.0, metavar="SECONDS", help="length of the song (10-600, default 60)")
@@ -227,22 +231,23 @@ def _text_of(data: bytes, *, field: str, shown: str) -> str:
 
 
 def _read_melody(args: argparse.Namespace) -> str | None:
-    """The --melody MIDI file as the request's base64 text."""
+    """The --melody MIDI file or recording as the request's base64 text."""
     import base64
 
     from .tunes import MAX_MELODY_BYTES
 
     if args.melody is None:
         return None
-    if not args.melody.lower().endswith((".mid", ".midi", ".smf", ".kar")):
-        raise InvalidRequest("melody", "must be a MIDI file (.mid, .midi)", args.melody)
+    if not args.melody.lower().endswith(MELODY_SUFFIXES):
+        raise InvalidRequest("melody", "must be a MIDI file (.mid, .midi) or a recording (.wav, .flac, .ogg, .mp3)",
+                             args.melody)
     try:
         with open(args.melody, "rb") as handle:
             data = handle.read(MAX_MELODY_BYTES + 1)
     except OSError as exc:
-        raise InvalidRequest("melody", "must be a readable MIDI file", args.melody) from exc
+        raise InvalidRequest("melody", "must be a readable file", args.melody) from exc
     if len(data) > MAX_MELODY_BYTES:
-        raise InvalidRequest("melody", f"must be a MIDI file of at most {MAX_MELODY_BYTES} bytes", args.melody)
+        raise InvalidRequest("melody", f"must be a MIDI file or recording of at most {MAX_MELODY_BYTES} bytes", args.melody)
     return base64.b64encode(data).decode("ascii")
 
 
@@ -295,7 +300,10 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine,
     from .edits import make
     from .engines import generate
 
-    chart = getattr(args, "chart", None)  # generate's option
+    chart = getattr(args, "chart", None)  # generate's options
+    melody_midi = getattr(args, "melody_midi_out", None)
+    if melody_midi and request.melody is None:
+        raise InvalidRequest("melody_midi_out", "needs a melody (--melody) to write", melody_midi)
     for field in ("stems", "midi", "lrc"):
         if getattr(args, field) and not getattr(engine.capabilities, field):
             raise InvalidRequest(field, f"is not made by the {engine.name} engine", f"--engine {request.engine}")
@@ -304,7 +312,8 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine,
     audio_format(args.output, "output")
     check_writable(args.output, "output")
     for field, path, is_dir in (("stems", args.stems, True), ("midi", args.midi, False), ("lrc", args.lrc, False),
-                                ("json", args.json, False), ("chart", chart, False)):
+                                ("json", args.json, False), ("chart", chart, False),
+                                ("melody_midi_out", melody_midi, False)):
         if path:
             check_writable(path, field, is_dir)
     _check_distinct_outputs(args)
@@ -319,7 +328,7 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine,
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran
             raise KeyboardInterrupt
         song.save_all(args.output, stems_dir=args.stems, midi_path=args.midi, lrc_path=args.lrc, json_path=args.json,
-                      staged=staged, chart_path=chart)
+                      staged=staged, chart_path=chart, melody_midi_path=melody_midi)
         if _INTERRUPTS.received:
             raise KeyboardInterrupt
     except RenderError as exc:
@@ -414,7 +423,7 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
     if args.stems:
         wanted.append(("stems", args.stems, "the stems folder"))
         wanted += [("stems", str(Path(args.stems) / f"{name}.wav"), f"the {name} stem") for name in STEMS]
-    wanted += [(field, getattr(args, field, None), "") for field in ("json", "midi", "lrc", "chart")]
+    wanted += [(field, getattr(args, field, None), "") for field in ("json", "midi", "lrc", "chart", "melody_midi_out")]
     claimed: dict[Path, tuple[str, str, str]] = {}
     for field, path, role in wanted:
         if not path:

@@ -1,7 +1,9 @@
 """A hummed or sung tune (WAV, FLAC, OGG, MP3) transcribed to notes on the CPU, no model: pYIN's
-F0 cut into notes where the voice stops, where the pitch settles on another note, and where the
-loudness dips (a new breath or consonant) to start the same pitch again; each note's pitch the median of its
-frames; times quantised to sixteenths of the request's tempo, or of the tempo librosa hears."""
+F0 cut into notes where the voice stops, where the pitch leaves a settled note for another (the cut
+where the glide begins), and where the loudness dips (a breath or a consonant) to start the voice
+again; a note starts where its vowel gets loud (a voiced consonant before it is quieter); each
+note's pitch the median of its middle frames; times quantised to sixteenths of the request's
+tempo, or of the tempo librosa hears. `songwright.tunes` takes the notes as the request's tune."""
 
 from __future__ import annotations
 
@@ -24,6 +26,14 @@ MIN_VOICED_PROBABILITY = 0.3  # pYIN's mean voicing probability over a note (noi
 ONSET_MARGIN_S = 0.1  # a dip inside a note, this far from its start and followed by this much voice, restarts it
 DIP_DB = 6.0
 DIP_WINDOW_S = 0.1
+PITCHED_PROBABILITY = 0.3  # a voiced frame pYIN is less sure of than this (a consonant's edge) sets no pitch
+SETTLED_SEMITONES = 0.4  # a note has settled when SETTLE_FRAMES frames span no more than this
+DRIFT_SEMITONES = 0.2  # ...and their last is this near their first
+DEPART_SEMITONES = 0.3  # a glide to the next note starts where the pitch leaves the note by this
+VOWEL_DB = 6.0  # the vowel starts where the voice is this close to its loudest...
+VOWEL_WINDOW_S = 0.1  # ...over this long
+MERGE_S = 0.1  # a pitch change this near a consonant's dip starts its note where the vowel does
+FRAME_S = HOP / RATE
 TEMPO_RANGE_BPM = (60.0, 180.0)
 SUBDIVISION = 4  # sixteenths
 PHASES = 16
@@ -45,7 +55,7 @@ def read_audio_bytes(data: bytes) -> tuple[np.ndarray, int]:
 
 
 def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float, int]]:
-    """The notes of a hummed line as (start s, end s, MIDI pitch)."""
+    """The notes of a hummed or sung line as (start s, end s, MIDI pitch)."""
     import librosa
 
     from .audio.analysis import mono_at
@@ -55,10 +65,11 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
         raise InvalidRequest(FIELD, "must hold a hummed or sung tune: the recording is silent", "silence")
     f0, voiced, probability = librosa.pyin(y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=RATE, frame_length=2048, hop_length=HOP)
     midi = librosa.hz_to_midi(np.where(voiced, f0, 1.0))
-    notes = _without_fragments(_segments(midi, voiced, _dips(y)))
-    frame_s = HOP / RATE
-    out = [(a * frame_s, b * frame_s, int(round(float(np.median(midi[a + (b - a) // 4:b - (b - a) // 4 or b])))))
-           for a, b in notes if (b - a) * frame_s >= MIN_NOTE_S and _steady(midi[a:b])
+    pitched = voiced & (probability >= PITCHED_PROBABILITY)
+    loudness_db = librosa.amplitude_to_db(librosa.feature.rms(y=y, frame_length=1024, hop_length=HOP)[0] + 1e-9)
+    notes = _without_fragments(_segments(midi, voiced, pitched, loudness_db))
+    out = [(a * FRAME_S, b * FRAME_S, _pitch(midi[a:b], pitched[a:b])) for a, b in notes
+           if (b - a) * FRAME_S >= MIN_NOTE_S and _steady(midi[a:b][pitched[a:b]])
            and float(np.mean(probability[a:b])) >= MIN_VOICED_PROBABILITY]
     if not out:
         raise InvalidRequest(FIELD, "must hold a hummed or sung tune: no pitched note was found in the recording",
@@ -66,55 +77,95 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
     return out
 
 
+def _pitch(midi: np.ndarray, pitched: np.ndarray) -> int:
+    """A note's pitch: the median of its pitched frames in the second and third quarters (a
+    scoop into it and a glide out of it left out), of all its pitched frames when those are few."""
+    n = len(midi)
+    middle = slice(n // 4, n - n // 4)
+    frames = midi[middle][pitched[middle]]
+    return int(round(float(np.median(frames if len(frames) >= SETTLE_FRAMES else midi[pitched]))))
+
+
 def _steady(pitches: np.ndarray) -> bool:
     """A held pitch: half its frames within STEADY_SEMITONES of its median (noise's F0 wanders)."""
-    return float(np.median(np.abs(pitches - np.median(pitches)))) <= STEADY_SEMITONES
+    return len(pitches) > 0 and float(np.median(np.abs(pitches - np.median(pitches)))) <= STEADY_SEMITONES
 
 
-def _dips(y: np.ndarray) -> set[int]:
-    """Frames where the loudness dips DIP_DB or more below the loudest within DIP_WINDOW_S on both
-    sides: a new breath or a consonant restarting the voice (vibrato moves the spectrum, not this)."""
-    import librosa
-
-    rms_db = librosa.amplitude_to_db(librosa.feature.rms(y=y, frame_length=1024, hop_length=HOP)[0] + 1e-9)
-    half = int(DIP_WINDOW_S * RATE / HOP)
-    dips = set()
-    for i in range(half, len(rms_db) - half):
-        here = rms_db[i]
-        if here == rms_db[i - 2:i + 3].min() and min(rms_db[i - half:i].max(), rms_db[i + 1:i + half + 1].max()) - here >= DIP_DB:
-            dips.add(i)
-    return dips
-
-
-def _segments(midi: np.ndarray, voiced: np.ndarray, dips: set[int]) -> list[tuple[int, int]]:
-    """Frame ranges of notes: a voiced run, cut where the pitch settles elsewhere or a loudness
-    dip restarts it."""
-    margin = int(ONSET_MARGIN_S * RATE / HOP)
-    notes, start, reference = [], None, 0.0
-    i = 0
-    while i < len(midi):
-        if not voiced[i]:
-            if start is not None:
-                notes.append((start, i))
-                start = None
-            i += 1
-            continue
-        if start is None:
-            start, reference = i, float(np.median(midi[i:i + SETTLE_FRAMES][voiced[i:i + SETTLE_FRAMES]]))
-            i += 1
-            continue
-        window = slice(i, i + SETTLE_FRAMES)
-        away = voiced[window].all() and np.all(np.abs(midi[window] - reference) > NEW_NOTE_SEMITONES)
-        restart = i in dips and i - start > margin and voiced[i:i + margin].all()
-        if away or restart:
-            notes.append((start, i))
-            start = i
-            reference = float(np.median(midi[i + SETTLE_FRAMES // 2:i + 2 * SETTLE_FRAMES][
-                voiced[i + SETTLE_FRAMES // 2:i + 2 * SETTLE_FRAMES]])) if away else reference
-        i += 1
-    if start is not None:
-        notes.append((start, len(midi)))
+def _segments(midi: np.ndarray, voiced: np.ndarray, pitched: np.ndarray,
+              loudness_db: np.ndarray) -> list[tuple[int, int]]:
+    """Frame ranges of notes: each voiced run, starting where its vowel gets loud, cut where the
+    pitch leaves for another note and where a loudness dip (a consonant) restarts the voice."""
+    notes = []
+    for a, b in _runs(voiced):
+        a = _vowel_start(loudness_db, a, b)
+        cuts = _merged(_pitch_cuts(midi, pitched, a, b), _dip_cuts(loudness_db, a, b))
+        edges = [a, *cuts, b]
+        notes += list(zip(edges, edges[1:]))
     return notes
+
+
+def _runs(voiced: np.ndarray) -> list[tuple[int, int]]:
+    """(first, past last) frame of each run of voiced frames."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def _vowel_start(loudness_db: np.ndarray, a: int, b: int) -> int:
+    """The first frame from `a` within VOWEL_DB of the loudest of the next VOWEL_WINDOW_S: a voiced
+    consonant (m, n, l, r, w, the "th" of "the") before the vowel is quieter and sung before the beat."""
+    window = loudness_db[a:min(b, a + int(VOWEL_WINDOW_S / FRAME_S))]
+    loud = np.flatnonzero(window >= window.max() - VOWEL_DB)
+    return a + int(loud[0])
+
+
+def _pitch_cuts(midi: np.ndarray, pitched: np.ndarray, a: int, b: int) -> list[int]:
+    """Frames where the pitch leaves a settled note for another: SETTLE_FRAMES pitched frames all
+    more than NEW_NOTE_SEMITONES away. The cut is where the pitch began to leave (more than
+    DEPART_SEMITONES away), so a glide belongs to the note it goes to; the next note's pitch is
+    taken once it settles (SETTLE_FRAMES within SETTLED_SEMITONES)."""
+    cuts, reference, last = [], None, a
+    for i in range(a, b - SETTLE_FRAMES + 1):
+        window = slice(i, i + SETTLE_FRAMES)
+        if not pitched[window].all():
+            continue
+        if reference is None:
+            if _settled(midi[window]):
+                reference = float(np.median(midi[window]))
+            continue
+        if np.all(np.abs(midi[window] - reference) > NEW_NOTE_SEMITONES):
+            j = i
+            while j - 1 > last and abs(midi[j - 1] - reference) > DEPART_SEMITONES:
+                j -= 1
+            cuts.append(j)
+            reference, last = None, j
+    return cuts
+
+
+def _settled(window: np.ndarray) -> bool:
+    """A pitch that holds: spanning at most SETTLED_SEMITONES and drifting at most DRIFT_SEMITONES
+    (a glide's middle is neither)."""
+    return np.ptp(window) <= SETTLED_SEMITONES and abs(window[-1] - window[0]) <= DRIFT_SEMITONES
+
+
+def _dip_cuts(loudness_db: np.ndarray, a: int, b: int) -> list[int]:
+    """Vowel starts after loudness dips of DIP_DB or more below the loudest within DIP_WINDOW_S on
+    both sides: a breath or a consonant restarting the voice (vibrato moves the spectrum, not this)."""
+    half = int(DIP_WINDOW_S / FRAME_S)
+    margin = int(ONSET_MARGIN_S / FRAME_S)
+    cuts = []
+    for i in range(a + margin, b - margin):
+        here = loudness_db[i]
+        if here == loudness_db[i - 2:i + 3].min() and \
+                min(loudness_db[i - half:i].max(), loudness_db[i + 1:i + half + 1].max()) - here >= DIP_DB:
+            cuts.append(_vowel_start(loudness_db, i, b))
+    return cuts
+
+
+def _merged(pitch_cuts: list[int], dip_cuts: list[int]) -> list[int]:
+    """One cut per note start: a pitch cut within MERGE_S of a dip's vowel start gives way to it."""
+    near = int(MERGE_S / FRAME_S)
+    kept = [c for c in pitch_cuts if all(abs(c - d) > near for d in dip_cuts)]
+    return sorted(set(kept + dip_cuts))
 
 
 def _without_fragments(notes: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -209,7 +209,8 @@ class Plan:
 def make_plan(request: SongRequest, lyrics: Lyrics, style: StyleProfile, seed: int, sample_rate: int,
               lead_voice: str | None = None) -> Plan:
     streams = Streams(seed)
-    tune = tune_of(decode_melody(request.melody), track=request.melody_track) if request.melody is not None else None
+    tune = (tune_of(decode_melody(request.melody), track=request.melody_track, tempo_bpm=request.tempo_bpm)
+            if request.melody is not None else None)
     if request.tempo_bpm is not None:
         tempo = request.tempo_bpm
     elif tune is not None and tune.tempo_bpm is not None:

@@ -61,10 +61,11 @@ class SongRequest:
     guide_strength: how closely a guided song follows the composer's render (0..0.95).
     chords: a chord chart (`songwright.charts`): the composer plays exactly these chords in the
         sections it names; None: the composer's own chords everywhere.
-    melody: a MIDI file's bytes as base64 text (`songwright.tunes`): the lyrics are sung to its
-        tune, exactly its pitches and rhythm; its tempo, meter and key unless given here.
-        The acestep engine takes a chart or a melody only when guided: its reference is then
-        the composer's render of them.
+    melody: a MIDI file's bytes, or a hummed or sung recording's (WAV, FLAC, OGG, MP3), as base64
+        text (`songwright.tunes`): the lyrics are sung to its tune, exactly its pitches and rhythm
+        (a recording's transcribed by `songwright.hum`, quantised to tempo_bpm or the tempo heard);
+        its tempo, meter and key unless given here. The acestep engine takes a chart or a melody
+        only when guided: its reference is then the composer's render of them.
     melody_track: which of the file's tracks holds the tune (from 1), when several have notes.
     """
 
@@ -129,7 +130,8 @@ class SongRequest:
             raise InvalidRequest("melody_track", f"must be a track number from 1 to {MAX_MELODY_TRACK}", self.melody_track)
         if self.melody is None and self.melody_track is not None:
             raise InvalidRequest("melody_track", "needs a melody (a MIDI file) to choose a track from", self.melody_track)
-        tune = tune_of(decode_melody(self.melody), track=self.melody_track) if self.melody is not None else None
+        tune = (tune_of(decode_melody(self.melody), track=self.melody_track, tempo_bpm=self.tempo_bpm)
+                if self.melody is not None else None)
         if self.chords is not None:  # the sections against the lyrics, the bars against the meter
             meter = self.time_signature or (tune.meter if tune is not None else None) or resolve_tags(self.tags).time_signature
             check_chart(self.chords, meter=meter, key=self.key, lyrics=parse_lyrics(self.lyrics))

@@ -179,8 +179,10 @@ class Song:
     def save_all(self, output: str | os.PathLike, *, stems_dir: str | os.PathLike | None = None,
                  midi_path: str | os.PathLike | None = None, lrc_path: str | os.PathLike | None = None,
                  json_path: str | os.PathLike | None = None, staged: StagedOutputs | None = None,
-                 chart_path: str | os.PathLike | None = None) -> list[Path]:
-        """The mix and whichever of stems, MIDI, LRC, JSON and chord chart are asked for, as one set: all the
+                 chart_path: str | os.PathLike | None = None,
+                 melody_midi_path: str | os.PathLike | None = None) -> list[Path]:
+        """The mix and whichever of stems, MIDI, LRC, JSON, chord chart and the melody's tune as MIDI
+        are asked for, as one set: all the
         files appear, or (after an error or Ctrl-C) none of them, and a stems folder this call
         made is removed again. Returns the paths written; `staged.committed` tells a caller
         interrupted at the very end whether they were."""
@@ -198,6 +200,8 @@ class Song:
                     self.save_json(json_path, staged=staged, mix=self.mix_entry(output, json_path, stems_dir=stems_dir))
                 if chart_path is not None:
                     self.save_chart(chart_path, staged=staged)
+                if melody_midi_path is not None:
+                    self.save_melody_midi(melody_midi_path, staged=staged)
                 mix.result()
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -223,6 +227,17 @@ class Song:
         if self.score is None:
             raise RenderError(f"the {self.engine} engine makes no MIDI; use the composer engine for MIDI")
         write_bytes(path, midi_bytes(self.score), staged=staged)
+
+    def save_melody_midi(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
+        """The request's melody as the song read it, one MIDI track: a hummed or sung recording's
+        notes as transcribed and quantised (`songwright.hum`), a MIDI file's chosen track."""
+        from .tunes import decode_melody, tune_midi_bytes, tune_of
+
+        if self.request.melody is None:
+            raise InvalidRequest("melody_midi_out", "needs a melody (a MIDI file or a recording of the tune)", None)
+        tune = tune_of(decode_melody(self.request.melody), track=self.request.melody_track,
+                       tempo_bpm=self.request.tempo_bpm)
+        write_bytes(path, tune_midi_bytes(tune), staged=staged)
 
     def save_chart(self, path: str | os.PathLike, *, staged: StagedOutputs | None = None) -> None:
         """The song's chords as a chord chart (the `--chords` syntax): the lead sheet's harmony."""

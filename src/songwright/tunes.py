@@ -1,4 +1,5 @@
-"""Your own melody: a MIDI file's melody line read into notes in beats, and the lyrics fitted to it.
+"""Your own melody: a MIDI file's melody line, or a hummed or sung recording transcribed by
+`songwright.hum`, read into notes in beats, and the lyrics fitted to it.
 
 One track (`melody_track`, counted from 1 as `songwright` lists them, when the file has several
 with notes) must hold one voice: notes that overlap by more than OVERLAP_BEATS are refused. Its
@@ -54,26 +55,63 @@ class Tune:
 
 
 def decode_melody(text: str) -> bytes:
-    """The MIDI file's bytes from the request's base64 text."""
+    """The MIDI file's or recording's bytes from the request's base64 text."""
     if not isinstance(text, str):
-        raise InvalidRequest(FIELD, "must be a MIDI file's bytes as base64 text", text)
+        raise InvalidRequest(FIELD, "must be a MIDI file's or a recording's bytes as base64 text", text)
     try:
         data = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise InvalidRequest(FIELD, "must be a MIDI file's bytes as base64 text", text[:40]) from None
+        raise InvalidRequest(FIELD, "must be a MIDI file's or a recording's bytes as base64 text", text[:40]) from None
     if len(data) > MAX_MELODY_BYTES:
-        raise InvalidRequest(FIELD, f"must be a MIDI file of at most {MAX_MELODY_BYTES} bytes", f"{len(data)} bytes")
+        raise InvalidRequest(FIELD, f"must be a MIDI file or recording of at most {MAX_MELODY_BYTES} bytes", f"{len(data)} bytes")
     return data
 
 
 @functools.lru_cache(maxsize=4)
-def tune_of(data: bytes, *, track: int | None) -> Tune:
-    """The tune of a request's melody: a MIDI file's track. (A hummed recording is not taken yet:
-    `songwright.hum` transcribes one, but a sung line is not yet heard right often enough.)"""
-    if data[:4] != b"MThd":
-        raise InvalidRequest(FIELD, "must be a Standard MIDI File (a hummed or sung recording is not read yet)",
-                             f"{len(data)} bytes")
-    return read_tune(data, track=track)
+def tune_of(data: bytes, *, track: int | None, tempo_bpm: float | None = None) -> Tune:
+    """The tune of a request's melody: a MIDI file's track, or a hummed or sung recording
+    transcribed (`read_recording`)."""
+    from . import hum
+
+    if hum.is_midi(data):
+        return read_tune(data, track=track)
+    if track is not None:
+        raise InvalidRequest("melody_track", "must not be given with a recording (it holds one voice)", track)
+    return read_recording(data, tempo_bpm=tempo_bpm)
+
+
+def read_recording(data: bytes, *, tempo_bpm: float | None) -> Tune:
+    """A hummed or sung recording (WAV, FLAC, OGG, MP3) as a tune: its notes transcribed by
+    `songwright.hum` and quantised to sixteenths of `tempo_bpm`, or of the tempo heard in its
+    onsets; no meter or key (the request's, the style's, or the key its notes imply)."""
+    from . import hum
+
+    notes_s = hum.transcribe_s(*hum.read_audio_bytes(data))
+    tempo = tempo_bpm if tempo_bpm is not None else hum.estimate_tempo_bpm(notes_s)
+    notes = tuple(TuneNote(start, length, pitch) for start, length, pitch in hum.quantise(notes_s, tempo_bpm=tempo))
+    return Tune(notes, tempo, None, None, track=1)
+
+
+def tune_midi_bytes(tune: Tune, *, ticks_per_beat: int = 480) -> bytes:
+    """The tune as a type-1 MIDI file `read_tune` reads back: a conductor track (its tempo, and its
+    meter when it has one), then one track of its notes."""
+    import mido
+
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    conductor = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tune.tempo_bpm or DEFAULT_TEMPO_BPM))])
+    if tune.meter is not None:
+        numerator, denominator = next(m for m, name in METERS.items() if name == tune.meter)
+        conductor.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator))
+    events = sorted([(round(n.start_beats * ticks_per_beat), 1, n.pitch) for n in tune.notes] +
+                    [(round((n.start_beats + n.duration_beats) * ticks_per_beat), 0, n.pitch) for n in tune.notes])
+    track, now = mido.MidiTrack([mido.MetaMessage("track_name", name="melody")]), 0
+    for tick, on, pitch in events:  # at one tick, a note ends before the next starts
+        track.append(mido.Message("note_on" if on else "note_off", note=pitch, velocity=90 if on else 0, time=tick - now))
+        now = tick
+    midi.tracks += [conductor, track]
+    out = io.BytesIO()
+    midi.save(file=out)
+    return out.getvalue()
 
 
 def read_tune(data: bytes, *, track: int | None) -> Tune:
