@@ -21,7 +21,7 @@ from .errors import InvalidRequest
 from .theory import Key, parse_key
 
 FIELD = "melody"
-MAX_MELODY_BYTES = 1_000_000
+MAX_MELODY_BYTES = 8_000_000  # a MIDI file, or a recording: 45 s of 16-bit stereo 44.1 kHz WAV, minutes of MP3
 OVERLAP_BEATS = 0.125  # a legato overlap up to a 32nd note is trimmed, more is a second voice
 REST_BEATS = 1.0  # a rest this long ends a phrase
 MIN_NOTE_BEATS = 0.0625

@@ -68,7 +68,7 @@ class SongIn(BaseModel):
     guidance_scale: float = Field(15.0, ge=0, le=200)
     guided: bool = False
     guide_strength: float = Field(0.5, ge=0, le=0.95)
-    melody: str | None = Field(None, max_length=MAX_MELODY_CHARS, description="a MIDI file's bytes, base64: the tune to sing")
+    melody: str | None = Field(None, max_length=MAX_MELODY_CHARS, description="a MIDI file's or a hummed recording's (WAV, FLAC, OGG, MP3) bytes, base64: the tune to sing")
     melody_track: int | None = Field(None, ge=1, le=1024, description="the MIDI track of the tune, when several have notes")
     chords: str | None = Field(None, max_length=MAX_CHART_CHARS,
                                description="a chord chart: | Am | F | C G | E7 | per line, [verse]/[chorus] tags, 'key: A minor'")
