@@ -12,7 +12,7 @@ import songwright as sw
 from songwright import stages
 from songwright.cli import main
 from songwright.errors import InvalidRequest
-from songwright.tunes import TuneNote, decode_melody, fit_line, read_tune
+from songwright.tunes import MAX_MELODY_BYTES, TuneNote, decode_melody, fit_line, read_tune
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_tunes.py"
 _spec = importlib.util.spec_from_file_location("bench_tunes", BENCH)
@@ -166,7 +166,7 @@ def test_songs_without_a_melody_are_unchanged_by_an_empty_field():
 
 def test_decode_refuses_an_oversized_file():
     with pytest.raises(InvalidRequest, match="at most"):
-        decode_melody(b64(b"M" * 1_000_001))
+        decode_melody(b64(b"M" * (MAX_MELODY_BYTES + 1)))
 
 
 # ---------------------------------------------------------------- measured from the vocal stem
