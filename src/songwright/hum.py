@@ -32,7 +32,6 @@ DRIFT_SEMITONES = 0.2  # ...and their last is this near their first
 DEPART_SEMITONES = 0.3  # a glide to the next note starts where the pitch leaves the note by this
 VOWEL_DB = 6.0  # the vowel starts where the voice is this close to its loudest...
 VOWEL_WINDOW_S = 0.1  # ...over this long
-MERGE_S = 0.1  # a pitch change this near a consonant's dip starts its note where the vowel does
 FRAME_S = HOP / RATE
 TEMPO_RANGE_BPM = (60.0, 180.0)
 SUBDIVISION = 4  # sixteenths
@@ -93,14 +92,17 @@ def _steady(pitches: np.ndarray) -> bool:
 
 def _segments(midi: np.ndarray, voiced: np.ndarray, pitched: np.ndarray,
               loudness_db: np.ndarray) -> list[tuple[int, int]]:
-    """Frame ranges of notes: each voiced run, starting where its vowel gets loud, cut where the
-    pitch leaves for another note and where a loudness dip (a consonant) restarts the voice."""
+    """Frame ranges of notes: each voiced run, starting where its vowel gets loud, cut where a
+    loudness dip (a consonant) restarts the voice, and each of those pieces cut again where the
+    pitch leaves for another note (legato). A consonant's restart is the stronger cue: a glide the
+    voice starts in the consonant before it stays with the note before."""
     notes = []
     for a, b in _runs(voiced):
         a = _vowel_start(loudness_db, a, b)
-        cuts = _merged(_pitch_cuts(midi, pitched, a, b), _dip_cuts(loudness_db, a, b))
-        edges = [a, *cuts, b]
-        notes += list(zip(edges, edges[1:]))
+        edges = [a, *_dip_cuts(loudness_db, a, b), b]
+        for start, end in zip(edges, edges[1:]):
+            piece = [start, *_pitch_cuts(midi, pitched, start, end), end]
+            notes += list(zip(piece, piece[1:]))
     return notes
 
 
@@ -122,7 +124,9 @@ def _pitch_cuts(midi: np.ndarray, pitched: np.ndarray, a: int, b: int) -> list[i
     """Frames where the pitch leaves a settled note for another: SETTLE_FRAMES pitched frames all
     more than NEW_NOTE_SEMITONES away. The cut is where the pitch began to leave (more than
     DEPART_SEMITONES away), so a glide belongs to the note it goes to; the next note's pitch is
-    taken once it settles (SETTLE_FRAMES within SETTLED_SEMITONES)."""
+    taken once it settles (SETTLE_FRAMES within SETTLED_SEMITONES). A last cut after which no
+    pitch settles is dropped: the voice glided on through a consonant (the "l" of "Sail the"), and
+    the glide is the end of the note before, not a note."""
     cuts, reference, last = [], None, a
     for i in range(a, b - SETTLE_FRAMES + 1):
         window = slice(i, i + SETTLE_FRAMES)
@@ -138,6 +142,8 @@ def _pitch_cuts(midi: np.ndarray, pitched: np.ndarray, a: int, b: int) -> list[i
                 j -= 1
             cuts.append(j)
             reference, last = None, j
+    if cuts and reference is None:  # no note settled after the last cut: a glide into the next consonant
+        cuts.pop()
     return cuts
 
 
@@ -159,13 +165,6 @@ def _dip_cuts(loudness_db: np.ndarray, a: int, b: int) -> list[int]:
                 min(loudness_db[i - half:i].max(), loudness_db[i + 1:i + half + 1].max()) - here >= DIP_DB:
             cuts.append(_vowel_start(loudness_db, i, b))
     return cuts
-
-
-def _merged(pitch_cuts: list[int], dip_cuts: list[int]) -> list[int]:
-    """One cut per note start: a pitch cut within MERGE_S of a dip's vowel start gives way to it."""
-    near = int(MERGE_S / FRAME_S)
-    kept = [c for c in pitch_cuts if all(abs(c - d) > near for d in dip_cuts)]
-    return sorted(set(kept + dip_cuts))
 
 
 def _without_fragments(notes: list[tuple[int, int]]) -> list[tuple[int, int]]:
