@@ -1,7 +1,8 @@
 """A hummed or sung tune (WAV, FLAC, OGG, MP3) transcribed to notes on the CPU, no model: pYIN's
 F0 cut into notes where the voice stops, where the pitch leaves a settled note for another (the cut
 where the glide begins), and where the loudness dips (a breath or a consonant) to start the voice
-again; a note starts where its vowel gets loud (a voiced consonant before it is quieter); each
+again; a note starts where its vowel gets loud (a voiced consonant before it is quieter, most of all
+in the vowel's formant band, where loudness is measured); each
 note's pitch the median of its middle frames; times quantised to sixteenths of the request's
 tempo, or of the tempo librosa hears. `songwright.tunes` takes the notes as the request's tune."""
 
@@ -32,6 +33,7 @@ DRIFT_SEMITONES = 0.2  # ...and their last is this near their first
 DEPART_SEMITONES = 0.3  # a glide to the next note starts where the pitch leaves the note by this
 VOWEL_DB = 6.0  # the vowel starts where the voice is this close to its loudest...
 VOWEL_WINDOW_S = 0.1  # ...over this long
+VOWEL_BAND_HZ = (300.0, 3000.0)  # loudness is measured here: a vowel's formants, little of a nasal's murmur
 FRAME_S = HOP / RATE
 TEMPO_RANGE_BPM = (60.0, 180.0)
 SUBDIVISION = 4  # sixteenths
@@ -65,7 +67,7 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
     f0, voiced, probability = librosa.pyin(y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=RATE, frame_length=2048, hop_length=HOP)
     midi = librosa.hz_to_midi(np.where(voiced, f0, 1.0))
     pitched = voiced & (probability >= PITCHED_PROBABILITY)
-    loudness_db = librosa.amplitude_to_db(librosa.feature.rms(y=y, frame_length=1024, hop_length=HOP)[0] + 1e-9)
+    loudness_db = _vowel_band_db(y)
     notes = _without_fragments(_segments(midi, voiced, pitched, loudness_db))
     out = [(a * FRAME_S, b * FRAME_S, _pitch(midi[a:b], pitched[a:b])) for a, b in notes
            if (b - a) * FRAME_S >= MIN_NOTE_S and _steady(midi[a:b][pitched[a:b]])
@@ -74,6 +76,19 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
         raise InvalidRequest(FIELD, "must hold a hummed or sung tune: no pitched note was found in the recording",
                              f"{len(y) / RATE:.1f} s of audio")
     return out
+
+
+def _vowel_band_db(y: np.ndarray) -> np.ndarray:
+    """Each frame's loudness in VOWEL_BAND_HZ, where a vowel's first two formants are: a voiced
+    consonant (the murmur of m, n, ng; l, w, the "th" of "the") is much quieter there than the
+    vowel it leads into, so the vowel's start and a consonant's dip between two vowels stand out
+    better than in the whole spectrum's loudness."""
+    import librosa
+
+    power = np.abs(librosa.stft(y, n_fft=1024, hop_length=HOP)) ** 2
+    hz = librosa.fft_frequencies(sr=RATE, n_fft=1024)
+    band = (hz >= VOWEL_BAND_HZ[0]) & (hz < VOWEL_BAND_HZ[1])
+    return 10 * np.log10(power[band].sum(axis=0) + 1e-10)
 
 
 def _pitch(midi: np.ndarray, pitched: np.ndarray) -> int:
