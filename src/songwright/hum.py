@@ -1,8 +1,8 @@
 """A hummed or sung tune (WAV, FLAC, OGG, MP3) transcribed to notes on the CPU, no model: pYIN's
-F0 cut into notes where the voice stops, where the pitch leaves a settled note for another (the cut
-where the glide begins), and where the loudness dips (a breath or a consonant) to start the voice
-again; a note starts where its vowel gets loud (a voiced consonant before it is quieter, most of all
-in the vowel's formant band, where loudness is measured); each
+F0 cut into notes where the voice stops, where the loudness dips (a breath or a consonant) to start
+the voice again, and where the pitch leaves a settled note for another (the cut where the glide
+begins); loudness is measured in the vowels' formant band, where a voiced consonant is quiet, and a
+note starts where its vowel gets loud; a short note pitched between its neighbours is a glide; each
 note's pitch the median of its middle frames; times quantised to sixteenths of the request's
 tempo, or of the tempo librosa hears. `songwright.tunes` takes the notes as the request's tune."""
 
@@ -22,6 +22,7 @@ NEW_NOTE_SEMITONES = 0.7  # a pitch this far from the note's for SETTLE_FRAMES f
 SETTLE_FRAMES = 4  # 46 ms: a glide or a vibrato swing is shorter
 MIN_NOTE_S = 0.08
 FRAGMENT_S = 0.15
+GLIDE_NOTE_S = 0.2  # a shorter note pitched between its neighbours is a glide from one to the other
 STEADY_SEMITONES = 0.5
 MIN_VOICED_PROBABILITY = 0.3  # pYIN's mean voicing probability over a note (noise: about 0.01)
 ONSET_MARGIN_S = 0.1  # a dip inside a note, this far from its start and followed by this much voice, restarts it
@@ -72,6 +73,7 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
     out = [(a * FRAME_S, b * FRAME_S, _pitch(midi[a:b], pitched[a:b])) for a, b in notes
            if (b - a) * FRAME_S >= MIN_NOTE_S and _steady(midi[a:b][pitched[a:b]])
            and float(np.mean(probability[a:b])) >= MIN_VOICED_PROBABILITY]
+    out = _without_glides(out)
     if not out:
         raise InvalidRequest(FIELD, "must hold a hummed or sung tune: no pitched note was found in the recording",
                              f"{len(y) / RATE:.1f} s of audio")
@@ -198,6 +200,23 @@ def _without_fragments(notes: list[tuple[int, int]]) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
+    return out
+
+
+def _without_glides(notes: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+    """A note shorter than GLIDE_NOTE_S, joined to the notes on both sides and pitched strictly
+    between them, is the voice gliding from one to the other through a consonant (the dip of
+    "night" between 69 and 67 heard as a 68): it becomes the end of the note before. A legato run
+    of passing notes each shorter than that (sixteenths above about 75 BPM) is lost with it."""
+    joined = 2 * FRAME_S
+    out: list[tuple[float, float, int]] = []
+    for i, (a, b, pitch) in enumerate(notes):
+        after = notes[i + 1] if i + 1 < len(notes) else None
+        if out and after and b - a < GLIDE_NOTE_S and a - out[-1][1] <= joined and after[0] - b <= joined \
+                and min(out[-1][2], after[2]) < pitch < max(out[-1][2], after[2]):
+            out[-1] = (out[-1][0], b, out[-1][2])
+        else:
+            out.append((a, b, pitch))
     return out
 
 
