@@ -1,7 +1,8 @@
 """A hummed or sung tune (WAV, FLAC, OGG, MP3) transcribed to notes on the CPU, no model: pYIN's
-F0 cut into notes where the voice stops, where the pitch leaves a settled note for another (the cut
-where the glide begins), and where the loudness dips (a breath or a consonant) to start the voice
-again; a note starts where its vowel gets loud (a voiced consonant before it is quieter); each
+F0 cut into notes where the voice stops, where the loudness dips (a breath or a consonant) to start
+the voice again, and where the pitch leaves a settled note for another (the cut where the glide
+begins); loudness is measured in the vowels' formant band, where a voiced consonant is quiet, and a
+note starts where its vowel gets loud; a short note pitched between its neighbours is a glide; each
 note's pitch the median of its middle frames; times quantised to sixteenths of the request's
 tempo, or of the tempo librosa hears. `songwright.tunes` takes the notes as the request's tune."""
 
@@ -21,6 +22,7 @@ NEW_NOTE_SEMITONES = 0.7  # a pitch this far from the note's for SETTLE_FRAMES f
 SETTLE_FRAMES = 4  # 46 ms: a glide or a vibrato swing is shorter
 MIN_NOTE_S = 0.08
 FRAGMENT_S = 0.15
+GLIDE_NOTE_S = 0.2  # a shorter note pitched between its neighbours is a glide from one to the other
 STEADY_SEMITONES = 0.5
 MIN_VOICED_PROBABILITY = 0.3  # pYIN's mean voicing probability over a note (noise: about 0.01)
 ONSET_MARGIN_S = 0.1  # a dip inside a note, this far from its start and followed by this much voice, restarts it
@@ -32,7 +34,7 @@ DRIFT_SEMITONES = 0.2  # ...and their last is this near their first
 DEPART_SEMITONES = 0.3  # a glide to the next note starts where the pitch leaves the note by this
 VOWEL_DB = 6.0  # the vowel starts where the voice is this close to its loudest...
 VOWEL_WINDOW_S = 0.1  # ...over this long
-MERGE_S = 0.1  # a pitch change this near a consonant's dip starts its note where the vowel does
+VOWEL_BAND_HZ = (300.0, 3000.0)  # loudness is measured here: a vowel's formants, little of a nasal's murmur
 FRAME_S = HOP / RATE
 TEMPO_RANGE_BPM = (60.0, 180.0)
 SUBDIVISION = 4  # sixteenths
@@ -66,15 +68,29 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
     f0, voiced, probability = librosa.pyin(y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=RATE, frame_length=2048, hop_length=HOP)
     midi = librosa.hz_to_midi(np.where(voiced, f0, 1.0))
     pitched = voiced & (probability >= PITCHED_PROBABILITY)
-    loudness_db = librosa.amplitude_to_db(librosa.feature.rms(y=y, frame_length=1024, hop_length=HOP)[0] + 1e-9)
+    loudness_db = _vowel_band_db(y)
     notes = _without_fragments(_segments(midi, voiced, pitched, loudness_db))
     out = [(a * FRAME_S, b * FRAME_S, _pitch(midi[a:b], pitched[a:b])) for a, b in notes
            if (b - a) * FRAME_S >= MIN_NOTE_S and _steady(midi[a:b][pitched[a:b]])
            and float(np.mean(probability[a:b])) >= MIN_VOICED_PROBABILITY]
+    out = _without_glides(out)
     if not out:
         raise InvalidRequest(FIELD, "must hold a hummed or sung tune: no pitched note was found in the recording",
                              f"{len(y) / RATE:.1f} s of audio")
     return out
+
+
+def _vowel_band_db(y: np.ndarray) -> np.ndarray:
+    """Each frame's loudness in VOWEL_BAND_HZ, where a vowel's first two formants are: a voiced
+    consonant (the murmur of m, n, ng; l, w, the "th" of "the") is much quieter there than the
+    vowel it leads into, so the vowel's start and a consonant's dip between two vowels stand out
+    better than in the whole spectrum's loudness."""
+    import librosa
+
+    power = np.abs(librosa.stft(y, n_fft=1024, hop_length=HOP)) ** 2
+    hz = librosa.fft_frequencies(sr=RATE, n_fft=1024)
+    band = (hz >= VOWEL_BAND_HZ[0]) & (hz < VOWEL_BAND_HZ[1])
+    return 10 * np.log10(power[band].sum(axis=0) + 1e-10)
 
 
 def _pitch(midi: np.ndarray, pitched: np.ndarray) -> int:
@@ -93,14 +109,17 @@ def _steady(pitches: np.ndarray) -> bool:
 
 def _segments(midi: np.ndarray, voiced: np.ndarray, pitched: np.ndarray,
               loudness_db: np.ndarray) -> list[tuple[int, int]]:
-    """Frame ranges of notes: each voiced run, starting where its vowel gets loud, cut where the
-    pitch leaves for another note and where a loudness dip (a consonant) restarts the voice."""
+    """Frame ranges of notes: each voiced run, starting where its vowel gets loud, cut where a
+    loudness dip (a consonant) restarts the voice, and each of those pieces cut again where the
+    pitch leaves for another note (legato). A consonant's restart is the stronger cue: a glide the
+    voice starts in the consonant before it stays with the note before."""
     notes = []
     for a, b in _runs(voiced):
         a = _vowel_start(loudness_db, a, b)
-        cuts = _merged(_pitch_cuts(midi, pitched, a, b), _dip_cuts(loudness_db, a, b))
-        edges = [a, *cuts, b]
-        notes += list(zip(edges, edges[1:]))
+        edges = [a, *_dip_cuts(loudness_db, a, b), b]
+        for start, end in zip(edges, edges[1:]):
+            piece = [start, *_pitch_cuts(midi, pitched, start, end), end]
+            notes += list(zip(piece, piece[1:]))
     return notes
 
 
@@ -122,7 +141,9 @@ def _pitch_cuts(midi: np.ndarray, pitched: np.ndarray, a: int, b: int) -> list[i
     """Frames where the pitch leaves a settled note for another: SETTLE_FRAMES pitched frames all
     more than NEW_NOTE_SEMITONES away. The cut is where the pitch began to leave (more than
     DEPART_SEMITONES away), so a glide belongs to the note it goes to; the next note's pitch is
-    taken once it settles (SETTLE_FRAMES within SETTLED_SEMITONES)."""
+    taken once it settles (SETTLE_FRAMES within SETTLED_SEMITONES). A last cut after which no
+    pitch settles is dropped: the voice glided on through a consonant (the "l" of "Sail the"), and
+    the glide is the end of the note before, not a note."""
     cuts, reference, last = [], None, a
     for i in range(a, b - SETTLE_FRAMES + 1):
         window = slice(i, i + SETTLE_FRAMES)
@@ -138,6 +159,8 @@ def _pitch_cuts(midi: np.ndarray, pitched: np.ndarray, a: int, b: int) -> list[i
                 j -= 1
             cuts.append(j)
             reference, last = None, j
+    if cuts and reference is None:  # no note settled after the last cut: a glide into the next consonant
+        cuts.pop()
     return cuts
 
 
@@ -161,13 +184,6 @@ def _dip_cuts(loudness_db: np.ndarray, a: int, b: int) -> list[int]:
     return cuts
 
 
-def _merged(pitch_cuts: list[int], dip_cuts: list[int]) -> list[int]:
-    """One cut per note start: a pitch cut within MERGE_S of a dip's vowel start gives way to it."""
-    near = int(MERGE_S / FRAME_S)
-    kept = [c for c in pitch_cuts if all(abs(c - d) > near for d in dip_cuts)]
-    return sorted(set(kept + dip_cuts))
-
-
 def _without_fragments(notes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A piece shorter than FRAGMENT_S that runs straight into the next note (a glide or a scoop
     into it) is that note's start; one that only follows a note is that note's end."""
@@ -184,6 +200,23 @@ def _without_fragments(notes: list[tuple[int, int]]) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
+    return out
+
+
+def _without_glides(notes: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+    """A note shorter than GLIDE_NOTE_S, joined to the notes on both sides and pitched strictly
+    between them, is the voice gliding from one to the other through a consonant (the dip of
+    "night" between 69 and 67 heard as a 68): it becomes the end of the note before. A legato run
+    of passing notes each shorter than that (sixteenths above about 75 BPM) is lost with it."""
+    joined = 2 * FRAME_S
+    out: list[tuple[float, float, int]] = []
+    for i, (a, b, pitch) in enumerate(notes):
+        after = notes[i + 1] if i + 1 < len(notes) else None
+        if out and after and b - a < GLIDE_NOTE_S and a - out[-1][1] <= joined and after[0] - b <= joined \
+                and min(out[-1][2], after[2]) < pitch < max(out[-1][2], after[2]):
+            out[-1] = (out[-1][0], b, out[-1][2])
+        else:
+            out.append((a, b, pitch))
     return out
 
 
