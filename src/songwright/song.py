@@ -276,14 +276,8 @@ class SongMix:
     into (or, for acestep, samples from) instead of making the song again."""
     audio: np.ndarray  # (samples, 2) float32, on the 16-bit grid: the song's own samples
     report: dict  # the song file (`Song.to_dict`)
+    levels: MixLevels | None  # the gains the composer's mix and master set (None: an acestep song)
     stems: StemFiles | None  # read back too, when asked for and the song has some
-
-    @property
-    def levels(self) -> MixLevels | None:
-        """The gains the composer's mix and master set (None: an acestep song)."""
-        from .render.mix import MixLevels
-
-        return MixLevels.from_dict(self.report["levels"]) if "levels" in self.report else None
 
 
 def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | None:
@@ -292,6 +286,7 @@ def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | 
     samples' hash differs), or a composer song was made by other versions of Songwright or its
     dependencies than these (a passage rendered now might not match it)."""
     from .audio.io import read_audio
+    from .render.mix import MixLevels
     from .stages import SAMPLE_RATE, versions
 
     try:
@@ -300,6 +295,7 @@ def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | 
         entry, names = report["mix"], tuple(report["stems"])
         if report["engine"] == "composer" and (report["versions"] != versions() or "levels" not in report):
             return None
+        levels = MixLevels.from_dict(report["levels"]) if "levels" in report else None
         folder = Path(path).parent
         audio, rate = read_audio(folder / entry["file"])
         if rate != SAMPLE_RATE or audio.shape[1] != 2 or _samples_sha256(audio) != entry["pcm16_sha256"]:
@@ -309,21 +305,19 @@ def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | 
             kept = _read_stems(folder / entry["stems"]["folder"], names, entry["stems"]["float32_sha256"], len(audio))
             if kept is None:
                 return None
-        mix = SongMix(audio, report, kept)
-        mix.levels  # noqa: B018 (levels that do not read are no mix to splice into)
-        return mix
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError, InvalidRequest):  # libsndfile's too
+        return SongMix(audio, report, levels, kept)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidRequest):  # read_audio names libsndfile's errors
         return None
 
 
 def _read_stems(folder: Path, names: tuple[str, ...], hashes: dict, samples: int) -> StemFiles | None:
     """Float WAV stems (`save_stems`) back on disk as a render keeps them, one in memory at a time;
     None if one is missing or is not the stem it was."""
-    import soundfile as sf
+    from .audio.io import read_audio
 
     stems = StemFiles(names=names)
     for name in names:
-        audio, _ = sf.read(folder / f"{name}.wav", dtype="float32", always_2d=True)
+        audio, _ = read_audio(folder / f"{name}.wav")
         if audio.shape != (samples, 2) or _samples_sha256(audio, float32=True) != hashes[name]:
             return None
         stems.add(name, audio.T)

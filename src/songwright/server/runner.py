@@ -42,8 +42,7 @@ def run_job(job_id: str, request: dict, *, engines: dict[str, Engine], results: 
             from ..song import read_song_mix
 
             source = SongRequest.from_dict(request["song"])
-            mix = read_song_mix(results.folder(request["source"]) / "song.json", stems=True) \
-                if results.exists(request["source"]) else None
+            mix = read_song_mix(results.folder(request["source"]) / "song.json", stems=True)  # None: gone or changed
             song = make(source, request["edits"], progress=staged(report, cancel), engine=engines[source.engine], source=mix)
     else:
         song_request = SongRequest.from_dict(request)
