@@ -1,6 +1,8 @@
 """songwright.hum's transcription (what `--melody hum.wav` sings), scored with mir_eval's note-level
 F-measure (onsets within 50 ms, pitch within 50 cents, offsets ignored): on the hummed tunes of
-tests/test_hum.py, and on the dry MBROLA line the singer sings for each melody of bench_tunes.py.
+tests/test_hum.py, and on the dry MBROLA line the singer sings for each melody of bench_tunes.py:
+the notes as heard (onsets in seconds), and the tune the song gets, quantised to sixteenths of the
+request's tempo or of the tempo heard in the line (put back in seconds on that grid).
 
     python benchmarks/bench_hum.py     (needs mir_eval: pip install -e ".[dev]")
 """
@@ -50,7 +52,7 @@ def main() -> None:
         ref = [(s * beat_s, (s + d) * beat_s, p) for s, d, p in notes]
         counts = [counts[0] + matched(ref, heard), counts[1] + len(ref), counts[2] + len(heard)]
     report(f"hummed tone ({len(test_hum.TUNES)} tunes)", counts)
-    counts = [0, 0, 0]
+    counts = {way: [0, 0, 0] for way in ("as heard", "on the request's tempo", "on the tempo heard")}
     for _, tags, lyrics, notes, settings, fields in MELODIES:
         request = sw.SongRequest(tags=tags, lyrics=lyrics, melody=base64.b64encode(midi_file(notes, **settings)).decode(),
                                  seed=1, **({"duration_s": 40} | fields)).validate()
@@ -60,8 +62,12 @@ def main() -> None:
         ref = [(n.start_beats * plan.seconds_per_beat, n.end_beats * plan.seconds_per_beat, n.pitch)
                for n in sorted(part.notes, key=lambda n: n.start_beats)]
         heard = hum.transcribe_s(dry[:, None], test_hum.RATE)
-        counts = [counts[0] + matched(ref, heard), counts[1] + len(ref), counts[2] + len(heard)]
-    report(f"sung MBROLA line ({len(MELODIES)} melodies)", counts)
+        ways = {"as heard": heard, "on the request's tempo": test_hum.on_grid_s(heard, tempo_bpm=plan.tempo_bpm),
+                "on the tempo heard": test_hum.on_grid_s(heard, tempo_bpm=hum.estimate_tempo_bpm(heard))}
+        for way, notes_s in ways.items():
+            counts[way] = [counts[way][0] + matched(ref, notes_s), counts[way][1] + len(ref), counts[way][2] + len(notes_s)]
+    for way, numbers in counts.items():
+        report(f"sung MBROLA line ({len(MELODIES)} melodies), {way}", numbers)
 
 
 if __name__ == "__main__":

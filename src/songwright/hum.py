@@ -2,9 +2,9 @@
 F0 cut into notes where the voice stops, where the loudness dips (a breath or a consonant) to start
 the voice again, and where the pitch leaves a settled note for another (the cut where the glide
 begins); loudness is measured in the vowels' formant band, where a voiced consonant is quiet, and a
-note starts where its vowel gets loud; a short note pitched between its neighbours is a glide; each
+note starts where its vowel gets loud (which can be before pYIN hears it as voiced); a short note pitched between its neighbours is a glide; each
 note's pitch the median of its middle frames; times quantised to sixteenths of the request's
-tempo, or of the tempo librosa hears. `songwright.tunes` takes the notes as the request's tune."""
+tempo, or of the tempo librosa hears, fitted to the onsets. `songwright.tunes` takes the notes as the request's tune."""
 
 from __future__ import annotations
 
@@ -32,13 +32,17 @@ PITCHED_PROBABILITY = 0.3  # a voiced frame pYIN is less sure of than this (a co
 SETTLED_SEMITONES = 0.4  # a note has settled when SETTLE_FRAMES frames span no more than this
 DRIFT_SEMITONES = 0.2  # ...and their last is this near their first
 DEPART_SEMITONES = 0.3  # a glide to the next note starts where the pitch leaves the note by this
-VOWEL_DB = 6.0  # the vowel starts where the voice is this close to its loudest...
+VOWEL_DB = 10.0  # the vowel starts where the voice is this close to its loudest...
 VOWEL_WINDOW_S = 0.1  # ...over this long
 VOWEL_BAND_HZ = (300.0, 3000.0)  # loudness is measured here: a vowel's formants, little of a nasal's murmur
+LOUD_BEFORE_S = 0.12
+LOUD_BEFORE_DB = 6.0
 FRAME_S = HOP / RATE
 TEMPO_RANGE_BPM = (60.0, 180.0)
 SUBDIVISION = 4  # sixteenths
 PHASES = 16
+TEMPO_FIT_SHARE = 0.04
+TEMPO_FIT_STEPS = 81  # 0.1 % apart
 
 
 def is_midi(data: bytes) -> bool:
@@ -113,9 +117,9 @@ def _segments(midi: np.ndarray, voiced: np.ndarray, pitched: np.ndarray,
     loudness dip (a consonant) restarts the voice, and each of those pieces cut again where the
     pitch leaves for another note (legato). A consonant's restart is the stronger cue: a glide the
     voice starts in the consonant before it stays with the note before."""
-    notes = []
+    notes, previous_end = [], 0
     for a, b in _runs(voiced):
-        a = _vowel_start(loudness_db, a, b)
+        a, previous_end = _vowel_start(loudness_db, _loud_before(loudness_db, a, b, floor=previous_end), b), b
         edges = [a, *_dip_cuts(loudness_db, a, b), b]
         for start, end in zip(edges, edges[1:]):
             piece = [start, *_pitch_cuts(midi, pitched, start, end), end]
@@ -127,6 +131,17 @@ def _runs(voiced: np.ndarray) -> list[tuple[int, int]]:
     """(first, past last) frame of each run of voiced frames."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
     return list(zip(edges[::2], edges[1::2]))
+
+
+def _loud_before(loudness_db: np.ndarray, a: int, b: int, *, floor: int) -> int:
+    """Where the vowel got loud before pYIN calls it voiced: pYIN's long frames hear a vowel's first
+    tens of milliseconds after a stop or a fricative as unvoiced, while its formants are already as
+    loud as they will be."""
+    peak = loudness_db[a:min(b, a + int(VOWEL_WINDOW_S / FRAME_S))].max()
+    j = a
+    while j > max(floor, a - int(LOUD_BEFORE_S / FRAME_S)) and loudness_db[j - 1] >= peak - LOUD_BEFORE_DB:
+        j -= 1
+    return j
 
 
 def _vowel_start(loudness_db: np.ndarray, a: int, b: int) -> int:
@@ -221,7 +236,9 @@ def _without_glides(notes: list[tuple[float, float, int]]) -> list[tuple[float, 
 
 
 def estimate_tempo_bpm(notes_s: list[tuple[float, float, int]]) -> float:
-    """A tempo from the note onsets' spacing (the hummer's own), folded into TEMPO_RANGE_BPM."""
+    """A tempo from the note onsets' spacing (the hummer's own), folded into TEMPO_RANGE_BPM, then
+    fitted within TEMPO_FIT_SHARE of it so that the onsets lie nearest sixteenth lines: a tempo 2 %
+    off puts the notes of the fourth bar a sixteenth off the grid."""
     import librosa
 
     starts = np.array([s for s, _, _ in notes_s])
@@ -232,17 +249,26 @@ def estimate_tempo_bpm(notes_s: list[tuple[float, float, int]]) -> float:
         tempo *= 2
     while tempo > TEMPO_RANGE_BPM[1]:
         tempo /= 2
-    return round(tempo, 1)
+    candidates = tempo * (1 + np.linspace(-TEMPO_FIT_SHARE, TEMPO_FIT_SHARE, TEMPO_FIT_STEPS))
+    misfit = [_grid_misfit(starts, tempo_bpm=t)[0] for t in candidates]
+    return round(float(candidates[int(np.argmin(misfit))]), 1)
+
+
+def _grid_misfit(starts: np.ndarray, *, tempo_bpm: float) -> tuple[float, float]:
+    """How far, in sixteenths summed over the onsets, they lie from the nearest grid lines of the
+    best of PHASES grid starts before the first onset; and that start."""
+    step = 60.0 / tempo_bpm / SUBDIVISION
+    candidates = starts[0] - step * np.arange(PHASES) / PHASES
+    offsets = (starts[None, :] - candidates[:, None]) / step
+    error = np.abs(offsets - np.round(offsets)).sum(axis=1)
+    best = int(np.argmin(error))
+    return float(error[best]), float(candidates[best])
 
 
 def grid_start_s(notes_s: list[tuple[float, float, int]], *, tempo_bpm: float) -> float:
     """Where the sixteenth grid starts: of PHASES offsets within a sixteenth before the first note,
     the one that puts the onsets nearest to grid lines."""
-    step = 60.0 / tempo_bpm / SUBDIVISION
-    starts = np.array([s for s, _, _ in notes_s])
-    candidates = starts[0] - step * np.arange(PHASES) / PHASES
-    error = [np.sum(np.abs((starts - c) / step - np.round((starts - c) / step))) for c in candidates]
-    return float(candidates[int(np.argmin(error))])
+    return _grid_misfit(np.array([s for s, _, _ in notes_s]), tempo_bpm=tempo_bpm)[1]
 
 
 def quantise(notes_s: list[tuple[float, float, int]], *, tempo_bpm: float) -> list[tuple[float, float, int]]:
