@@ -123,9 +123,9 @@ def _sung_lines_scored(*, quantised: bool) -> tuple[int, int, int]:
     return matched, reference, estimated
 
 
-@pytest.mark.xfail(strict=True, reason="the issue's 90 % is not reached on a sung line's raw onsets: F 0.82 over "
-                                       "bench_hum.py's 11 melodies (onsets 50-110 ms off where the voice starts "
-                                       "after a consonant or pYIN loses a legato change, vowels the singer voices late)")
+@pytest.mark.xfail(strict=True, reason="the issue's 90 % is not reached on a sung line's onsets as heard: F 0.85 over "
+                                       "bench_hum.py's 11 melodies (onsets 50-100 ms off where a voiced consonant "
+                                       "carries the next note's pitch and loudness before its vowel)")
 def test_a_sung_line_is_transcribed_note_for_note():
     assert f_measure(*_sung_lines_scored(quantised=False)) >= 0.9
 

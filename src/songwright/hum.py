@@ -2,7 +2,7 @@
 F0 cut into notes where the voice stops, where the loudness dips (a breath or a consonant) to start
 the voice again, and where the pitch leaves a settled note for another (the cut where the glide
 begins); loudness is measured in the vowels' formant band, where a voiced consonant is quiet, and a
-note starts where its vowel gets loud (which can be before pYIN hears it as voiced); a short note pitched between its neighbours is a glide; each
+note starts where its vowel gets loud; a short note pitched between its neighbours is a glide; each
 note's pitch the median of its middle frames; times quantised to sixteenths of the request's
 tempo, or of the tempo librosa hears, fitted to the onsets. `songwright.tunes` takes the notes as the request's tune."""
 
@@ -35,8 +35,6 @@ DEPART_SEMITONES = 0.3  # a glide to the next note starts where the pitch leaves
 VOWEL_DB = 10.0  # the vowel starts where the voice is this close to its loudest...
 VOWEL_WINDOW_S = 0.1  # ...over this long
 VOWEL_BAND_HZ = (300.0, 3000.0)  # loudness is measured here: a vowel's formants, little of a nasal's murmur
-LOUD_BEFORE_S = 0.12
-LOUD_BEFORE_DB = 6.0
 FRAME_S = HOP / RATE
 TEMPO_RANGE_BPM = (60.0, 180.0)
 SUBDIVISION = 4  # sixteenths
@@ -117,9 +115,9 @@ def _segments(midi: np.ndarray, voiced: np.ndarray, pitched: np.ndarray,
     loudness dip (a consonant) restarts the voice, and each of those pieces cut again where the
     pitch leaves for another note (legato). A consonant's restart is the stronger cue: a glide the
     voice starts in the consonant before it stays with the note before."""
-    notes, previous_end = [], 0
+    notes = []
     for a, b in _runs(voiced):
-        a, previous_end = _vowel_start(loudness_db, _loud_before(loudness_db, a, b, floor=previous_end), b), b
+        a = _vowel_start(loudness_db, a, b)
         edges = [a, *_dip_cuts(loudness_db, a, b), b]
         for start, end in zip(edges, edges[1:]):
             piece = [start, *_pitch_cuts(midi, pitched, start, end), end]
@@ -131,17 +129,6 @@ def _runs(voiced: np.ndarray) -> list[tuple[int, int]]:
     """(first, past last) frame of each run of voiced frames."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
     return list(zip(edges[::2], edges[1::2]))
-
-
-def _loud_before(loudness_db: np.ndarray, a: int, b: int, *, floor: int) -> int:
-    """Where the vowel got loud before pYIN calls it voiced: pYIN's long frames hear a vowel's first
-    tens of milliseconds after a stop or a fricative as unvoiced, while its formants are already as
-    loud as they will be."""
-    peak = loudness_db[a:min(b, a + int(VOWEL_WINDOW_S / FRAME_S))].max()
-    j = a
-    while j > max(floor, a - int(LOUD_BEFORE_S / FRAME_S)) and loudness_db[j - 1] >= peak - LOUD_BEFORE_DB:
-        j -= 1
-    return j
 
 
 def _vowel_start(loudness_db: np.ndarray, a: int, b: int) -> int:

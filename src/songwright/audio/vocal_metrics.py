@@ -26,17 +26,22 @@ class NoteTiming:
     end_s: float
     pitch: int
     vowel_end_s: float  # where the coda consonants begin
-    clean_onset: bool  # starts with unvoiced consonants: the vowel onset is where voicing begins
+    clean_onset: bool  # after unvoiced consonants (its onset, or the last note's coda): the vowel onset is where voicing begins
 
 
 def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]:
-    out = []
+    out: list[NoteTiming] = []
+    before: Note | None = None
     for note in sorted(notes, key=lambda n: n.start_beats):
         start, end = note.start_beats * seconds_per_beat, note.end_beats * seconds_per_beat
         coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in note.phones.coda) / 1000.0) if note.phones else 0.0
         unvoiced_onset = note.phones is not None and all(p in VOICELESS for p, _ in note.phones.onset)
         clean = bool(note.phones and note.phones.onset) and unvoiced_onset
-        out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean))
+        after_voiceless_coda = (note.phones is not None and not note.phones.onset and before is not None
+                                and before.phones is not None and bool(before.phones.coda)
+                                and before.phones.coda[-1][0] in VOICELESS and start - out[-1].end_s < 0.02)
+        out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean or after_voiceless_coda))
+        before = note
     return out
 
 

@@ -38,6 +38,7 @@ BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
 MAX_PHO_LINE_CHARS = 1000
 MIN_CONSONANT_S = 0.03
+JOINED_S = 0.02  # a note this close after the last one follows it without a rest
 KEEP_CONSONANT_SHARE = 0.6
 ASPIRATED = {"p_h", "t_h", "k_h", "ts\\_h"}
 # MBROLA stretches a vowel's first half-diphone, aspiration and all, with the vowel: a vowel becomes
@@ -148,12 +149,14 @@ def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, floa
     previous_end = 0.0
     previous_vowel: Segment | None = None
     previous_pitch: float | None = None
+    previous_coda: tuple = ()
     for index, note in enumerate(sorted(notes, key=lambda n: n.start_beats)):
         syllable = note.phones
         start = note.start_beats * seconds_per_beat
         end = note.end_beats * seconds_per_beat
         coda_s = min(MAX_CODA_SHARE * (end - start), sum(ms for _, ms in syllable.coda) / 1000.0)
-        moves = ends_voiceless(syllable.onset)
+        moves = ends_voiceless(syllable.onset) or (not syllable.onset and ends_voiceless(previous_coda)
+                                                   and start - previous_end < JOINED_S)
         early = (early_s or {}).get(index, 0.0) if moves else 0.0
         onset_start = start - _lead_s(syllable.onset, early)
         if onset_start < previous_end:  # legato: shorten the previous note's tail, then this onset
@@ -171,7 +174,7 @@ def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, floa
         out.append(vowel)
         out[first].syllable_start = True
         out += _spread(syllable.coda, end - coda_s, end, f0, index)
-        previous_end, previous_vowel, previous_pitch = end, vowel, f0
+        previous_end, previous_vowel, previous_pitch, previous_coda = end, vowel, f0, syllable.coda
     return out
 
 
@@ -179,8 +182,8 @@ def _lead_s(onset: tuple, early_s: float) -> float:
     """How long before the beat a syllable starts: its onset consonants at their natural length
     (at most MAX_ONSET_S), squeezed when the vowel starts early (down to _shortest_onset_s, then
     starting earlier), moved later with the vowel when it starts late."""
-    if not onset:
-        return 0.0
+    if not onset:  # a vowel after the last note's voiceless coda: it starts before the beat by itself
+        return max(0.0, early_s)
     natural = _natural_onset_s(onset)
     return natural + early_s if early_s < 0 else max(natural, early_s + _shortest_onset_s(onset))
 
@@ -193,6 +196,8 @@ def _shortest_onset_s(onset: tuple) -> float:
     """How short onset consonants may be squeezed: an aspirated stop to its burst (the aspiration
     is the vowel's), a fricative not at all, others (an affricate's noise says which it is) to
     KEEP_CONSONANT_SHARE."""
+    if not onset:
+        return 0.0
     if onset[-1][0] in ASPIRATED:
         return MIN_CONSONANT_S
     if onset[-1][0] in VOICELESS_FRICATIVES:
