@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..score import Note
-from ..singer.phonemes import VOICELESS
-from ..singer.synthesis import MAX_CODA_SHARE, midi_hz
+from ..singer.phonemes import VOICELESS, ends_voiceless
+from ..singer.synthesis import JOINED_S, MAX_CODA_SHARE, midi_hz
 from .analysis import mono_at
 
 F0_RATE = 16000
@@ -38,8 +38,8 @@ def note_timings(notes: list[Note], seconds_per_beat: float) -> list[NoteTiming]
         unvoiced_onset = note.phones is not None and all(p in VOICELESS for p, _ in note.phones.onset)
         clean = bool(note.phones and note.phones.onset) and unvoiced_onset
         after_voiceless_coda = (note.phones is not None and not note.phones.onset and before is not None
-                                and before.phones is not None and bool(before.phones.coda)
-                                and before.phones.coda[-1][0] in VOICELESS and start - out[-1].end_s < 0.02)
+                                and before.phones is not None and ends_voiceless(before.phones.coda)
+                                and start - out[-1].end_s < JOINED_S)
         out.append(NoteTiming(start, end, note.pitch, end - coda_s, clean or after_voiceless_coda))
         before = note
     return out

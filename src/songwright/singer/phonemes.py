@@ -43,7 +43,8 @@ def is_vowel(phoneme: str) -> bool:
 
 
 def ends_voiceless(onset: tuple[tuple[str, int], ...]) -> bool:
-    """Whether the last onset consonant before a vowel is a voiceless stop, affricate or fricative."""
+    """Whether the last of these consonants (a syllable's onset, or its coda) is a voiceless stop,
+    affricate or fricative."""
     return bool(onset) and onset[-1][0] in VOICELESS
 
 

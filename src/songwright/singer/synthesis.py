@@ -142,7 +142,8 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
 def segments(notes: list[Note], seconds_per_beat: float, early_s: dict[int, float] | None = None,
              expressions: list[Expression] | None = None) -> list[Segment]:
     """Place every phoneme in time: vowels start on the beat, or `early_s[i]` seconds before it for
-    the i-th note (in start order; negative: after it), onset consonants before the vowel, codas at
+    the i-th note (in start order; negative: after it) when it follows a voiceless consonant (its
+    own onset's, or the coda of the note just before), onset consonants before the vowel, codas at
     the end. Time a note needs before its beat is taken from the previous vowel's tail (keeping
     MIN_VOWEL_SHARE of it) and onset consonants keep MIN_CONSONANT_S."""
     out: list[Segment] = []
