@@ -73,11 +73,13 @@ class StemsNotKept(Mapping):
 
 
 def mixed(stems: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The stems added up in their order, (samples, channels) float32, one stem in memory at a time."""
+    """The stems added up in their order, (samples, channels) float32, one stem in memory at a time.
+    The sum is held channel by channel ((channels, samples) in C order, as stems are kept), so
+    its `.T` is a C-ordered pre-master that mastering works on in place, not a copy of it."""
     total = None
     for audio in stems.values():
         if total is None:
-            total = np.array(audio, dtype=np.float32)
+            total = np.array(audio.T, dtype=np.float32, order="C")
         else:
-            total += audio
-    return total
+            total += audio.T
+    return total.T

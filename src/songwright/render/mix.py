@@ -147,19 +147,27 @@ def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float
     samples = audio.shape[1]
     if samples == 0:
         return
-    high = np.empty_like(rows)  # zero phase: audio - high is the band below, untouched
+    def high(start: int, end: int, before: np.ndarray | None = None) -> np.ndarray:
+        """The band above DE_ESS_HZ over [start, end), zero phase (audio - high is the band below,
+        untouched), filtered with DE_ESS_OVERLAP samples beside it; `before`: those before it as
+        they were, when the stem there has been changed already."""
+        begin, stop = max(0, start - DE_ESS_OVERLAP), min(samples, end + DE_ESS_OVERLAP)
+        x = rows[:, begin:stop] if before is None else np.concatenate([before, rows[:, start:stop]], axis=1)
+        return sosfiltfilt(sos, x, axis=1)[:, start - begin:end - begin]
+
     power = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
     for start, end in _spans(samples):
-        begin, stop = max(0, start - DE_ESS_OVERLAP), min(samples, end + DE_ESS_OVERLAP)
-        high[:, start:end] = sosfiltfilt(sos, rows[:, begin:stop], axis=1)[:, start - begin:end - begin]
-        block = np.mean(np.square(high[:, start:end]), axis=0)
+        block = np.mean(np.square(high(start, end)), axis=0)
         block = np.pad(block, (0, -len(block) % DE_ESS_HOP))
         power[start // DE_ESS_HOP:start // DE_ESS_HOP + len(block) // DE_ESS_HOP] = block.reshape(-1, DE_ESS_HOP).mean(axis=1)
     hop_gain = _de_ess_gain(power, sample_rate, threshold_db=threshold_db, ratio=ratio)
     centres = (np.arange(len(hop_gain)) + 0.5) * DE_ESS_HOP
+    before = None  # filtered again, a block at a time: a long stem's band is never held whole
     for start, end in _spans(samples):  # low + high * gain == audio + high * (gain - 1)
+        band = high(start, end, before)
+        before = rows[:, max(0, end - DE_ESS_OVERLAP):end].copy()
         gain = np.interp(np.arange(start, end), centres, hop_gain).astype(np.float32)
-        audio[:, start:end] += high[:, start:end] * (gain - np.float32(1.0))
+        audio[:, start:end] += band * (gain - np.float32(1.0))
 
 
 def _spans(samples: int) -> list[tuple[int, int]]:

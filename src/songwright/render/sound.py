@@ -148,20 +148,21 @@ def doubled(parts: list[Part], *, sound: GenreSound, tempo_bpm: float, streams: 
 def pump_envelope(score: Score, *, depth_db: float, total_samples: int, sample_rate: int) -> np.ndarray:
     """A gain curve (float32, one per sample) that drops `depth_db` at every kick and recovers
     over most of a beat, shaped like a sidechain compressor's release."""
-    gain_db = np.zeros(total_samples, dtype=np.float64)
+    gain = np.ones(total_samples, dtype=np.float32)
     drums = score.part("drums")
     if drums is None or depth_db <= 0:
-        return np.ones(total_samples, dtype=np.float32)
+        return gain
     beat = int(round(60.0 / score.tempo_bpm * sample_rate))
     attack = int(0.004 * sample_rate)
     t = np.arange(beat, dtype=np.float64)
-    shape = -depth_db * np.where(t < attack, t / attack, np.exp(-(t - attack) / (0.28 * beat)))
+    shape_db = -depth_db * np.where(t < attack, t / attack, np.exp(-(t - attack) / (0.28 * beat)))
+    shape = (10 ** (shape_db / 20)).astype(np.float32)  # the deepest dip wins, in gain as in dB
     for start in sorted({round(score.seconds(n.start_beats) * sample_rate) for n in drums.notes if n.pitch in KICK_PITCHES}):
         if start >= total_samples:
             continue
         end = min(total_samples, start + beat)
-        gain_db[start:end] = np.minimum(gain_db[start:end], shape[: end - start])
-    return (10 ** (gain_db / 20)).astype(np.float32)
+        np.minimum(gain[start:end], shape[: end - start], out=gain[start:end])
+    return gain
 
 
 def crackle(*, total_samples: int, sample_rate: int, level_db: float, streams: Streams) -> np.ndarray:

@@ -334,9 +334,10 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
         voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
     from scipy.signal import resample_poly  # 0.5 s to import: not before a line is sung
 
-    audio = resample_poly(voice_audio, sample_rate // np.gcd(sample_rate, voice.sample_rate),
-                          voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)).astype(np.float32)
-    audio = tuning.play(audio, sample_rate=sample_rate, total_samples=total_samples)
+    up, down = sample_rate // np.gcd(sample_rate, voice.sample_rate), voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)
+    # the resampled line goes straight into `play`, which lets it go once it has its padded copy
+    audio = tuning.play(resample_poly(voice_audio, up, down).astype(np.float32, copy=False),
+                        sample_rate=sample_rate, total_samples=total_samples)
     audio *= envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
     return audio
 
@@ -398,7 +399,8 @@ class TuningMap:
         """MBROLA's output (on its clock, at `sample_rate`) read on the written clock: `total_samples`
         samples, cubic (Catmull-Rom) interpolation, PLAY_BLOCK samples at a time (a long song's
         positions in float64 would cost 100 MB a minute)."""
-        padded = np.pad(audio.astype(np.float32), (1, 3))  # read past either end: silence
+        padded = np.pad(np.asarray(audio, dtype=np.float32), (1, 3))  # read past either end: silence
+        del audio  # a long line is held once, padded, while it is played
         out = np.empty(total_samples, dtype=np.float32)
         for start in range(0, total_samples, PLAY_BLOCK):
             end = min(total_samples, start + PLAY_BLOCK)
