@@ -4,6 +4,7 @@ compresses, sets -14 LUFS integrated and limits true peak to -1 dBTP."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
 CHAIN_BLOCK = 1 << 18
+GainCurve = Callable[[int, int], np.ndarray]  # (start, end) -> a gain per sample, float32
 
 
 def stem_chain(stem: str, tempo_bpm: float) -> pb.Pedalboard:
@@ -70,7 +72,7 @@ class StemGains:
 
 
 def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *,
-                 pre_chain: list | None = None, gain_curve: np.ndarray | None = None,
+                 pre_chain: list | None = None, gain_curve: GainCurve | None = None,
                  level_offset_db: float = 0.0) -> np.ndarray:
     """A (2, samples) stem through its chain, levelled to its place in the mix (see `levelled`)."""
     return levelled(stem, audio, sample_rate, tempo_bpm, pre_chain=pre_chain, gain_curve=gain_curve,
@@ -78,14 +80,14 @@ def process_stem(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: floa
 
 
 def levelled(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *,
-             pre_chain: list | None = None, gain_curve: np.ndarray | None = None,
+             pre_chain: list | None = None, gain_curve: GainCurve | None = None,
              level_offset_db: float = 0.0, gains: StemGains | None = None) -> tuple[np.ndarray, StemGains | None]:
     """A (2, samples) stem through its chain, levelled to its place in the mix, and the gains that
     levelled it (None for a silent stem). Only the span where the stem sounds (plus a tail for
     delay and reverb) is processed; the rest stays silent. `pre_chain` (a genre's amp, cabinet or
     tape) runs first, on the stem brought to PRE_CHAIN_LEVEL_DB so a distortion's drive means the
-    same for every song; `gain_curve` (one gain per sample: sidechain pumping) multiplies the
-    finished stem; `level_offset_db` moves the stem from its usual place in the mix (a genre's
+    same for every song; `gain_curve` (the gains of samples [start, end): sidechain pumping)
+    multiplies the finished stem, a block at a time; `level_offset_db` moves the stem from its usual place in the mix (a genre's
     balance). `gains` (a passage of a stem already made) are used instead of measuring. A float32
     stem is overwritten: the chains run over it in place, a block at a time, so a long stem is
     never held twice."""
@@ -116,7 +118,9 @@ def levelled(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *
     audio[:, end:] = 0.0
     _run_in_place(board, audio[:, start:end], sample_rate)
     if gain_curve is not None:
-        audio *= gain_curve
+        for begin in range(0, audio.shape[1], CHAIN_BLOCK):
+            stop = min(audio.shape[1], begin + CHAIN_BLOCK)
+            audio[:, begin:stop] *= gain_curve(begin, stop)
     return audio, gains
 
 

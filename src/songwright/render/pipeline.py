@@ -24,8 +24,8 @@ from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
 from ..audio.stems import StemFiles, mixed
-from .mix import StemGains, levelled
-from .sound import PUMPED, GenreSound, crackle, doubled, pump_envelope
+from .mix import GainCurve, StemGains, levelled
+from .sound import PUMPED, GenreSound, Pump, crackle, doubled
 from .synth import FluidRenderer, FontChoice, soundfont_path
 
 
@@ -43,7 +43,7 @@ class _Job:
     score: Score
     sound: GenreSound
     fonts: dict[str, FontChoice]
-    pump: np.ndarray | None
+    pump: Pump | None
     sample_rate: int
     span: Span
     levels: Mapping[str, StemGains]
@@ -61,8 +61,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
     fonts.update({name + ":double": choice for name, choice in sound.fonts.items()})
-    pump = (pump_envelope(score, depth_db=sound.pump_db, total_samples=span.end, sample_rate=sample_rate)[span.start:]
-            if sound.pump_db else None)
+    pump = Pump.of(score, depth_db=sound.pump_db, total_samples=span.end, sample_rate=sample_rate) if sound.pump_db else None
     job = _Job(plan, score, sound, fonts, pump, sample_rate, span, levels or {})
     parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
     stems = StemFiles(names=tuple(score.stems))
@@ -118,11 +117,16 @@ def _stem(stem: str, parts: list[Part], job: _Job) -> tuple[np.ndarray, StemGain
             noise_gain = gains.noise_gain if gains and gains.noise_gain is not None else _noise_gain(raw, sample_rate)
             raw += noise * np.float32(noise_gain)
     audio, made = levelled(stem, raw, sample_rate, job.score.tempo_bpm, pre_chain=sound.pre_chain(stem=stem),
-                           gain_curve=job.pump if stem in PUMPED else None,
+                           gain_curve=_from(span.start, job.pump.block) if job.pump and stem in PUMPED else None,
                            level_offset_db=sound.levels_db.get(stem, 0.0), gains=gains)
     if made is not None and stem == "drums" and sound.crackle_db is not None:
         made = dataclasses.replace(made, noise_gain=noise_gain)
     return audio, made
+
+
+def _from(offset: int, curve: GainCurve) -> GainCurve:
+    """`curve` read from sample `offset` of the song on: a stem rendered from there."""
+    return lambda start, end: curve(offset + start, offset + end)
 
 
 def _noise_gain(stem: np.ndarray, sample_rate: int) -> float:

@@ -19,6 +19,7 @@ stems still add up to the pre-master.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -145,24 +146,41 @@ def doubled(parts: list[Part], *, sound: GenreSound, tempo_bpm: float, streams: 
     return out
 
 
-def pump_envelope(score: Score, *, depth_db: float, total_samples: int, sample_rate: int) -> np.ndarray:
-    """A gain curve (float32, one per sample) that drops `depth_db` at every kick and recovers
-    over most of a beat, shaped like a sidechain compressor's release."""
-    gain = np.ones(total_samples, dtype=np.float32)
-    drums = score.part("drums")
-    if drums is None or depth_db <= 0:
+@dataclass(frozen=True)
+class Pump:
+    """A sidechain pump: a gain curve that drops `depth_db` at every kick and recovers over most of
+    a beat, shaped like a compressor's release; made a block at a time (`block`), so a long song's
+    curve is never held whole."""
+    kicks: tuple[int, ...]  # the sample each kick starts on, before total_samples
+    shape: np.ndarray  # the gain over a beat from a kick, float32
+    total_samples: int
+
+    @classmethod
+    def of(cls, score: Score, *, depth_db: float, total_samples: int, sample_rate: int) -> "Pump":
+        drums = score.part("drums")
+        beat = int(round(60.0 / score.tempo_bpm * sample_rate))
+        attack = int(0.004 * sample_rate)
+        t = np.arange(beat, dtype=np.float64)
+        shape_db = -depth_db * np.where(t < attack, t / attack, np.exp(-(t - attack) / (0.28 * beat)))
+        kicks = () if drums is None or depth_db <= 0 else tuple(sorted(
+            {round(score.seconds(n.start_beats) * sample_rate) for n in drums.notes if n.pitch in KICK_PITCHES}))
+        return cls(tuple(k for k in kicks if k < total_samples), (10 ** (shape_db / 20)).astype(np.float32), total_samples)
+
+    def block(self, start: int, end: int) -> np.ndarray:
+        """The gain over samples [start, end), float32: where kicks overlap, the deeper dip."""
+        gain = np.ones(end - start, dtype=np.float32)
+        for kick in self.kicks[max(0, bisect.bisect_right(self.kicks, start - len(self.shape))):]:
+            if kick >= end:
+                break
+            lo, hi = max(kick, start), min(self.total_samples, kick + len(self.shape), end)
+            if hi > lo:
+                np.minimum(gain[lo - start:hi - start], self.shape[lo - kick:hi - kick], out=gain[lo - start:hi - start])
         return gain
-    beat = int(round(60.0 / score.tempo_bpm * sample_rate))
-    attack = int(0.004 * sample_rate)
-    t = np.arange(beat, dtype=np.float64)
-    shape_db = -depth_db * np.where(t < attack, t / attack, np.exp(-(t - attack) / (0.28 * beat)))
-    shape = (10 ** (shape_db / 20)).astype(np.float32)  # the deepest dip wins, in gain as in dB
-    for start in sorted({round(score.seconds(n.start_beats) * sample_rate) for n in drums.notes if n.pitch in KICK_PITCHES}):
-        if start >= total_samples:
-            continue
-        end = min(total_samples, start + beat)
-        np.minimum(gain[start:end], shape[: end - start], out=gain[start:end])
-    return gain
+
+
+def pump_envelope(score: Score, *, depth_db: float, total_samples: int, sample_rate: int) -> np.ndarray:
+    """The whole pump's gain curve (float32, one per sample); see `Pump`."""
+    return Pump.of(score, depth_db=depth_db, total_samples=total_samples, sample_rate=sample_rate).block(0, total_samples)
 
 
 def crackle(*, total_samples: int, sample_rate: int, level_db: float, streams: Streams) -> np.ndarray:

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -130,7 +131,8 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
     mono = out[0]  # summed on the left channel, then copied to the right
     for name in sorted({n.voice for n in notes}):
         line = [n for n in notes if n.voice == name]
-        mono += render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem)
+        render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem,
+                    into=mono)
     if part.stem == "vocals":
         mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
     out[1] = mono
@@ -312,12 +314,13 @@ def pho_text(segs: list[Segment], rest_between_syllables: bool = False, broken: 
 
 
 def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int,
-                *, streams: Streams | None = None, stem: str = "vocals") -> np.ndarray:
+                *, streams: Streams | None = None, stem: str = "vocals", into: np.ndarray | None = None) -> np.ndarray:
     """One voice's notes, sung: rendered ONSET_PASSES times, each vowel moved after each render so
     that it becomes voiced on its beat, and once more where a voicing is still late (its aspiration
     cut, `aspiration_cuts`); then played back on the written clock (`TuningMap`), which
     puts every note on its written pitch. With `streams`, every note is sung with its own
-    `Expression`."""
+    `Expression`. With `into` (float32, total_samples), the line is added into it, a block at a
+    time, and `into` returned."""
     ordered = sorted(notes, key=lambda n: n.start_beats)
     expressions = [_bent(Expression.draw(streams.rng("expression", stem, voice.name, round(n.start_beats * 4))), n)
                    for n in ordered] if streams is not None else None
@@ -336,10 +339,9 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
 
     up, down = sample_rate // np.gcd(sample_rate, voice.sample_rate), voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)
     # the resampled line goes straight into `play`, which lets it go once it has its padded copy
-    audio = tuning.play(resample_poly(voice_audio, up, down).astype(np.float32, copy=False),
-                        sample_rate=sample_rate, total_samples=total_samples)
-    audio *= envelope(notes, segs, seconds_per_beat, sample_rate, total_samples)
-    return audio
+    return tuning.play(resample_poly(voice_audio, up, down).astype(np.float32, copy=False),
+                       sample_rate=sample_rate, total_samples=total_samples, into=into,
+                       gain=Envelope.of(notes, segs, seconds_per_beat, sample_rate, total_samples).block)
 
 
 # ---------------------------------------------------------------- tuning
@@ -395,16 +397,24 @@ class TuningMap:
     def to_written_s(self, mbrola_s: float) -> float:
         return float(np.interp(mbrola_s, self.mbrola_s, self.written_s))
 
-    def play(self, audio: np.ndarray, *, sample_rate: int, total_samples: int) -> np.ndarray:
+    def play(self, audio: np.ndarray, *, sample_rate: int, total_samples: int,
+             gain: Callable[[int, int], np.ndarray] | None = None, into: np.ndarray | None = None) -> np.ndarray:
         """MBROLA's output (on its clock, at `sample_rate`) read on the written clock: `total_samples`
         samples, cubic (Catmull-Rom) interpolation, PLAY_BLOCK samples at a time (a long song's
-        positions in float64 would cost 100 MB a minute)."""
+        positions in float64 would cost 100 MB a minute), each block times `gain(start, end)`;
+        added into `into` (float32, total_samples) when given, which is returned."""
         padded = np.pad(np.asarray(audio, dtype=np.float32), (1, 3))  # read past either end: silence
         del audio  # a long line is held once, padded, while it is played
-        out = np.empty(total_samples, dtype=np.float32)
+        out = np.empty(total_samples, dtype=np.float32) if into is None else into
         for start in range(0, total_samples, PLAY_BLOCK):
             end = min(total_samples, start + PLAY_BLOCK)
-            out[start:end] = self._play_block(padded, start=start, end=end, sample_rate=sample_rate)
+            block = self._play_block(padded, start=start, end=end, sample_rate=sample_rate)
+            if gain is not None:
+                block *= gain(start, end)
+            if into is None:
+                out[start:end] = block
+            else:
+                out[start:end] += block
         return out
 
     def _play_block(self, padded: np.ndarray, *, start: int, end: int, sample_rate: int) -> np.ndarray:
@@ -499,23 +509,44 @@ def aspiration_cuts(segs: list[Segment], tries: dict[int, list[tuple[float, floa
     return tuple(cuts)
 
 
-def envelope(notes: list[Note], segs: list[Segment], seconds_per_beat: float, sample_rate: int, total_samples: int) -> np.ndarray:
-    """Per-note loudness from velocity, with soft attacks and releases."""
-    gain = np.zeros(total_samples, dtype=np.float32)
-    ordered = sorted(notes, key=lambda n: n.start_beats)
-    starts = [n.start_beats * seconds_per_beat for n in ordered]
-    bounds = _note_bounds(segs, starts)
-    for note, (begin, end) in zip(ordered, bounds):
-        a, b = max(0, int(begin * sample_rate)), min(total_samples, int(end * sample_rate))
-        if b <= a:
-            continue
-        release = min(int(RELEASE_S * sample_rate), total_samples - b)
-        shape = np.full(b - a + release, (note.velocity / 100.0) ** 1.5, dtype=np.float32)
-        ramp_in = min(b - a, int(0.012 * sample_rate))
-        shape[:ramp_in] *= np.linspace(0.2, 1.0, ramp_in)
-        shape[len(shape) - release:] *= np.linspace(1.0, 0.0, release)
-        gain[a:b + release] = np.maximum(gain[a:b + release], shape)
-    return gain
+@dataclass(frozen=True)
+class Envelope:
+    """Per-note loudness from velocity, with soft attacks and releases: each note's (first sample,
+    past its release, level, attack samples, release samples), the gain where notes meet the
+    louder one's. Made a block at a time (`block`): a long line's gain is never held whole."""
+    notes: tuple[tuple[int, int, float, int, int], ...]
+
+    @classmethod
+    def of(cls, notes: list[Note], segs: list[Segment], seconds_per_beat: float, sample_rate: int,
+           total_samples: int) -> "Envelope":
+        ordered = sorted(notes, key=lambda n: n.start_beats)
+        bounds = _note_bounds(segs, [n.start_beats * seconds_per_beat for n in ordered])
+        out = []
+        for note, (begin, end) in zip(ordered, bounds):
+            a, b = max(0, int(begin * sample_rate)), min(total_samples, int(end * sample_rate))
+            if b > a:
+                release = min(int(RELEASE_S * sample_rate), total_samples - b)
+                out.append((a, b + release, (note.velocity / 100.0) ** 1.5, min(b - a, int(0.012 * sample_rate)), release))
+        return cls(tuple(sorted(out)))
+
+    def block(self, start: int, end: int) -> np.ndarray:
+        """The gain over samples [start, end), float32."""
+        gain = np.zeros(end - start, dtype=np.float32)
+        for a, stop, level, ramp_in, release in self.notes:
+            if a >= end:
+                break
+            lo, hi = max(a, start), min(stop, end)
+            if hi <= lo:
+                continue
+            shape = np.full(hi - lo, level, dtype=np.float32)
+            if lo < a + ramp_in:
+                top = min(hi, a + ramp_in)
+                shape[:top - lo] *= np.linspace(0.2, 1.0, ramp_in)[lo - a:top - a]
+            if hi > stop - release:
+                first = max(lo, stop - release)
+                shape[first - lo:] *= np.linspace(1.0, 0.0, release)[first - (stop - release):hi - (stop - release)]
+            gain[lo - start:hi - start] = np.maximum(gain[lo - start:hi - start], shape)
+        return gain
 
 
 def _note_bounds(segs: list[Segment], starts: list[float]) -> list[tuple[float, float]]:
