@@ -9,16 +9,20 @@ import songwright as sw
 
 
 def test_composer_never_imports_torch(tmp_path):
+    """Nor scipy, librosa or pyloudnorm: a second or more of a cold start, for filters numpy and
+    pedalboard make as well (audio/filters.py)."""
     script = (
         "import sys, songwright as sw\n"
         "from songwright.cli import main\n"
-        f"assert main(['generate', '--duration', '10', '--seed', '1', '-q', '-o', r'{tmp_path / 'x.wav'}']) == 0\n"
-        "heavy = sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules)\n"
+        f"assert main(['generate', '--duration', '15', '--seed', '1', '-q', '--lyrics-text', '[verse] Sing it soft and "
+        f"clear tonight', '-o', r'{tmp_path / 'x.mp3'}', '--stems', r'{tmp_path}']) == 0\n"
+        "heavy = sorted(m for m in ('torch', 'diffusers', 'transformers', 'scipy', 'librosa', 'pyloudnorm')"
+        " if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
-    assert (tmp_path / "x.wav").stat().st_size > 0
+    assert (tmp_path / "x.mp3").stat().st_size > 0 and (tmp_path / "vocals.wav").stat().st_size > 0
 
 
 def test_acestep_needs_a_checkpoint(monkeypatch):

@@ -1,70 +1,58 @@
-"""Loudness (ITU-R BS.1770-4 via pyloudnorm) and true peak (4x oversampled)."""
+"""Loudness (ITU-R BS.1770-4, integrated, gated) and true peak (4x oversampled), measured with
+numpy and pedalboard's filters (audio.filters), a block at a time: a long song is never copied
+to float64. The meter gives pyloudnorm's figures (tests/test_generate.py compares them)."""
 
 from __future__ import annotations
 
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import pyloudnorm
-
-# pyloudnorm and scipy.signal (0.5 s) are imported when first measured: rms_db, which every
-# stem's mix chain uses, needs neither, so FluidSynth's stems start while they load.
+from .filters import k_weighting, lowpass_taps, upsampled_peak
 
 OVERSAMPLE = 4
 BLOCK = 1 << 20  # samples measured at a time
+GATE_BLOCK_S = 0.4  # BS.1770's gating blocks: 400 ms...
+GATE_OVERLAP = 0.75  # ...75 % overlapped
 ABSOLUTE_GATE_LUFS = -70.0
-
-
-@functools.cache
-def _meter(sample_rate: int) -> pyloudnorm.Meter:
-    import pyloudnorm
-
-    return pyloudnorm.Meter(sample_rate)
+RELATIVE_GATE_LU = -10.0
+CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs
 
 
 def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness of (samples, channels) audio, in LUFS: pyloudnorm's BS.1770-4 meter
-    (its K-weighting filters, blocks and gates), one channel and BLOCK samples at a time, so a
-    long song is measured without float64 copies of it."""
-    meter = _meter(sample_rate)
+    """Integrated loudness of (samples, channels) audio, in LUFS: K-weighted, in 400 ms blocks
+    75 % overlapped, gated at -70 LUFS and 10 LU under the blocks above that. ValueError for
+    audio shorter than one block."""
     audio = np.asarray(audio)
     audio = audio[:, None] if audio.ndim == 1 else audio
     samples, channels = audio.shape
-    block_s, step = meter.block_size, 1.0 - meter.overlap
-    if samples < block_s * sample_rate:
-        return float(meter.integrated_loudness(np.asarray(audio, dtype=np.float64)))  # pyloudnorm's own error
-    j = np.arange(int(np.round((samples / sample_rate - block_s) / (block_s * step))) + 1)
-    lower = (block_s * (j * step) * sample_rate).astype(np.int64)  # pyloudnorm's bounds, to the sample
-    upper = np.minimum((block_s * (j * step + 1) * sample_rate).astype(np.int64), samples)
-    energy = np.stack([_block_energy(audio[:, ch], meter, lower=lower, upper=upper) for ch in range(channels)])
-    z = energy / (block_s * sample_rate)  # (channels, blocks) mean square
-    gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41][:channels])[:, None]
-    with np.errstate(divide="ignore"):
+    step = 1.0 - GATE_OVERLAP
+    if samples < GATE_BLOCK_S * sample_rate:
+        raise ValueError(f"audio must be longer than the {GATE_BLOCK_S} s gating block to measure its loudness")
+    j = np.arange(int(np.round((samples / sample_rate - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1)
+    lower = (GATE_BLOCK_S * (j * step) * sample_rate).astype(np.int64)
+    upper = np.minimum((GATE_BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64), samples)
+    energy = np.stack([_block_energy(audio[:, ch], sample_rate, lower=lower, upper=upper) for ch in range(channels)])
+    z = energy / (GATE_BLOCK_S * sample_rate)  # (channels, blocks) mean square
+    gains = np.array(CHANNEL_GAINS[:channels])[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
         loudness = -0.691 + 10.0 * np.log10(np.sum(gains * z, axis=0))
         above = loudness >= ABSOLUTE_GATE_LUFS
-        relative = -0.691 + 10.0 * np.log10(np.sum(gains[:, 0] * z[:, above].mean(axis=1))) - 10.0
+        relative = -0.691 + 10.0 * np.log10(np.sum(gains[:, 0] * z[:, above].mean(axis=1))) + RELATIVE_GATE_LU
         gated = (loudness > relative) & (loudness > ABSOLUTE_GATE_LUFS)
         return float(-0.691 + 10.0 * np.log10(np.sum(gains[:, 0] * np.nan_to_num(z[:, gated].mean(axis=1)))))
 
 
-def _block_energy(channel: np.ndarray, meter: pyloudnorm.Meter, *, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+def _block_energy(channel: np.ndarray, sample_rate: int, *, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The sum of squares of the K-weighted channel between each lower and upper bound."""
-    from scipy.signal import lfilter, lfilter_zi
-
-    stages = list(meter._filters.values())  # pyloudnorm's K-weighting: high shelf, then high pass
-    states = [lfilter_zi(stage.b, stage.a) * 0.0 for stage in stages]
+    weighting = k_weighting(sample_rate)
     bounds = np.concatenate([lower, upper])
     prefix = np.empty(len(bounds), dtype=np.float64)  # sum of squares before each bound
     total = 0.0
     for start in range(0, len(channel), BLOCK):
-        x = np.asarray(channel[start:start + BLOCK], dtype=np.float64)
-        for index, stage in enumerate(stages):
-            x, states[index] = lfilter(stage.b, stage.a, x, zi=states[index])
-            x *= stage.passband_gain
+        x = np.asarray(channel[start:start + BLOCK], dtype=np.float32)[None, :]
+        x = weighting(x, sample_rate, reset=start == 0)[0].astype(np.float64)
         running = np.concatenate([[total], total + np.cumsum(np.square(x))])
         here = (bounds >= start) & (bounds <= start + len(x))
         prefix[here] = running[bounds[here] - start]
@@ -74,9 +62,7 @@ def _block_energy(channel: np.ndarray, meter: pyloudnorm.Meter, *, lower: np.nda
 
 @functools.cache
 def _interpolator() -> np.ndarray:
-    from scipy.signal import firwin
-
-    return (firwin(48, 1.0 / OVERSAMPLE) * OVERSAMPLE).astype(np.float32)
+    return (lowpass_taps(48, 1.0 / OVERSAMPLE) * OVERSAMPLE).astype(np.float32)
 
 
 def true_peak_db(audio: np.ndarray) -> float:
@@ -96,17 +82,14 @@ def _oversampled_peak(channel: np.ndarray) -> float:
     """The largest |sample| of the channel upsampled OVERSAMPLE times, BLOCK input samples at a
     time: each block is upsampled with the samples before it that its first outputs need, and
     keeps only the outputs that the whole channel's upsampling has at those places."""
-    from scipy.signal import upfirdn
-
     taps = _interpolator()
     reach = len(taps) // OVERSAMPLE  # input samples before an output that reach it
     peak = 0.0
     for start in range(0, len(channel), BLOCK):
         end = min(len(channel), start + BLOCK)
         begin = max(0, start - reach)
-        out = upfirdn(taps, channel[begin:end], up=OVERSAMPLE)
-        out = out[(start - begin) * OVERSAMPLE:None if end == len(channel) else (end - begin) * OVERSAMPLE]
-        peak = max(peak, float(out.max()), -float(out.min()))
+        peak = max(peak, upsampled_peak(channel[begin:end], taps, OVERSAMPLE, first=(start - begin) * OVERSAMPLE,
+                                        stop=None if end == len(channel) else (end - begin) * OVERSAMPLE))
     return peak
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pedalboard as pb
 
 from ..audio.io import on_pcm16_grid
+from ..audio.filters import butterworth_power, max_ahead, moving_mean, zero_phase
 from ..audio.measure import integrated_lufs, rms_db, true_peak_db
 
 TARGET_LUFS = -14.0
@@ -143,28 +144,31 @@ def de_ess(audio: np.ndarray, sample_rate: int, threshold_db: float = -30.0, rat
 
 def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float = -30.0, ratio: float = 4.0) -> None:
     """de_ess over a float32 C-ordered stem, in place, CHAIN_BLOCK samples at a time; a sung
-    line (mono on two channels) is filtered once."""
-    from scipy.signal import butter, sosfiltfilt  # imported when first used, as in audio.measure
-
+    line (mono on two channels) is filtered once. The band above DE_ESS_HZ is a 4th-order
+    Butterworth high pass run forward and back (zero phase, through an FFT), so audio - band is
+    the band below, untouched."""
     rows = audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
-    sos = butter(4, DE_ESS_HZ, btype="highpass", fs=sample_rate, output="sos").astype(np.float32)
     samples = audio.shape[1]
     if samples == 0:
         return
+    def power(hz: np.ndarray) -> np.ndarray:
+        return butterworth_power(hz, sample_rate=sample_rate, order=4, low_hz=DE_ESS_HZ)
+
     def high(start: int, end: int, before: np.ndarray | None = None) -> np.ndarray:
-        """The band above DE_ESS_HZ over [start, end), zero phase (audio - high is the band below,
-        untouched), filtered with DE_ESS_OVERLAP samples beside it; `before`: those before it as
-        they were, when the stem there has been changed already."""
+        """The band above DE_ESS_HZ over [start, end), filtered with DE_ESS_OVERLAP samples
+        beside it; `before`: those before it as they were, when the stem there has been changed
+        already."""
         begin, stop = max(0, start - DE_ESS_OVERLAP), min(samples, end + DE_ESS_OVERLAP)
         x = rows[:, begin:stop] if before is None else np.concatenate([before, rows[:, start:stop]], axis=1)
-        return sosfiltfilt(sos, x, axis=1)[:, start - begin:end - begin]
+        return zero_phase(x, power, sample_rate=sample_rate)[:, start - begin:end - begin].astype(np.float32)
 
-    power = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
+    power_per_hop = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
     for start, end in _spans(samples):
         block = np.mean(np.square(high(start, end)), axis=0)
         block = np.pad(block, (0, -len(block) % DE_ESS_HOP))
-        power[start // DE_ESS_HOP:start // DE_ESS_HOP + len(block) // DE_ESS_HOP] = block.reshape(-1, DE_ESS_HOP).mean(axis=1)
-    hop_gain = _de_ess_gain(power, sample_rate, threshold_db=threshold_db, ratio=ratio)
+        at = start // DE_ESS_HOP
+        power_per_hop[at:at + len(block) // DE_ESS_HOP] = block.reshape(-1, DE_ESS_HOP).mean(axis=1)
+    hop_gain = _de_ess_gain(power_per_hop, sample_rate, threshold_db=threshold_db, ratio=ratio)
     centres = (np.arange(len(hop_gain)) + 0.5) * DE_ESS_HOP
     before = None  # filtered again, a block at a time: a long stem's band is never held whole
     for start, end in _spans(samples):  # low + high * gain == audio + high * (gain - 1)
@@ -182,13 +186,11 @@ def _de_ess_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ra
     """The de-esser's gain every DE_ESS_HOP samples from the high band's power over each: its
     level over 5 ms, turned down by `ratio` above `threshold_db`, held 60 ms (a sibilant lasts
     tens of ms; the gain, drawn linearly between, moves no faster than that)."""
-    from scipy.ndimage import maximum_filter1d, uniform_filter1d
-
     window = max(1, round(0.005 * sample_rate / DE_ESS_HOP))
-    level_db = 10 * np.log10(uniform_filter1d(power, size=window, mode="constant") + 1e-12)
+    level_db = 10 * np.log10(moving_mean(power, window) + 1e-12)
     reduction_db = np.minimum(0.0, (threshold_db - level_db) * (1 - 1 / ratio))
     release = max(1, round(0.06 * sample_rate / DE_ESS_HOP))
-    held = maximum_filter1d(-reduction_db, size=release, origin=-(release // 2))  # hold, then let go
+    held = max_ahead(-reduction_db, release)  # hold, then let go
     return 10 ** (-held / 20)
 
 

@@ -35,6 +35,7 @@ VIBRATO_HZ = 5.3
 VIBRATO_CENTS = 22.0
 RELEASE_S = 0.03  # after a note's last consonant: its burst is heard whole
 BREATH_S = 0.22
+BREATH_BAND_HZ = (1500.0, 7000.0)
 BREATH_GAIN = 0.012
 MAX_REST_MS = 5000
 MAX_PHO_LINE_CHARS = 1000
@@ -335,13 +336,20 @@ def render_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample
     if cuts:  # the same segments, MBROLA's vowels longer by what playback skips
         tuning = TuningMap.for_segments(segs, voice.sample_rate, cuts)
         voice_audio = joins.sing(tuning.to_mbrola(segs), voice)
-    from scipy.signal import resample_poly  # 0.5 s to import: not before a line is sung
-
-    up, down = sample_rate // np.gcd(sample_rate, voice.sample_rate), voice.sample_rate // np.gcd(sample_rate, voice.sample_rate)
     # the resampled line goes straight into `play`, which lets it go once it has its padded copy
-    return tuning.play(resample_poly(voice_audio, up, down).astype(np.float32, copy=False),
+    return tuning.play(resampled(voice_audio, voice.sample_rate, sample_rate),
                        sample_rate=sample_rate, total_samples=total_samples, into=into,
                        gain=Envelope.of(notes, segs, seconds_per_beat, sample_rate, total_samples).block)
+
+
+def resampled(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """`audio` (mono) at `to_rate`, float32, ceil(len * to_rate / from_rate) samples long:
+    libsoxr's high-quality resampler (linear phase, its delay compensated)."""
+    import soxr
+
+    out = soxr.resample(np.asarray(audio, dtype=np.float32), from_rate, to_rate, quality="HQ")
+    length = -(-len(audio) * to_rate // from_rate)
+    return out[:length] if len(out) >= length else np.pad(out, (0, length - len(out)))
 
 
 # ---------------------------------------------------------------- tuning
@@ -571,9 +579,11 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
     """A soft breath before each phrase that follows a rest long enough to breathe in; each
     breath's noise from its own stream, named by the sixteenth its phrase starts on."""
     out = np.zeros(total_samples, dtype=np.float32)
-    from scipy.signal import butter, sosfilt
+    from ..audio.filters import butterworth_power, zero_phase
 
-    sos = butter(2, [1500, 7000], btype="bandpass", fs=sample_rate, output="sos")
+    def band(hz: np.ndarray) -> np.ndarray:  # breath noise: a 2nd-order Butterworth band pass's spectrum
+        return butterworth_power(hz, sample_rate=sample_rate, order=2, low_hz=BREATH_BAND_HZ[0], high_hz=BREATH_BAND_HZ[1])
+
     ordered = sorted(notes, key=lambda n: n.start_beats)
     previous_end = -1.0
     for note in ordered:
@@ -583,7 +593,7 @@ def breaths(notes: list[Note], seconds_per_beat: float, sample_rate: int, total_
             a = int((start - BREATH_S - 0.04) * sample_rate)
             if 0 <= a < total_samples:  # (a passage of a song may end during one)
                 rng = streams.rng("breath", round(note.start_beats * 4))
-                noise = sosfilt(sos, rng.standard_normal(length)).astype(np.float32)
+                noise = zero_phase(rng.standard_normal(length), band, sample_rate=sample_rate, squared=False).astype(np.float32)
                 breath = BREATH_GAIN * noise * np.hanning(length).astype(np.float32)
                 out[a:a + length] += breath[:total_samples - a]
         previous_end = note.end_beats * seconds_per_beat
