@@ -68,7 +68,7 @@ print(json.dumps({"second_song_s": time.perf_counter() - start, "cpu_s": cpu_s()
 LENGTH_CHILD = r"""
 import json, sys, time
 import songwright as sw
-import lameenc, pyloudnorm, scipy.signal, songwright.render.mix, songwright.render.pipeline, songwright.stages
+import lameenc, soxr, songwright.render.mix, songwright.render.pipeline, songwright.stages
 start = time.perf_counter()
 song = sw.generate(sw.SongRequest(tags=sys.argv[1], lyrics=sys.argv[2], duration_s=float(sys.argv[3]), seed=1))
 song.save_all(sys.argv[4] + "/song.wav", stems_dir=sys.argv[4] + "/stems")
