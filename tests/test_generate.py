@@ -146,3 +146,16 @@ def test_de_esser_turns_down_loud_sibilance_only():
     assert abs(rms_db(sosfilt(low, out[0])[sr:]) - rms_db(sosfilt(low, loud[0])[sr:])) < 0.01
     quiet = np.stack([0.3 * np.sin(2 * np.pi * 500 * t) + 0.005 * np.sin(2 * np.pi * 7000 * t)] * 2).astype(np.float32)
     assert np.max(np.abs(de_ess(quiet, sr) - quiet)) < 1e-5
+
+
+def test_a_sung_stems_chain_runs_on_one_channel_until_its_reverb_with_the_same_samples():
+    from songwright.render.mix import _run_chain_in_place, _run_in_place, stem_chain
+
+    sr = 44100
+    line = (np.random.default_rng(4).standard_normal((1, 3 * sr)) * 0.1).astype(np.float32)
+    for stem in ("vocals", "harmony", "keys"):
+        for audio in (np.repeat(line, 2, axis=0), np.concatenate([line, 0.5 * line])):  # mono on two channels; stereo
+            both, one = np.ascontiguousarray(audio), np.ascontiguousarray(audio)
+            _run_in_place(stem_chain(stem, 100.0), both, sr)
+            _run_chain_in_place(stem_chain(stem, 100.0), one, sr)
+            assert np.array_equal(both, one), stem

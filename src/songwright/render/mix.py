@@ -117,12 +117,26 @@ def levelled(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *
     end = min(audio.shape[1], (loud[-1] + 1) * SPAN_STRIDE + int(EFFECT_TAIL_S * sample_rate))
     audio[:, :start] = 0.0
     audio[:, end:] = 0.0
-    _run_in_place(board, audio[:, start:end], sample_rate)
+    _run_chain_in_place(board, audio[:, start:end], sample_rate)
     if gain_curve is not None:
         for begin in range(0, audio.shape[1], CHAIN_BLOCK):
             stop = min(audio.shape[1], begin + CHAIN_BLOCK)
             audio[:, begin:stop] *= gain_curve(begin, stop)
     return audio, gains
+
+
+def _run_chain_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
+    """A stem's chain over it in place; a mono line on two channels (a sung stem) goes through
+    the plugins before the first reverb on one channel, copied to the other after them (the
+    same samples as both, in half the time): the reverb is what makes it stereo."""
+    plugins = list(board)
+    mono_until = next((i for i, plugin in enumerate(plugins) if isinstance(plugin, pb.Reverb)), len(plugins))
+    if audio.shape[0] == 2 and mono_until and np.array_equal(audio[0], audio[1]):
+        _run_in_place(pb.Pedalboard(plugins[:mono_until]), audio[:1], sample_rate)
+        audio[1] = audio[0]
+        plugins = plugins[mono_until:]
+    if plugins:
+        _run_in_place(pb.Pedalboard(plugins), audio, sample_rate)
 
 
 def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
