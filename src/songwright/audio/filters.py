@@ -75,9 +75,9 @@ def max_ahead(x: np.ndarray, size: int) -> np.ndarray:
     return sliding_window_view(np.pad(x, (0, size - 1), mode="symmetric"), size).max(axis=1)
 
 
-def k_weighting(sample_rate: float):
+def k_weighting():
     """BS.1770's K-weighting filters as one pedalboard (float32, stateful between calls with
-    reset=False): the +4 dB high shelf at 1.5 kHz, then the 38 Hz high pass (Q 0.5: a double
+    reset=False; the sample rate is given when it is called): the +4 dB high shelf at 1.5 kHz, then the 38 Hz high pass (Q 0.5: a double
     real pole, so two first-order high passes)."""
     import pedalboard as pb
 

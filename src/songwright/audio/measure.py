@@ -1,6 +1,6 @@
 """Loudness (ITU-R BS.1770-4, integrated, gated) and true peak (4x oversampled), measured with
 numpy and pedalboard's filters (audio.filters), a block at a time: a long song is never copied
-to float64. The meter gives pyloudnorm's figures (tests/test_generate.py compares them)."""
+to float64. The meter gives pyloudnorm's figures (tests/test_filters.py compares them)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
 
 def _block_energy(channel: np.ndarray, sample_rate: int, *, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """The sum of squares of the K-weighted channel between each lower and upper bound."""
-    weighting = k_weighting(sample_rate)
+    weighting = k_weighting()
     bounds = np.concatenate([lower, upper])
     prefix = np.empty(len(bounds), dtype=np.float64)  # sum of squares before each bound
     total = 0.0

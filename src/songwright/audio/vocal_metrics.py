@@ -18,7 +18,7 @@ from .analysis import mono_at
 F0_RATE = 16000
 HOP = 160  # 10 ms
 # pYIN's pitch bins, in semitones. Its Viterbi pass costs the square of the bins, so a measure that
-# needs only voicing, or a pitch within 50 cents, uses bins coarser than librosa's 0.1: 0.2 is 5x
+# needs only voicing, or a pitch within 50 cents, uses bins coarser than librosa's 0.1: 0.2 is 4-5x
 # faster and reads a note within 10 cents of 0.1's reading.
 VOICING_RESOLUTION = 0.5
 PITCH_RESOLUTION = 0.2

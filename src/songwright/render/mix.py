@@ -131,12 +131,18 @@ def _run_chain_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: in
     same samples as both, in half the time): the reverb is what makes it stereo."""
     plugins = list(board)
     mono_until = next((i for i, plugin in enumerate(plugins) if isinstance(plugin, pb.Reverb)), len(plugins))
-    if audio.shape[0] == 2 and mono_until and np.array_equal(audio[0], audio[1]):
-        _run_in_place(pb.Pedalboard(plugins[:mono_until]), audio[:1], sample_rate)
+    rows = _distinct_rows(audio)
+    if mono_until and rows.shape[0] < audio.shape[0]:
+        _run_in_place(pb.Pedalboard(plugins[:mono_until]), rows, sample_rate)
         audio[1] = audio[0]
         plugins = plugins[mono_until:]
     if plugins:
         _run_in_place(pb.Pedalboard(plugins), audio, sample_rate)
+
+
+def _distinct_rows(audio: np.ndarray) -> np.ndarray:
+    """`audio[:1]` for a mono line on two channels (a sung stem), else `audio`."""
+    return audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
 
 
 def _run_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
@@ -161,7 +167,7 @@ def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float
     line (mono on two channels) is filtered once. The band above DE_ESS_HZ is a 4th-order
     Butterworth high pass run forward and back (zero phase, through an FFT), so audio - band is
     the band below, untouched."""
-    rows = audio[:1] if audio.shape[0] == 2 and np.array_equal(audio[0], audio[1]) else audio
+    rows = _distinct_rows(audio)
     samples = audio.shape[1]
     if samples == 0:
         return
