@@ -232,7 +232,8 @@ def normalize_text(text: str) -> tuple[str, list[str]]:
         if category == "Cf" or char in _IGNORABLE:
             continue
         if category.startswith("M"):
-            if out and (out[-1].isalnum() or unicodedata.category(out[-1]).startswith("M")):
+            last = out[-1][-1] if out else " "  # (a number's text is several characters)
+            if last.isalnum() or unicodedata.category(last).startswith("M"):
                 out.append(char)
             continue
         if category.startswith("N") and not ("0" <= char <= "9"):
