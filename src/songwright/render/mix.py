@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -261,22 +262,29 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         if gains.trim_db:
             limited *= np.float32(10 ** (gains.trim_db / 20))
         limited = on_pcm16_grid(limited)
-        return Mastered(limited, integrated_lufs(limited.T, sample_rate), true_peak_db(limited.T), gains)
+        return Mastered(limited, *_measured(limited, sample_rate), gains)
     gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
     limited = _limit(compressed, gain_db, sample_rate)
-    loudness = integrated_lufs(limited.T, sample_rate)
+    loudness, peak = _measured(limited, sample_rate)
     if abs(TARGET_LUFS - loudness) > 0.2:  # limiting lowers loudness a little: correct once
         gain_db += TARGET_LUFS - loudness
         del limited
         limited = _limit(compressed, gain_db, sample_rate)
-        loudness = integrated_lufs(limited.T, sample_rate)
+        loudness, peak = _measured(limited, sample_rate)
+    trim_db = 0.0
     del compressed
-    peak, trim_db = true_peak_db(limited.T), 0.0
     if peak > TRUE_PEAK_CEILING_DB - 0.05:  # scaling shifts loudness and peak by the same dB
         trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
     return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db))
+
+
+def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of (2, samples) audio, measured side by side."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        peak = pool.submit(true_peak_db, audio.T)
+        return integrated_lufs(audio.T, sample_rate), peak.result()
 
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
