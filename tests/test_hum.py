@@ -22,6 +22,8 @@ from songwright.tunes import tune_of
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from bench_tunes import MELODIES, midi_file  # noqa: E402
 
+from .parallel import in_processes  # noqa: E402
+
 TEMPO_BPM = 100
 RATE = 22050
 # (start beats, duration beats, MIDI): steps, a leap, repeated notes, eighths, rests
@@ -103,14 +105,16 @@ def sung_line(name: str) -> tuple[np.ndarray, list[tuple[float, float, int]]]:
                   n.pitch) for n in sorted(part.notes, key=lambda n: n.start_beats)]
 
 
+def _line_heard(name: str) -> tuple:
+    """One of bench_tunes' melodies as the singer sings it: (name, notes in seconds, notes heard)."""
+    dry, notes_s = sung_line(name)
+    return name, notes_s, hum.transcribe_s(dry[:, None], RATE)
+
+
 @functools.lru_cache(maxsize=1)
 def _sung_lines_heard() -> tuple:
-    """bench_tunes' 11 melodies as the singer sings them: (name, notes in seconds, notes heard)."""
-    out = []
-    for name, *_ in MELODIES:
-        dry, notes_s = sung_line(name)
-        out.append((name, notes_s, hum.transcribe_s(dry[:, None], RATE)))
-    return tuple(out)
+    """bench_tunes' 11 melodies, sung and heard."""
+    return tuple(in_processes(_line_heard, [name for name, *_ in MELODIES]))
 
 
 def _sung_lines_scored(*, quantised: bool) -> tuple[int, int, int]:

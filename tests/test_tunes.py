@@ -14,6 +14,8 @@ from songwright.cli import main
 from songwright.errors import InvalidRequest
 from songwright.tunes import MAX_MELODY_BYTES, TuneNote, decode_melody, fit_line, read_tune
 
+from .parallel import in_processes
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_tunes.py"
 _spec = importlib.util.spec_from_file_location("bench_tunes", BENCH)
 bench = importlib.util.module_from_spec(_spec)
@@ -171,16 +173,19 @@ def test_decode_refuses_an_oversized_file():
 
 # ---------------------------------------------------------------- measured from the vocal stem
 
+def _melody_sung(index: int) -> tuple[int, ...]:
+    """The bench's melody `index` sung and measured: notes pitched, in tune, onsets, on time,
+    syllables, syllables heard."""
+    score, _ = bench.measure(*bench.MELODIES[index])
+    return score.pitched, score.in_tune, score.onsets, score.on_time, score.syllables, score.heard
+
+
 def test_the_given_melodies_are_sung_in_tune_on_time_every_syllable():
     """benchmarks/bench_tunes.py's 11 melodies (4/4, 3/4, 6/8, a pickup, melismas, more syllables
     than notes, syncopation, an octave move, a second track, two rounds)."""
     assert len(bench.MELODIES) >= 10
-    pitched = in_tune = onsets = on_time = syllables = heard = 0
-    for melody in bench.MELODIES:
-        score, _ = bench.measure(*melody)
-        pitched, in_tune = pitched + score.pitched, in_tune + score.in_tune
-        onsets, on_time = onsets + score.onsets, on_time + score.on_time
-        syllables, heard = syllables + score.syllables, heard + score.heard
+    measured = in_processes(_melody_sung, range(len(bench.MELODIES)))
+    pitched, in_tune, onsets, on_time, syllables, heard = map(sum, zip(*measured))
     assert pitched >= 140 and in_tune / pitched >= 0.95, (in_tune, pitched)
     assert heard == syllables
     assert onsets >= 50 and on_time / onsets >= 0.95, (on_time, onsets)
