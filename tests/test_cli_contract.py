@@ -332,8 +332,10 @@ def _wait_for_library(process: subprocess.Popen, name: str, timeout_s: float = 6
 def test_f13_sigint_during_start_up_is_one_line(tmp_path, after_s):
     """Ctrl-C while the package imports numpy, scipy and the synthesiser bindings (the 0.7 s and
     1.5 s of the probe; timed from numpy's first library, since Python's own start-up before
-    any of our code runs can itself take that long on a loaded machine)."""
-    process = subprocess.Popen([sys.executable, "-m", "songwright", "generate", "--duration", "10", "-o", "out.wav"],
+    any of our code runs can itself take that long on a loaded machine). The song is a minute
+    long, so the process is still at work 0.4 s in: a 10 s one, with the modules byte-compiled,
+    was already written by then on a fast machine."""
+    process = subprocess.Popen([sys.executable, "-m", "songwright", "generate", "--duration", "60", "-o", "out.wav"],
                                cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     _wait_for_library(process, "numpy")
