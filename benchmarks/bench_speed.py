@@ -138,6 +138,17 @@ def require_peer() -> None:
                  "apt-get install mma fluidsynth fluid-soundfont-gm time")
 
 
+def compile_sources() -> None:
+    """Our modules byte-compiled, as they are after a user's first run: an editable install leaves
+    them as source, and where PYTHONDONTWRITEBYTECODE is set (as on our machines) every cold start
+    would otherwise compile them again (0.2 s of the cold CLI, measured)."""
+    import compileall
+
+    import songwright
+
+    compileall.compile_dir(str(Path(songwright.__file__).parent), quiet=1)
+
+
 def verdict(value: float, target: float) -> str:
     return "met" if value <= target else "NOT met"
 
@@ -149,6 +160,7 @@ def main() -> None:
                         help="song lengths in seconds for the time per minute of audio (none: skip)")
     args = parser.parse_args()
     require_peer()
+    compile_sources()
     median = statistics.median
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     runs: dict[str, list[Run]] = {"peer": [], "wav": [], "mp3": [], "warm": []}
