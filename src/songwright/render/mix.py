@@ -18,6 +18,7 @@ from ..audio.measure import integrated_lufs, rms_db, true_peak_db
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING_DB = -1.0
 LIMITER_CEILING_DB = -1.5
+MASTER_CORRECTIONS = 2  # passes after the first: loudness to within 0.2 LU, true peak under its ceiling
 END_FADE_S = 0.3
 # How loud each stem sits while it plays (RMS dBFS before the master bus).
 STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,
@@ -220,6 +221,7 @@ class MasterGains:
     """The master bus's gains, set on the whole song and kept for a passage of it made again."""
     gain_db: float  # before the limiter: the song to TARGET_LUFS
     trim_db: float = 0.0  # after it: the true peak under TRUE_PEAK_CEILING_DB
+    ceiling_db: float = LIMITER_CEILING_DB  # the limiter's: lower where a song's inter-sample peaks overshoot
 
 
 @dataclass(frozen=True)
@@ -258,18 +260,23 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
     if ends:
         _fade_end(compressed, sample_rate)
     if gains is not None:
-        limited = _limit(compressed, gains.gain_db, sample_rate)
+        limited = _limit(compressed, gains.gain_db, sample_rate, ceiling_db=gains.ceiling_db)
         if gains.trim_db:
             limited *= np.float32(10 ** (gains.trim_db / 20))
         limited = on_pcm16_grid(limited)
         return Mastered(limited, *_measured(limited, sample_rate), gains)
-    gain_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate)
-    limited = _limit(compressed, gain_db, sample_rate)
+    gain_db, ceiling_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate), LIMITER_CEILING_DB
+    limited = _limit(compressed, gain_db, sample_rate, ceiling_db=ceiling_db)
     loudness, peak = _measured(limited, sample_rate)
-    if abs(TARGET_LUFS - loudness) > 0.2:  # limiting lowers loudness a little: correct once
+    for _ in range(MASTER_CORRECTIONS):  # limiting lowers loudness a little; peaks between samples overshoot
+        over_db = peak - (TRUE_PEAK_CEILING_DB - 0.1)
+        if abs(TARGET_LUFS - loudness) <= 0.2 and peak <= TRUE_PEAK_CEILING_DB - 0.05:
+            break
         gain_db += TARGET_LUFS - loudness
+        if peak > TRUE_PEAK_CEILING_DB - 0.05:  # limit harder by the overshoot, rather than turn the song down
+            ceiling_db = float(ceiling_db - over_db)
         del limited
-        limited = _limit(compressed, gain_db, sample_rate)
+        limited = _limit(compressed, gain_db, sample_rate, ceiling_db=ceiling_db)
         loudness, peak = _measured(limited, sample_rate)
     trim_db = 0.0
     del compressed
@@ -277,7 +284,7 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
-    return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db))
+    return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db))
 
 
 def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
@@ -291,8 +298,8 @@ def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
     _run_in_place(pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)]), audio, sample_rate)
 
 
-def _limit(audio: np.ndarray, gain_db: float, sample_rate: int) -> np.ndarray:
-    limiter = pb.Pedalboard([pb.Gain(gain_db), pb.BrickwallLimiter(ceiling_db=LIMITER_CEILING_DB, release_ms=80)])
+def _limit(audio: np.ndarray, gain_db: float, sample_rate: int, *, ceiling_db: float) -> np.ndarray:
+    limiter = pb.Pedalboard([pb.Gain(gain_db), pb.BrickwallLimiter(ceiling_db=ceiling_db, release_ms=80)])
     return limiter(audio, sample_rate)
 
 
