@@ -17,6 +17,8 @@ from ..audio.measure import integrated_lufs, rms_db, true_peak_db
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING_DB = -1.0
+TRUE_PEAK_GUARD_DB = TRUE_PEAK_CEILING_DB - 0.05  # a true peak above this is corrected...
+TRUE_PEAK_AIM_DB = TRUE_PEAK_CEILING_DB - 0.1  # ...to this
 LIMITER_CEILING_DB = -1.5
 MASTER_CORRECTIONS = 2  # passes after the first: loudness to within 0.2 LU, true peak under its ceiling
 END_FADE_S = 0.3
@@ -269,19 +271,18 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
     limited = _limit(compressed, gain_db, sample_rate, ceiling_db=ceiling_db)
     loudness, peak = _measured(limited, sample_rate)
     for _ in range(MASTER_CORRECTIONS):  # limiting lowers loudness a little; peaks between samples overshoot
-        over_db = peak - (TRUE_PEAK_CEILING_DB - 0.1)
-        if abs(TARGET_LUFS - loudness) <= 0.2 and peak <= TRUE_PEAK_CEILING_DB - 0.05:
+        if abs(TARGET_LUFS - loudness) <= 0.2 and peak <= TRUE_PEAK_GUARD_DB:
             break
         gain_db += TARGET_LUFS - loudness
-        if peak > TRUE_PEAK_CEILING_DB - 0.05:  # limit harder by the overshoot, rather than turn the song down
-            ceiling_db = float(ceiling_db - over_db)
+        if peak > TRUE_PEAK_GUARD_DB:  # limit harder by the overshoot, rather than turn the song down
+            ceiling_db = float(ceiling_db - (peak - TRUE_PEAK_AIM_DB))
         del limited
         limited = _limit(compressed, gain_db, sample_rate, ceiling_db=ceiling_db)
         loudness, peak = _measured(limited, sample_rate)
     trim_db = 0.0
     del compressed
-    if peak > TRUE_PEAK_CEILING_DB - 0.05:  # scaling shifts loudness and peak by the same dB
-        trim_db = TRUE_PEAK_CEILING_DB - 0.1 - peak
+    if peak > TRUE_PEAK_GUARD_DB:  # the last guard: scaling shifts loudness and peak by the same dB
+        trim_db = TRUE_PEAK_AIM_DB - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
     return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db))
