@@ -147,7 +147,6 @@ class FluidRenderer:
         if start_sample % BLOCK_SAMPLES:  # from the block it falls in: notes then start where they do in the whole song
             aligned = start_sample - start_sample % BLOCK_SAMPLES
             return self.render(parts, tempo_bpm, total_samples, fonts=fonts, start_sample=aligned)[:, start_sample - aligned:]
-        synth = self.synth
         # FluidSynth's sample cache is shared by every synth of the process, and changing it from two
         # threads at once loses count of samples (four threads making, playing and deleting synths:
         # "Trying to free sample data not found in cache" 196 times in 40 s: data freed that another
@@ -155,36 +154,18 @@ class FluidRenderer:
         # creation and at `close`) one synth at a time; the rendering itself runs in parallel
         # (0 errors in 2,500 synths; the same bytes; no slower).
         with _SETUP:
-            synth.system_reset()
-            events = []
-            channel = 0
-            for part in parts:
-                choice = (fonts or {}).get(part.name)
-                sfid = self.font_id(name=choice.name) if choice else self.sfid
-                if part.is_drum:
-                    chan = DRUM_CHANNEL
-                    bank = DRUM_BANK
-                else:
-                    chan = channel
-                    channel += 1 + (channel + 1 == DRUM_CHANNEL)
-                    bank = 0
-                if choice and choice.bank is not None:
-                    bank = choice.bank
-                synth.program_select(chan, sfid, bank, choice.preset if choice and choice.preset is not None else part.program)
-                synth.cc(chan, 7, part.volume)
-                synth.cc(chan, 10, part.pan)
-                if part.portamento_ms:  # legato notes glide (FluidSynth's default: portamento on legato only)
-                    synth.cc(chan, 65, 127)
-                    synth.cc(chan, 5, part.portamento_ms // 128)
-                    synth.cc(chan, 37, part.portamento_ms % 128)
-                for note in part.notes:
-                    on = round(note.start_beats * 60.0 / tempo_bpm * self.sample_rate)
-                    off = round(note.end_beats * 60.0 / tempo_bpm * self.sample_rate)
-                    if on >= total_samples or max(on + 1, off) <= start_sample:
-                        continue
-                    on = max(on, start_sample) - start_sample
-                    events.append((on, 1, chan, note.pitch, note.velocity))
-                    events.append((max(on + 1, off - start_sample), 0, chan, note.pitch, 0))
+            channels = self._select(parts, fonts or {})
+        synth = self.synth
+        events = []
+        for part, chan in zip(parts, channels):
+            for note in part.notes:
+                on = round(note.start_beats * 60.0 / tempo_bpm * self.sample_rate)
+                off = round(note.end_beats * 60.0 / tempo_bpm * self.sample_rate)
+                if on >= total_samples or max(on + 1, off) <= start_sample:
+                    continue
+                on = max(on, start_sample) - start_sample
+                events.append((on, 1, chan, note.pitch, note.velocity))
+                events.append((max(on + 1, off - start_sample), 0, chan, note.pitch, 0))
         events.sort()
         total_samples -= start_sample
         out, position = np.empty((2, total_samples), dtype=np.float32), 0
@@ -204,6 +185,35 @@ class FluidRenderer:
         self.samples(FLUSH_SAMPLES)  # let every voice die before the next stem
         return out
 
+
+    def _select(self, parts: list[Part], fonts: dict[str, FontChoice]) -> list[int]:
+        """The synth reset and each part's preset, volume, pan and glide set on a channel of its own
+        (the drum channel for drums); the channels, part by part."""
+        synth = self.synth
+        synth.system_reset()
+        channels = []
+        channel = 0
+        for part in parts:
+            choice = fonts.get(part.name)
+            sfid = self.font_id(name=choice.name) if choice else self.sfid
+            if part.is_drum:
+                chan = DRUM_CHANNEL
+                bank = DRUM_BANK
+            else:
+                chan = channel
+                channel += 1 + (channel + 1 == DRUM_CHANNEL)
+                bank = 0
+            if choice and choice.bank is not None:
+                bank = choice.bank
+            synth.program_select(chan, sfid, bank, choice.preset if choice and choice.preset is not None else part.program)
+            synth.cc(chan, 7, part.volume)
+            synth.cc(chan, 10, part.pan)
+            if part.portamento_ms:  # legato notes glide (FluidSynth's default: portamento on legato only)
+                synth.cc(chan, 65, 127)
+                synth.cc(chan, 5, part.portamento_ms // 128)
+                synth.cc(chan, 37, part.portamento_ms % 128)
+            channels.append(chan)
+        return channels
 
     def close(self) -> None:
         with _SETUP:  # (its samples are let go)
