@@ -13,7 +13,7 @@ tests/data/vocal_lyrics.jsonl (13 songs) x seeds:
 The vocal stem is the singer's line through its mix chain (de-esser, compression, delay, reverb),
 made without rendering the band. Needs `pip install -e ".[eval]"`.
 
-    python benchmarks/bench_naturalness.py [--seeds 1 2 3] [--duration 45]
+    python benchmarks/bench_naturalness.py [--seeds 1 2 3] [--duration 45] [--voice us1]
 """
 
 from __future__ import annotations
@@ -71,12 +71,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--duration", type=float, default=45.0)
+    parser.add_argument("--voice", default=None, help="sing every song with this voice (default: the one its tags choose)")
     args = parser.parse_args()
     entries = [json.loads(line) for line in LYRICS.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = []
     for seed in args.seeds:
         for entry in (e for e in entries if e["lang"] == "en"):
-            request = sw.SongRequest(**{k: v for k, v in entry.items() if k != "lang"}, duration_s=args.duration, seed=seed)
+            request = sw.SongRequest(**{k: v for k, v in entry.items() if k != "lang"}, duration_s=args.duration, seed=seed,
+                                     voice=args.voice)
             stem, rate, text = vocal_stem(request)
             reference = vm.normalize_words(text).split()
             heard = vm.normalize_words(vm.transcribe(stem.T, rate)).split()

@@ -341,3 +341,31 @@ def test_the_blues_singer_bends_into_the_blue_third():
         low += bool(np.any(onset[~np.isnan(onset)] <= -60))
         held += bool(abs(np.nanmedian(middle)) <= 20)
     assert low >= 0.75 * len(bent) and held == len(bent), (low, held, len(bent))
+
+
+@pytest.mark.parametrize("genre", ["hip-hop", "trap"])
+def test_hiphop_verses_are_rapped_and_the_chorus_sung(genre):
+    """Hip-hop and trap rap their verses: syllables no longer than an 8th (the line's last at most
+    a dotted 8th), on the 16th-note grid, a speaking voice's narrow pitch low in the voice; the
+    chorus is sung (held notes, higher). Pop sings its verses."""
+    def verse_and_chorus(tags):
+        plan, score = _song(tags, seed=1, duration_s=90)
+        kinds = {bar: s.kind for s in plan.sections for bar in range(s.start_bar, s.end_bar)}
+        notes = score.part("vocals").notes
+        kind = lambda n: kinds[int(round(n.start_beats * 4) / 4 // plan.beats_per_bar)]  # noqa: E731
+        return [n for n in notes if kind(n) == "verse"], [n for n in notes if kind(n) == "chorus"]
+
+    verse, chorus = verse_and_chorus(genre)
+    assert len(verse) >= 20 and chorus
+    lines = {}
+    for n in verse:
+        lines.setdefault(n.line, []).append(n)
+    for line in lines.values():
+        assert all(n.duration_beats <= 0.5 for n in line[:-1]) and line[-1].duration_beats <= 0.75
+        assert max(n.pitch for n in line) - min(n.pitch for n in line) <= 9
+    if genre == "trap":  # straight 16ths, give or take the players' feel (hip-hop swings them)
+        assert all(abs(n.start_beats * 4 - round(n.start_beats * 4)) < 0.05 for n in verse)
+    assert max(n.duration_beats for n in chorus) >= 1.0
+    assert np.median([n.pitch for n in chorus]) >= np.median([n.pitch for n in verse]) + 3
+    pop_verse, _ = verse_and_chorus("pop")
+    assert max(n.duration_beats for n in pop_verse) >= 0.9

@@ -60,8 +60,12 @@ HOOK_SCHEMES = ((0, -2, 0, -3), (0, -1, 0, -4), (0, 1, -1, -3), (0, -3, 0, -2))
 
 
 @functools.cache
-def rhythm_vocabulary(genre: str) -> tuple[dict[int, float], float]:
-    """The genre's melody rhythm (styles.toml [melody_rhythm]): gap costs in ticks, anticipation cost."""
+def rhythm_vocabulary(genre: str, *, rapped: bool = False) -> tuple[dict[int, float], float]:
+    """The genre's melody rhythm (styles.toml [melody_rhythm], or [rap] for a rapped line): gap
+    costs in ticks, anticipation cost."""
+    if rapped:
+        table = load_styles()["rap"]
+        return {int(k): float(v) for k, v in table["gaps"].items()}, float(table["anticipation"])
     for table in load_styles()["melody_rhythm"].values():
         if genre in table["genres"]:
             return {int(k): float(v) for k, v in table["gaps"].items()}, float(table["anticipation"])
@@ -82,15 +86,15 @@ def metric_weight(*, tick: int, beats_per_bar: int) -> int:
 
 
 def phrase_rhythm(*, stress: list[bool], joined: list[bool], room_beats: float, beats_per_bar: int, genre: str,
-                  rng: np.random.Generator, model: list[float] | None = None, pickup: bool = True
-                  ) -> list[tuple[float, float]]:
+                  rng: np.random.Generator, model: list[float] | None = None, pickup: bool = True,
+                  rapped: bool = False) -> list[tuple[float, float]]:
     """(offset, duration) in beats for each syllable, set by stress: the least-cost path through the
     onsets the genre's rhythm allows, where stressed syllables want strong beats, unstressed ones weak
     ones, no word puts its unstressed syllable on a stronger beat than its stressed one
     (`joined[i]`: syllable i and i+1 are one word), and a line developing a motif (`model`, its
     onsets) keeps that rhythm where it can. The last syllable is held to the end of the room."""
     n = len(stress)
-    gaps, anticipation = rhythm_vocabulary(genre)
+    gaps, anticipation = rhythm_vocabulary(genre, rapped=rapped)
     jitter = {g: cost + float(rng.uniform(0, 0.5)) for g, cost in gaps.items()}
     room = int(round(room_beats * TICKS_PER_BEAT))
     bar = beats_per_bar * TICKS_PER_BEAT
@@ -217,6 +221,50 @@ def phrase_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, f
     return pitches
 
 
+def rapped(style: StyleProfile, kind: str) -> bool:
+    """Whether a section of this kind is rapped in this style (styles.toml [rap])."""
+    table = load_styles()["rap"]
+    return style.groove_genre in table["genres"] and kind in table["sections"]
+
+
+def rap_timing(rhythm: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A rapped line's syllables: each lasts until the next (at most half a beat: a rapper does not
+    hold a syllable), the last at most [rap] last_beats."""
+    last_beats = float(load_styles()["rap"]["last_beats"])
+    out = [(offset, min(duration, 0.5)) for offset, duration in rhythm[:-1]]
+    return out + [(rhythm[-1][0], min(rhythm[-1][1], last_beats))]
+
+
+def rap_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, float]], stress: list[bool],
+                low: int, rng: np.random.Generator) -> list[int]:
+    """A rapped line's pitches, a speaking voice's: a reciting tone a few semitones above the
+    voice's lowest (a tone of the chord under the line's first syllable), stressed syllables a step
+    or two above it, the line's last two syllables falling below it; each pitch of the chord scale
+    of the chord under it, so the voice never rubs against the band."""
+    table = load_styles()["rap"]
+    accents, fall = [int(step) for step in table["accent_steps"]], int(table["fall_steps"])
+    first = plan.chord_at_beat(start_beat + rhythm[0][0])
+    recite = min(first.tones(low, low + 12) or [low + RAP_RECITE_ABOVE_LOW],
+                 key=lambda p: (abs(p - low - RAP_RECITE_ABOVE_LOW), p))
+    n = len(rhythm)
+    pitches = []
+    for i, (offset, _) in enumerate(rhythm):
+        chord = plan.chord_at_beat(start_beat + offset)
+        scale = [p for p in range(low - 7, low + 19) if p % 12 in chord_scale(chord, plan.key)]
+        home = min(range(len(scale)), key=lambda j: (abs(scale[j] - recite), scale[j]))
+        if n >= 4 and i >= n - 2:
+            step = -fall if i == n - 1 else 0 if stress[i] else -1
+        elif stress[i]:
+            step = int(rng.choice(accents))
+        else:
+            step = 0
+        pitches.append(scale[int(np.clip(home + step, 0, len(scale) - 1))])
+    return pitches
+
+
+RAP_RECITE_ABOVE_LOW = 4  # semitones: a rapper speaks a little above a speaking voice's floor
+
+
 def fit_to_chords(*, plan: Plan, start_beat: float, tones: list["Tone"], low: int, high: int) -> list["Tone"]:
     """A remembered line sung again over these chords: each note kept where it is in the chord
     scale of the chord sounding under it (no semitone against a chord tone), else moved to the
@@ -300,8 +348,13 @@ class MelodyWriter:
         motif = self.by_role.get(("motif",)) if chorus and not fresh else None
         model = None if fresh else motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
         model_onsets = [t.offset_beats for t in model.tones] if model is not None and model.bars == bars else None
+        rap = rapped(self.plan.style, kind)
         rhythm = phrase_rhythm(stress=stress, joined=joined, room_beats=room, beats_per_bar=self.plan.beats_per_bar,
-                               genre=self.genre, rng=rng, model=model_onsets, pickup=start_beat > 0)
+                               genre=self.genre, rng=rng, model=model_onsets, pickup=start_beat > 0, rapped=rap)
+        if rap:
+            rhythm = rap_timing(rhythm)
+            pitches = rap_pitches(plan=self.plan, start_beat=start_beat, rhythm=rhythm, stress=stress, low=low, rng=rng)
+            return self._remember(kind, [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)], bars, fresh=fresh, index=index)
         n = len(rhythm)
         centre = self.centre + SECTION_CENTRE.get(kind, 0.0)
         peak_index = peak_range = None
@@ -329,12 +382,17 @@ class MelodyWriter:
             targets = [centre + shift + height * shape(i / max(n - 1, 1)) for i in range(n)]
         pitches = phrase_pitches(plan=self.plan, start_beat=start_beat, rhythm=rhythm, targets=targets, low=low,
                                  high=high, rng=rng, peak_index=peak_index, peak_range=peak_range)
-        tones = [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)]
+        return self._remember(kind, [Tone(o, d, p) for (o, d), p in zip(rhythm, pitches)], bars, fresh=fresh,
+                              index=index, motif=chorus and motif is None)
+
+    def _remember(self, kind: str, tones: list[Tone], bars: int, *, fresh: bool, index: int = 0,
+                  motif: bool = False) -> list[Tone]:
+        """A new line, remembered by role (unless `fresh`): the hook's `motif`, or a verse's line."""
         if fresh:
             return tones
-        if chorus and motif is None:
+        if motif:
             self.by_role[("motif",)] = Line(tones, bars)
-        elif not chorus:
+        elif kind not in CHORUS_KINDS:
             self.by_role.setdefault((kind, index), Line(tones, bars))
         return tones
 
