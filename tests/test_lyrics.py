@@ -8,6 +8,8 @@ from songwright.lyrics import (
     english_syllables,
     number_words,
     parse_lyrics,
+    rap_tag,
+    section_kind,
     words_of,
 )
 
@@ -51,6 +53,15 @@ def test_bracket_tags_open_sections_of_their_kind(tag, kind):
     assert lyrics.sections[0].label == tag[1:-1]
     assert phrase_texts(lyrics.sections[0]) == ["sing a little song"]
     assert lyrics.unknown_tags == []
+
+
+@pytest.mark.parametrize("tag, rapped", [("Rap", True), ("Rap Verse 2", True), ("rap-verse: Ana", True),
+                                         ("RAP x2", True), ("Verse 1", False), ("Chorus - Ana", False),
+                                         ("Bridge", False), ("rapture", False)])
+def test_rap_tags_are_verses_that_say_they_are_rapped(tag, rapped):
+    assert rap_tag(tag) is rapped
+    if rapped:
+        assert section_kind(tag) == "verse"
 
 
 def test_a_full_song_keeps_its_sections_in_order():

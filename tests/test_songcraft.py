@@ -369,3 +369,25 @@ def test_hiphop_verses_are_rapped_and_the_chorus_sung(genre):
     assert np.median([n.pitch for n in chorus]) >= np.median([n.pitch for n in verse]) + 3
     pop_verse, _ = verse_and_chorus("pop")
     assert max(n.duration_beats for n in pop_verse) >= 0.9
+
+
+def test_a_rap_tag_raps_its_section_in_any_genre():
+    """[rap] in a pop song: that section is rapped (short syllables, a narrow low pitch), the verse
+    before it is sung, and a line rapped and then sung keeps each delivery."""
+    lyrics = ("[verse]\nMorning light on the window pane\nCoffee cold but I feel no pain\n"
+              "[rap]\nStep to the mic with a rhythm and rhyme\nMorning light on the window pane\n"
+              "[chorus]\nSing it loud, sing it clear")
+    plan, score = _song("pop, female vocal", seed=1, duration_s=60, lyrics=lyrics)
+    labels = {bar: s.label for s in plan.sections for bar in range(s.start_bar, s.end_bar)}
+    lines = {}
+    for n in score.part("vocals").notes:
+        label = labels[int(round(n.start_beats * 4) / 4 // plan.beats_per_bar)]
+        lines.setdefault((label, n.line), []).append(n)
+    rap = [notes for (label, _), notes in lines.items() if label == "rap"]
+    verse = [notes for (label, _), notes in lines.items() if label == "verse"]
+    assert len(rap) == 2 and len(verse) == 2
+    for notes in rap:
+        assert all(n.duration_beats <= 0.5 for n in notes[:-1]) and notes[-1].duration_beats <= 0.75
+        assert max(n.pitch for n in notes) - min(n.pitch for n in notes) <= 9
+    assert all(max(n.duration_beats for n in notes) >= 0.9 for notes in verse)
+    assert [n.duration_beats for n in rap[1]] != [n.duration_beats for n in verse[0]]  # the same words

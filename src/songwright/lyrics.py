@@ -33,6 +33,7 @@ _SECTION_ALIASES = {
     "break": "break", "breakdown": "break",
 }
 
+_RAP_ALIASES = {"rap", "rapverse"}  # a verse, rapped in any genre
 # Aliases that are also ordinary words: "End: of the story" is a lyric; "End:" alone is a tag.
 _WORD_ALIASES = {"end", "ending", "drop", "break", "breakdown", "build", "buildup", "lift", "opening", "v", "pre",
                  "rap", "solo", "coda", "inst", "instrumental", "interlude", "bridge"}
@@ -117,11 +118,25 @@ class Lyrics:
 
 def section_kind(tag: str) -> str | None:
     """The canonical kind of a structure tag ("Verse 1", "CHORUS x2", "Verse 2: Ana"), or None."""
+    alias = _alias(tag)
+    return None if alias is None else _SECTION_ALIASES[alias]
+
+
+def rap_tag(tag: str) -> bool:
+    """Whether a structure tag asks for its section rapped ("Rap", "Rap Verse 2: Ana")."""
+    return _alias(tag) in _RAP_ALIASES
+
+
+def _alias(tag: str) -> str | None:
+    """The alias a structure tag is written with, lower case, without numbers, spaces, a repeat
+    mark or a singer's name ("Verse 2: Ana" -> "verse"), or None when it is not one."""
     key = _REPEAT.sub("", tag.lower().strip())  # "[Chorus x2]": a repeat mark
-    kind = _SECTION_ALIASES.get(re.sub(r"[\s\-_\d]+", "", key).rstrip("."))
-    if kind is None and re.search(r":| [-–] ", key):  # "[Verse 2: Ana]", "[Chorus - Ana]"
-        return section_kind(re.split(r":| [-–] ", key, maxsplit=1)[0])
-    return kind
+    alias = re.sub(r"[\s\-_\d]+", "", key).rstrip(".")
+    if alias in _SECTION_ALIASES:
+        return alias
+    if re.search(r":| [-–] ", key):  # "[Verse 2: Ana]", "[Chorus - Ana]"
+        return _alias(re.split(r":| [-–] ", key, maxsplit=1)[0])
+    return None
 
 
 def section_repeats(tag: str) -> int:

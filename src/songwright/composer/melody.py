@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..lyrics import Phrase, phrase_stress
+from ..lyrics import Phrase, phrase_stress, rap_tag
 from ..plan import Plan, Section
 from ..score import Part
 from ..singer.voices import VOICES
@@ -221,10 +221,11 @@ def phrase_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, f
     return pitches
 
 
-def rapped(style: StyleProfile, kind: str) -> bool:
-    """Whether a section of this kind is rapped in this style (styles.toml [rap])."""
+def rapped(style: StyleProfile, section: Section) -> bool:
+    """Whether a section is rapped: tagged so ("[rap]", "[Rap Verse 2]"), or of a kind the style
+    raps (styles.toml [rap]: hip-hop and trap verses)."""
     table = load_styles()["rap"]
-    return style.groove_genre in table["genres"] and kind in table["sections"]
+    return rap_tag(section.label) or (style.groove_genre in table["genres"] and section.kind in table["sections"])
 
 
 def rap_timing(rhythm: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -348,7 +349,7 @@ class MelodyWriter:
         motif = self.by_role.get(("motif",)) if chorus and not fresh else None
         model = None if fresh else motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
         model_onsets = [t.offset_beats for t in model.tones] if model is not None and model.bars == bars else None
-        rap = rapped(self.plan.style, kind)
+        rap = rapped(self.plan.style, section)
         rhythm = phrase_rhythm(stress=stress, joined=joined, room_beats=room, beats_per_bar=self.plan.beats_per_bar,
                                genre=self.genre, rng=rng, model=model_onsets, pickup=start_beat > 0, rapped=rap)
         if rap:
@@ -398,8 +399,8 @@ class MelodyWriter:
 
     def line(self, *, section: Section, index: int, text: str, stress: list[bool], joined: list[bool],
              start_beat: float, bars: int, final: bool) -> list[Tone]:
-        """The notes of one line: as sung before if its words were, else newly composed."""
-        group = "chorus" if section.kind in CHORUS_KINDS else section.kind
+        """The notes of one line: as sung (or rapped) before if its words were, else newly composed."""
+        group = "chorus" if section.kind in CHORUS_KINDS else "rap" if rapped(self.plan.style, section) else section.kind
         key = (group, " ".join(text.lower().split()), len(stress))
         low, high = self._range(section.kind)
         start_bar = int(round(start_beat / self.plan.beats_per_bar))
