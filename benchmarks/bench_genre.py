@@ -1,8 +1,9 @@
 """Does each genre sound like itself? Every genre of data/styles.toml rendered over several seeds
-(instrumental, so the band's sound is measured, not the singer), each mix tagged by musicnn's
+(instrumental, so the band's sound is measured, not the singer; with --sung, each sings one
+English lyric, as a user's song would), each mix tagged by musicnn's
 pre-trained taggers, and the rank of the requested genre among the tagger's genre labels.
 
-    python benchmarks/bench_genre.py [--seeds 3] [--duration 30] [--out DIR] [--json FILE]
+    python benchmarks/bench_genre.py [--seeds 3] [--duration 30] [--out DIR] [--json FILE] [--sung]
                                      [--tagger-python .venv-tagger/bin/python]
 
 Taggers (weights inside the musicnn 0.1.0 wheel; set-up in benchmarks/genre_tagger.py):
@@ -73,14 +74,21 @@ GENRE_MAP = {
 }
 
 
-def render_all(*, genres: list[str], seeds: list[int], duration_s: float, out: Path) -> tuple[dict, list[float]]:
+# --sung: every genre sings (or raps) the same English lyric, as a song a user makes would.
+SUNG_LYRICS = ("[verse]\nStep into the light, the night is young\nEvery word I never said is on my tongue\n"
+               "[chorus]\nHold on, hold on to me\nThis is where we want to be")
+
+
+def render_all(*, genres: list[str], seeds: list[int], duration_s: float, out: Path,
+               sung: bool = False) -> tuple[dict, list[float]]:
     """Each (genre, seed) as a WAV mix; returns {(genre, seed): path} and the generate times."""
     import songwright as sw
 
     files, times = {}, []
     for genre in genres:
         for seed in seeds:
-            request = sw.SongRequest(tags=genre, duration_s=duration_s, seed=seed, instrumental=True)
+            request = (sw.SongRequest(tags=genre, lyrics=SUNG_LYRICS, duration_s=duration_s, seed=seed) if sung else
+                       sw.SongRequest(tags=genre, duration_s=duration_s, seed=seed, instrumental=True))
             start = time.perf_counter()
             song = sw.generate(request)
             times.append(time.perf_counter() - start)
@@ -107,6 +115,7 @@ def main() -> None:
     parser.add_argument("--tag-only", action="store_true",
                         help="tag the mixes an earlier run left in --out instead of rendering them")
     parser.add_argument("--json", default="", help="write every rank and score here")
+    parser.add_argument("--sung", action="store_true", help="songs with vocals (SUNG_LYRICS) instead of instrumentals")
     parser.add_argument("--tagger-python", default=str(ROOT / ".venv-tagger" / "bin" / "python"))
     parser.add_argument("--models", default=",".join(MODELS))
     args = parser.parse_args()
@@ -122,14 +131,14 @@ def main() -> None:
         if args.tag_only:
             files, times = {(g, s): out / f"{g}-{s}.wav" for g in genres for s in seeds}, [float("nan")]
         else:
-            files, times = render_all(genres=genres, seeds=seeds, duration_s=args.duration, out=out)
+            files, times = render_all(genres=genres, seeds=seeds, duration_s=args.duration, out=out, sung=args.sung)
         tags_json = Path(scratch) / "tags.json"
         subprocess.run([args.tagger_python, str(TAGGER), str(tags_json), *models, "--",
                         *[str(p) for p in files.values()]], check=True)
         tags = json.loads(tags_json.read_text())
 
     report = {"seeds": seeds, "duration_s": args.duration, "models": models, "genres": {}}
-    print(f"rank of the requested genre among each tagger's genre labels; seeds {seeds}, {args.duration:g} s, instrumental")
+    print(f"rank of the requested genre among each tagger's genre labels; seeds {seeds}, {args.duration:g} s, {'sung' if args.sung else 'instrumental'}")
     print(f"{'genre':<11}" + "".join(f"{m:>24}" for m in models) + "   MSD_musicnn top 3 (seed 0)")
     totals = {m: [0, 0] for m in models}
     for genre in genres:
