@@ -236,12 +236,16 @@ def rap_timing(rhythm: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out + [(rhythm[-1][0], min(rhythm[-1][1], last_beats))]
 
 
+RAP_RECITE_ABOVE_LOW = 4  # semitones: a rapper speaks a little above a speaking voice's floor
+
+
 def rap_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, float]], stress: list[bool],
                 low: int, rng: np.random.Generator) -> list[int]:
     """A rapped line's pitches, a speaking voice's: a reciting tone a few semitones above the
-    voice's lowest (a tone of the chord under the line's first syllable), stressed syllables a step
-    or two above it, the line's last two syllables falling below it; each pitch of the chord scale
-    of the chord under it, so the voice never rubs against the band."""
+    voice's lowest (a tone of the chord under the line's first syllable), stressed syllables
+    [rap] accent_steps scale steps above it, the line's last syllables falling [rap] fall_steps
+    below it; each pitch of the chord scale of the chord under it, so the voice never rubs
+    against the band."""
     table = load_styles()["rap"]
     accents, fall = [int(step) for step in table["accent_steps"]], int(table["fall_steps"])
     first = plan.chord_at_beat(start_beat + rhythm[0][0])
@@ -261,9 +265,6 @@ def rap_pitches(*, plan: Plan, start_beat: float, rhythm: list[tuple[float, floa
             step = 0
         pitches.append(scale[int(np.clip(home + step, 0, len(scale) - 1))])
     return pitches
-
-
-RAP_RECITE_ABOVE_LOW = 4  # semitones: a rapper speaks a little above a speaking voice's floor
 
 
 def fit_to_chords(*, plan: Plan, start_beat: float, tones: list["Tone"], low: int, high: int) -> list["Tone"]:
