@@ -343,31 +343,40 @@ def test_the_blues_singer_bends_into_the_blue_third():
     assert low >= 0.75 * len(bent) and held == len(bent), (low, held, len(bent))
 
 
+def _sung_lines(tags, *, lyrics=bench.LYRICS, duration_s=90) -> dict[tuple[str, str, int], list]:
+    """A song's vocal notes by line: (its section's kind, label, line number) -> notes; a note is in
+    the section of the 16th it is written on (the players' feel moves it a few ticks)."""
+    plan, score = _song(tags, seed=1, duration_s=duration_s, lyrics=lyrics)
+    sections = {bar: s for s in plan.sections for bar in range(s.start_bar, s.end_bar)}
+    lines = {}
+    for n in score.part("vocals").notes:
+        section = sections[int(round(n.start_beats * 4) / 4 // plan.beats_per_bar)]
+        lines.setdefault((section.kind, section.label, n.line), []).append(n)
+    return lines
+
+
+def _assert_rapped(line) -> None:
+    """No syllable longer than an 8th (the last at most a dotted 8th), within a speaking voice's range."""
+    assert all(n.duration_beats <= 0.5 for n in line[:-1]) and line[-1].duration_beats <= 0.75
+    assert max(n.pitch for n in line) - min(n.pitch for n in line) <= 9
+
+
 @pytest.mark.parametrize("genre", ["hip-hop", "trap"])
 def test_hiphop_verses_are_rapped_and_the_chorus_sung(genre):
     """Hip-hop and trap rap their verses: syllables no longer than an 8th (the line's last at most
     a dotted 8th), on the 16th-note grid, a speaking voice's narrow pitch low in the voice; the
     chorus is sung (held notes, higher). Pop sings its verses."""
-    def verse_and_chorus(tags):
-        plan, score = _song(tags, seed=1, duration_s=90)
-        kinds = {bar: s.kind for s in plan.sections for bar in range(s.start_bar, s.end_bar)}
-        notes = score.part("vocals").notes
-        kind = lambda n: kinds[int(round(n.start_beats * 4) / 4 // plan.beats_per_bar)]  # noqa: E731
-        return [n for n in notes if kind(n) == "verse"], [n for n in notes if kind(n) == "chorus"]
-
-    verse, chorus = verse_and_chorus(genre)
-    assert len(verse) >= 20 and chorus
-    lines = {}
-    for n in verse:
-        lines.setdefault(n.line, []).append(n)
-    for line in lines.values():
-        assert all(n.duration_beats <= 0.5 for n in line[:-1]) and line[-1].duration_beats <= 0.75
-        assert max(n.pitch for n in line) - min(n.pitch for n in line) <= 9
+    lines = _sung_lines(genre)
+    verse = [line for (kind, _, _), line in lines.items() if kind == "verse"]
+    chorus = [n for (kind, _, _), line in lines.items() if kind == "chorus" for n in line]
+    assert sum(map(len, verse)) >= 20 and chorus
+    for line in verse:
+        _assert_rapped(line)
     if genre == "trap":  # straight 16ths, give or take the players' feel (hip-hop swings them)
-        assert all(abs(n.start_beats * 4 - round(n.start_beats * 4)) < 0.05 for n in verse)
+        assert all(abs(n.start_beats * 4 - round(n.start_beats * 4)) < 0.05 for line in verse for n in line)
     assert max(n.duration_beats for n in chorus) >= 1.0
-    assert np.median([n.pitch for n in chorus]) >= np.median([n.pitch for n in verse]) + 3
-    pop_verse, _ = verse_and_chorus("pop")
+    assert np.median([n.pitch for n in chorus]) >= np.median([n.pitch for line in verse for n in line]) + 3
+    pop_verse = [n for (kind, _, _), line in _sung_lines("pop").items() if kind == "verse" for n in line]
     assert max(n.duration_beats for n in pop_verse) >= 0.9
 
 
@@ -377,17 +386,11 @@ def test_a_rap_tag_raps_its_section_in_any_genre():
     lyrics = ("[verse]\nMorning light on the window pane\nCoffee cold but I feel no pain\n"
               "[rap]\nStep to the mic with a rhythm and rhyme\nMorning light on the window pane\n"
               "[chorus]\nSing it loud, sing it clear")
-    plan, score = _song("pop, female vocal", seed=1, duration_s=60, lyrics=lyrics)
-    labels = {bar: s.label for s in plan.sections for bar in range(s.start_bar, s.end_bar)}
-    lines = {}
-    for n in score.part("vocals").notes:
-        label = labels[int(round(n.start_beats * 4) / 4 // plan.beats_per_bar)]
-        lines.setdefault((label, n.line), []).append(n)
-    rap = [notes for (label, _), notes in lines.items() if label == "rap"]
-    verse = [notes for (label, _), notes in lines.items() if label == "verse"]
+    lines = _sung_lines("pop, female vocal", lyrics=lyrics, duration_s=60)
+    rap = [line for (_, label, _), line in lines.items() if label == "rap"]
+    verse = [line for (_, label, _), line in lines.items() if label == "verse"]
     assert len(rap) == 2 and len(verse) == 2
-    for notes in rap:
-        assert all(n.duration_beats <= 0.5 for n in notes[:-1]) and notes[-1].duration_beats <= 0.75
-        assert max(n.pitch for n in notes) - min(n.pitch for n in notes) <= 9
-    assert all(max(n.duration_beats for n in notes) >= 0.9 for notes in verse)
+    for line in rap:
+        _assert_rapped(line)
+    assert all(max(n.duration_beats for n in line) >= 0.9 for line in verse)
     assert [n.duration_beats for n in rap[1]] != [n.duration_beats for n in verse[0]]  # the same words
