@@ -53,7 +53,8 @@ def plain_lyrics(draw, max_words: int = 30) -> str:
 
 
 _TAGS = st.sampled_from(["[verse]", "[Chorus x2]", "[chorus x9]", "(Bridge)", "Chorus:", "End:", "[I love you]",
-                         "[weird tag]", "[Verse 2: Ana]", "[outro]", "[", "]", "[]", "(", "Hook: la la"])
+                         "[weird tag]", "[Verse 2: Ana]", "[outro]", "[", "]", "[]", "(", "Hook: la la", "[rap]",
+                         "[Rap Verse 2]"])
 
 
 @st.composite
@@ -109,7 +110,7 @@ def request_fields(draw) -> dict:
 def plan_requests(draw) -> SongRequest:
     """Mostly valid composer requests with hostile lyrics (what reaches the planner)."""
     return SongRequest(
-        tags=draw(st.sampled_from(["pop", "rock, male vocal", "lo-fi, chill", "jazz, ballad", "ambient"])),
+        tags=draw(st.sampled_from(["pop", "rock, male vocal", "lo-fi, chill", "jazz, ballad", "ambient", "hip-hop", "trap"])),
         lyrics=draw(st.one_of(plain_lyrics(max_words=16), tagged_lyrics())),
         duration_s=draw(st.sampled_from([10, 30, 60, 120])),
         tempo_bpm=draw(st.one_of(st.none(), st.sampled_from([40, 120, 240]))),
