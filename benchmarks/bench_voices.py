@@ -36,11 +36,8 @@ import bench_naturalness as naturalness  # noqa: E402
 
 from songwright.audio import vocal_metrics as vm  # noqa: E402
 
-LYRICS = Path(__file__).resolve().parent.parent / "tests" / "data" / "vocal_lyrics.jsonl"
-
-
 def english_texts() -> list[str]:
-    entries = [json.loads(line) for line in LYRICS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    entries = [json.loads(line) for line in naturalness.LYRICS.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = [re.sub(r"\[[^\]]*\]", " ", e["lyrics"]).replace("\n", ". ") for e in entries if e["lang"] == "en"]
     return [" ".join(text.split()) for text in texts]
 

@@ -339,9 +339,10 @@ class MelodyWriter:
         return self.low, self.high
 
     def compose(self, *, section: Section, index: int, stress: list[bool], joined: list[bool], start_beat: float,
-                bars: int, rng: np.random.Generator, fresh: bool = False) -> list[Tone]:
-        """A new line: rhythm first, from the words' stress; then pitches over the chords under it.
-        A `fresh` line (a retake's) neither follows the lines before it nor is remembered."""
+                bars: int, rng: np.random.Generator, fresh: bool = False, rap: bool = False) -> list[Tone]:
+        """A new line: rhythm first, from the words' stress; then pitches over the chords under it
+        (a `rap` line: a speaking voice's, `rap_pitches`). A `fresh` line (a retake's) neither
+        follows the lines before it nor is remembered."""
         kind = section.kind
         chorus = kind in CHORUS_KINDS
         beats = bars * self.plan.beats_per_bar
@@ -350,7 +351,6 @@ class MelodyWriter:
         motif = self.by_role.get(("motif",)) if chorus and not fresh else None
         model = None if fresh else motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
         model_onsets = [t.offset_beats for t in model.tones] if model is not None and model.bars == bars else None
-        rap = rapped(self.plan.style, section)
         rhythm = phrase_rhythm(stress=stress, joined=joined, room_beats=room, beats_per_bar=self.plan.beats_per_bar,
                                genre=self.genre, rng=rng, model=model_onsets, pickup=start_beat > 0, rapped=rap)
         if rap:
@@ -401,7 +401,8 @@ class MelodyWriter:
     def line(self, *, section: Section, index: int, text: str, stress: list[bool], joined: list[bool],
              start_beat: float, bars: int, final: bool) -> list[Tone]:
         """The notes of one line: as sung (or rapped) before if its words were, else newly composed."""
-        group = "chorus" if section.kind in CHORUS_KINDS else "rap" if rapped(self.plan.style, section) else section.kind
+        rap = rapped(self.plan.style, section)
+        group = "chorus" if section.kind in CHORUS_KINDS else "rap" if rap else section.kind
         key = (group, " ".join(text.lower().split()), len(stress))
         low, high = self._range(section.kind)
         start_bar = int(round(start_beat / self.plan.beats_per_bar))
@@ -412,7 +413,7 @@ class MelodyWriter:
         else:
             rng = self.phrase_rng(section, index, take)
             tones = self.compose(section=section, index=index, stress=stress, joined=joined, start_beat=start_beat,
-                                 bars=bars, rng=rng, fresh=take is not None)
+                                 bars=bars, rng=rng, fresh=take is not None, rap=rap)
             if take is None:
                 self.by_text.setdefault(key, Line(tones, bars))
         if final:

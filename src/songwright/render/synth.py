@@ -185,7 +185,6 @@ class FluidRenderer:
         self.samples(FLUSH_SAMPLES)  # let every voice die before the next stem
         return out
 
-
     def _select(self, parts: list[Part], fonts: dict[str, FontChoice]) -> list[int]:
         """The synth reset and each part's preset, volume, pan and glide set on a channel of its own
         (the drum channel for drums); the channels, part by part."""
