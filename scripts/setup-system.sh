@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Songwright renders with: FluidSynth and GM soundfonts (FluidR3,
 # MuseScore General for the parts a style draws from it, the AVL sampled drum kits),
-# espeak-ng and MBROLA with its voices (Debian contrib/non-free), sox; for the service, redis-server
+# espeak-ng and MBROLA with its voices (Debian contrib/non-free), Festival with its slt HTS voice and
+# libhtsengine1 (the female English lead), sox; for the service, redis-server
 # (scale-out on Redis, and its test) and chromium (the web page's browser test).
 # Idempotent: running it again changes nothing.
 set -euo pipefail
@@ -16,6 +17,7 @@ PACKAGES=(
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 mbrola-cn1
   mbrola-es3 mbrola-es1 mbrola-fr4 mbrola-fr1 mbrola-de1 mbrola-de2 mbrola-it4 mbrola-it3
   mbrola-br4 mbrola-br1 mbrola-nl3 mbrola-nl2 mbrola-jp2 mbrola-jp1 mbrola-hn1
+  festival festvox-us-slt-hts libhtsengine1
   redis-server chromium
 )
 

@@ -188,7 +188,7 @@ def test_f6_summary_and_json_name_the_voice_that_sang(tmp_path):
 @pytest.mark.parametrize("line", ["Like a rolling stone", "Just a dream", "Once upon a time", "hello from a fifo"])
 def test_f7_english_lines_with_only_a_as_a_function_word_stay_english(line):
     _, _, plan, score = plan_song(SongRequest(lyrics=line, duration_s=30, seed=1))
-    assert plan.lead_voice == "us1" and {n.voice for n in score.part("vocals").notes} == {"us1"}
+    assert plan.lead_voice == "slt" and {n.voice for n in score.part("vocals").notes} == {"slt"}
 
 
 # ---------------------------------------------------------------- F8, F9: analyze

@@ -110,9 +110,9 @@ def test_a_remix_with_another_voice_keeps_every_note_and_moves_the_line_by_octav
 
     prepared, plan, score = composed(VOCAL.validate())
     change = apply(check_edit(remix_edit(voice="us2")), prepared, plan, score)
-    assert plan.lead_voice == "us1" and change.plan.lead_voice == "us2"
+    assert plan.lead_voice == "slt" and change.plan.lead_voice == "us2"
     before, after = score.part("vocals").notes, change.score.part("vocals").notes
-    assert {b.pitch - a.pitch for a, b in zip(before, after)} == {-12}  # us1 to us2: an octave down
+    assert {b.pitch - a.pitch for a, b in zip(before, after)} == {-12}  # slt to us2: an octave down
     assert [(n.start_beats, n.duration_beats, n.syllable) for n in before] == \
            [(n.start_beats, n.duration_beats, n.syllable) for n in after]
     assert {n.voice for n in after} == {"us2"} and all(n.phones is not None for n in after)
@@ -132,7 +132,7 @@ def test_a_remix_with_other_tags_swaps_and_silences_instruments():
     assert change.score.part("pad").notes == score.part("pad").notes
     with pytest.raises(InvalidRequest, match="tags: 'kazoo' is not a tag"):
         apply(check_edit(remix_edit(tags="+kazoo")), prepared, plan, score)
-    with pytest.raises(InvalidRequest, match="voice: must be one of us1"):
+    with pytest.raises(InvalidRequest, match="voice: must be one of slt, us1"):
         apply(check_edit(remix_edit(voice="zz9")), prepared, plan, score)
 
 

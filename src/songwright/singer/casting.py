@@ -40,15 +40,15 @@ def choose_lead(requested: str | None, language: str, gender: str) -> Voice:
             names = ", ".join(v.name for v in installed_voices()) or "none"
             raise InvalidRequest("voice", f"must be an installed voice ({names}; see `songwright voices`)", requested)
         return voice
-    return voice_for(language, gender) or VOICES[DEFAULTS[("en", gender)]]
+    return voice_for(language, gender) or VOICES[DEFAULTS[("en", gender)][0]]
 
 
 def voice_for(language: str, gender: str) -> Voice | None:
     """An installed voice of the language, of the given gender if there is one."""
     for wanted in (gender, "female" if gender == "male" else "male"):
-        name = DEFAULTS.get((language, wanted))
-        if name and VOICES[name].installed:
-            return VOICES[name]
+        for name in DEFAULTS.get((language, wanted), ()):
+            if VOICES[name].installed:
+                return VOICES[name]
     return None
 
 

@@ -132,8 +132,11 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
     mono = out[0]  # summed on the left channel, then copied to the right
     for name in sorted({n.voice for n in notes}):
         line = [n for n in notes if n.voice == name]
-        render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem,
-                    into=mono)
+        render = render_line
+        if VOICES[name].engine == "hts":
+            from .hts import render_hts_line as render
+        render(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem,
+               into=mono)
     if part.stem == "vocals":
         mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
     out[1] = mono

@@ -1,4 +1,5 @@
-"""The MBROLA voices Songwright sings with: data, and which of them are installed."""
+"""The voices Songwright sings with (MBROLA's diphone voices, and Festival's slt HTS voice): data,
+and which of them are installed."""
 
 from __future__ import annotations
 
@@ -27,19 +28,31 @@ class Voice:
     # Phonemes espeak-ng writes for this voice that its database lacks (MBROLA would sing silence
     # in their place), each with what is sung instead.
     substitutes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    engine: str = "mbrola"  # what sings it: "mbrola" (synthesis.render_line) or "hts" (hts.render_hts_line)
+    fallback: str | None = None  # an HTS voice's MBROLA twin: sings a line Festival cannot read as written
 
     @property
     def path(self) -> Path:
+        if self.engine == "hts":
+            from .hts import VOICE_FILE
+
+            return VOICE_FILE
         return MBROLA_DIR / self.name / self.name
 
     @property
     def installed(self) -> bool:
+        if self.engine == "hts":
+            from .hts import available
+
+            return available() and VOICES[self.fallback].installed
         return self.path.is_file()
 
 
 VOICES = {
     v.name: v
     for v in (
+        Voice("slt", "en", "female", "mb-us1", 32000, FEMALE, "American English, female (Festival's HTS voice)",
+              substitutes=ENGLISH, engine="hts", fallback="us1"),
         Voice("us1", "en", "female", "mb-us1", 16000, FEMALE, "American English, female", substitutes=ENGLISH),
         Voice("us2", "en", "male", "mb-us2", 16000, MALE, "American English, male", substitutes=ENGLISH),
         Voice("us3", "en", "male", "mb-us3", 16000, MALE, "American English, male",
@@ -66,10 +79,12 @@ VOICES = {
         Voice("hn1", "ko", "male", None, 16000, MALE, "Korean, male (written from Hangul)"),
     )
 }
-# The first voice listed for a language and gender is its default.
-DEFAULTS = {(v.language, v.gender): v.name for v in reversed(list(VOICES.values()))}
-DEFAULTS[("zh", "male")] = "cn1"  # Debian has one Mandarin voice
-DEFAULTS[("ko", "female")] = "hn1"  # and one Korean voice
+# The voices listed for a language and gender, in order: the first installed one is its default.
+DEFAULTS: dict[tuple[str, str], tuple[str, ...]] = {}
+for _voice in VOICES.values():
+    DEFAULTS[(_voice.language, _voice.gender)] = DEFAULTS.get((_voice.language, _voice.gender), ()) + (_voice.name,)
+DEFAULTS[("zh", "male")] = ("cn1",)  # Debian has one Mandarin voice
+DEFAULTS[("ko", "female")] = ("hn1",)  # and one Korean voice
 
 
 def installed_voices() -> list[Voice]:

@@ -1,0 +1,408 @@
+"""Festival's slt voice (an HTS voice: Debian festvox-us-slt-hts, female American English) singing a
+line. It was heard far better than MBROLA's voices spoken (Whisper recall 96.9 % against us1's
+81.7 %, benchmarks/bench_voices.py), and is made to sing in three steps, each line on its own clock:
+
+1. Festival reads the line (its phones, syllables and the word, a token of ours, each belongs to);
+   every phone gets a time from the notes: a syllable's onset consonants just before its note (at
+   their spoken lengths, at most MAX_ONSET_S), its vowel on the note, its coda consonants at the
+   note's end (at most MAX_CODA_SHARE of it); pauses fill the gaps. A word Festival reads as
+   another number of syllables than the melody's spreads its syllables evenly over its notes.
+   Festival then writes the line's HTS labels with those times.
+2. Debian's libhtsengine1 (hts_engine API 1.10, through ctypes) keeps the given durations (phoneme
+   alignment) and generates the voice's spectrum and voicing from the labels.
+3. The pitch is ours: every voiced frame's log-F0 is replaced by the sung contour (the same scoops,
+   drift and late vibrato, drawn per note, as the MBROLA singer's) before hts_engine's own MLSA
+   vocoder, driven frame by frame, turns it into sound: every note on its written pitch.
+
+A line Festival reads as another number of words than the melody has (rare: the words are sent as
+plain tokens) is sung by the voice's MBROLA fallback instead, so no word is ever left out."""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from anyascii import anyascii
+
+from ..errors import MissingDependency, RenderError
+from ..score import Note
+from ..streams import Streams
+from .synthesis import (MAX_CODA_SHARE, Envelope, Expression, Segment, _bent, _vowel_contour, midi_hz, render_line,
+                        resampled)
+from .voices import VOICES, Voice
+
+VOICE_FILE = Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts/hts/cmu_us_slt_arctic_hts.htsvoice")
+FESTIVAL_VOICE = "voice_cmu_us_slt_arctic_hts"
+LIBRARY = "libHTSEngine.so.1"
+INSTALL = "bash scripts/setup-system.sh  (apt-get install festival festvox-us-slt-hts libhtsengine1)"
+LEAD_IN_S = 0.3  # a line's own clock starts this long before its first note
+MAX_ONSET_S = 0.15
+# hts_engine gives every phone 5 states of at least one 5 ms frame: a shorter phone is lengthened
+# (with a warning on stderr), which would move every phone after it.
+MIN_PHONE_S = 0.03
+UNVOICED = -1.0e10  # hts_engine's log-F0 of an unvoiced frame
+LEVEL = 0.6  # the engine's 16-bit-scale output, brought to about the MBROLA voices' level (RMS)
+
+FESTIVAL_SCHEME = """(%(voice)s)
+(define (dump-phones text out)
+  (let ((utt (SynthText text)) (fd (fopen out "w")))
+    (mapcar (lambda (s)
+      (format fd "%%s %%s %%s %%s %%s\\n" (item.name s) (item.feat s "ph_vc")
+              (item.feat s "R:SylStructure.parent.parent.R:Token.parent.id")
+              (item.feat s "R:SylStructure.parent.id") (item.feat s "end")))
+      (utt.relation.items utt 'Segment))
+    (fclose fd)))
+(define (timed-labels text ends out)
+  (let ((utt (SynthText text)) (fd (fopen out "w")) (left ends))
+    (mapcar (lambda (s) (item.set_feat s "end" (car left)) (set! left (cdr left)))
+            (utt.relation.items utt 'Segment))
+    (mapcar (lambda (label) (format fd "%%s\\n" label)) (hts_dump_feats_string_list utt hts_feats_list))
+    (fclose fd)))
+""" % {"voice": FESTIVAL_VOICE}
+
+
+def available() -> bool:
+    """Whether Festival, the slt voice and libhtsengine1 are installed."""
+    return VOICE_FILE.is_file() and shutil.which("festival") is not None and _library() is not None
+
+
+@functools.cache
+def _library() -> ctypes.CDLL | None:
+    try:
+        lib = ctypes.CDLL(LIBRARY)
+    except OSError:
+        return None
+    boolean, size, double, pointer = ctypes.c_bool, ctypes.c_size_t, ctypes.c_double, ctypes.c_void_p
+    signatures = {  # name: (restype, argtypes); HTS_Boolean is a char
+        "HTS_Engine_initialize": (None, [pointer]),
+        "HTS_Engine_load": (boolean, [pointer, pointer, size]),
+        "HTS_Engine_set_phoneme_alignment_flag": (None, [pointer, boolean]),
+        "HTS_Engine_generate_state_sequence_from_fn": (boolean, [pointer, ctypes.c_char_p]),
+        "HTS_Engine_generate_parameter_sequence": (boolean, [pointer]),
+        "HTS_Engine_generate_sample_sequence": (boolean, [pointer]),
+        "HTS_Engine_set_stop_flag": (None, [pointer, boolean]),
+        "HTS_Engine_get_total_frame": (size, [pointer]),
+        "HTS_Engine_get_fperiod": (size, [pointer]),
+        "HTS_Engine_get_sampling_frequency": (size, [pointer]),
+        "HTS_Engine_get_alpha": (double, [pointer]),
+        "HTS_Engine_get_beta": (double, [pointer]),
+        "HTS_Engine_get_volume": (double, [pointer]),
+        "HTS_Engine_save_generated_parameter": (None, [pointer, size, pointer]),
+        "HTS_Engine_refresh": (None, [pointer]),
+        "HTS_Engine_clear": (None, [pointer]),
+        "HTS_Vocoder_initialize": (None, [pointer, size, size, boolean, size, size]),
+        "HTS_Vocoder_synthesize": (None, [pointer, size, double, pointer, size, pointer, double, double, double,
+                                          pointer, pointer]),
+        "HTS_Vocoder_clear": (None, [pointer]),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype, function.argtypes = restype, argtypes
+    return lib
+
+
+# ---------------------------------------------------------------- Festival
+
+@dataclass
+class Phone:
+    """One of Festival's phones of a line, and the span it is given on the line's clock."""
+    name: str
+    vowel: bool
+    token: str  # "0" on a pause
+    syllable: str
+    spoken_s: float  # its length as Festival speaks it
+    target: tuple[float, float] | None = None  # (start, end) s; None: a pause, filling the gap around it
+    note: int | None = None  # the index of the note it is sung on
+
+
+def festival(calls: list[str], folder: Path) -> None:
+    script = folder / "run.scm"
+    script.write_text(FESTIVAL_SCHEME + "".join(calls), encoding="ascii")
+    result = subprocess.run(["festival", "-b", str(script)], capture_output=True, timeout=600)
+    if result.returncode != 0:
+        raise RenderError(f"festival failed: {result.stderr.decode(errors='replace')[:300]}")
+
+
+def token_text(word_notes: list[Note]) -> str:
+    """What Festival reads for a word: its letters and digits in Latin script (a transliteration
+    for other scripts), so that every word of ours is one token of Festival's."""
+    text = anyascii("".join(n.syllable or "" for n in word_notes))
+    return "".join(c for c in text if c.isalnum() or c == "'").strip("'").lower() or "la"
+
+
+def read_phones(path: Path) -> list[Phone]:
+    phones, end_s = [], 0.0
+    for row in path.read_text(encoding="ascii").split("\n"):
+        if row.strip():
+            name, vc, token, syllable, end = row.split()
+            phones.append(Phone(name, vc == "+", token, syllable, float(end) - end_s))
+            end_s = float(end)
+    return phones
+
+
+def words_of(phones: list[Phone]) -> list[list[list[Phone]]]:
+    """Festival's tokens (our words), each a list of its syllables' phones; pauses left out."""
+    words: list[list[list[Phone]]] = []
+    for phone in phones:
+        if phone.name == "pau":
+            continue
+        if not words or words[-1][0][0].token != phone.token:
+            words.append([[]])
+        elif words[-1][-1][0].syllable != phone.syllable:
+            words[-1].append([])
+        words[-1][-1].append(phone)
+    return words
+
+
+# ---------------------------------------------------------------- timing
+
+def time_syllable(phones: list[Phone], start_s: float, end_s: float, note: int) -> None:
+    """Onset before the note, vowel on it, coda at its end."""
+    for phone in phones:
+        phone.note = note
+    vowel = next((i for i, p in enumerate(phones) if p.vowel), None)
+    if vowel is None:
+        _spread(phones, start_s, end_s)
+        return
+    onset, coda = phones[:vowel], phones[vowel + 1:]
+    onset_s = min(MAX_ONSET_S, sum(p.spoken_s for p in onset))
+    coda_s = min(MAX_CODA_SHARE * (end_s - start_s), sum(p.spoken_s for p in coda))
+    _spread(onset, start_s - onset_s, start_s)
+    phones[vowel].target = (start_s, end_s - coda_s)
+    _spread(coda, end_s - coda_s, end_s)
+
+
+def _spread(phones: list[Phone], start_s: float, end_s: float) -> None:
+    """Phones share a span in proportion to their spoken lengths."""
+    total = sum(p.spoken_s for p in phones) or 1.0
+    for phone in phones:
+        length = (end_s - start_s) * phone.spoken_s / total
+        phone.target = (start_s, start_s + length)
+        start_s += length
+
+
+def phone_ends(phones: list[Phone]) -> list[float]:
+    """Each phone's end on the line's clock, increasing, every phone at least MIN_PHONE_S long; a
+    pause lasts until the next phone's start."""
+    ends, last = [], 0.0
+    for i, phone in enumerate(phones):
+        if phone.target is not None:
+            end = phone.target[1]
+        else:
+            end = next((p.target[0] for p in phones[i + 1:] if p.target is not None), last + LEAD_IN_S)
+        last = max(end, last + MIN_PHONE_S)
+        ends.append(last)
+    return ends
+
+
+@dataclass
+class TimedLine:
+    index: int
+    text: str
+    phones: list[Phone]
+    ends_s: list[float]
+    origin_s: float  # where its clock starts on the song's
+
+
+def time_line(index: int, text: str, phones: list[Phone], words: list[list[tuple[int, Note]]],
+              seconds_per_beat: float) -> TimedLine | None:
+    """The line's phones timed by its notes (`words`: each word's (note index, note)), or None when
+    Festival read another number of words."""
+    festival_words = words_of(phones)
+    if len(festival_words) != len(words):
+        return None
+    origin_s = words[0][0][1].start_beats * seconds_per_beat - LEAD_IN_S
+    for syllables, notes in zip(festival_words, words):
+        spans = [(n.start_beats * seconds_per_beat - origin_s, n.end_beats * seconds_per_beat - origin_s, i)
+                 for i, n in notes]
+        if len(spans) != len(syllables):  # Festival's syllables spread evenly over the word's notes
+            first, last = spans[0][0], spans[-1][1]
+            step = (last - first) / len(syllables)
+            owner = lambda t: next((i for s, e, i in spans if t < e), spans[-1][2])  # noqa: E731
+            spans = [(first + k * step, first + (k + 1) * step, owner(first + (k + 0.5) * step))
+                     for k in range(len(syllables))]
+        for syllable, (start_s, end_s, note) in zip(syllables, spans):
+            time_syllable(syllable, start_s, end_s, note)
+    ends = phone_ends(phones)
+    for phone, start_s, end_s in zip(phones, [0.0] + ends[:-1], ends):  # the spans hts_engine is given
+        phone.target = (start_s, end_s) if phone.note is not None else None
+    return TimedLine(index, text, phones, ends, origin_s)
+
+
+# ---------------------------------------------------------------- pitch
+
+def pitch_points(line: TimedLine, notes: list[Note], expressions: list[Expression] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(seconds on the line's clock, log Hz): every note's vowel sung with its expression; voiced
+    consonants between notes glide from one to the next."""
+    times, hz = [], []
+    previous_f0, previous_end = None, None
+    for phone in line.phones:
+        if not phone.vowel or phone.target is None:
+            continue
+        note, (start_s, end_s) = notes[phone.note], phone.target
+        f0 = midi_hz(note.pitch)
+        gap = start_s - previous_end if previous_end is not None else 1.0
+        for t, f in _vowel_contour(end_s - start_s, f0, previous_f0, gap, 0.0,
+                                   expressions[phone.note] if expressions else Expression()):
+            times.append(start_s + t)
+            hz.append(f)
+        previous_f0, previous_end = f0, end_s
+    order = np.argsort(times, kind="stable")
+    return np.asarray(times)[order], np.log(np.asarray(hz))[order]
+
+
+# ---------------------------------------------------------------- hts_engine
+
+class Engine:
+    """The slt voice loaded once into hts_engine; `sing` a labelled line with a given pitch."""
+
+    def __init__(self) -> None:
+        self.lib = _library()
+        if self.lib is None or not VOICE_FILE.is_file():
+            raise MissingDependency("the slt HTS voice", INSTALL)
+        self.engine = ctypes.create_string_buffer(1 << 16)  # larger than HTS_Engine
+        self.lib.HTS_Engine_initialize(self.engine)
+        if not self.lib.HTS_Engine_load(self.engine, (ctypes.c_char_p * 1)(str(VOICE_FILE).encode()), 1):
+            raise RenderError(f"hts_engine could not load {VOICE_FILE}")
+        self.lib.HTS_Engine_set_phoneme_alignment_flag(self.engine, True)
+        self.sample_rate = self.lib.HTS_Engine_get_sampling_frequency(self.engine)
+        self.fperiod = self.lib.HTS_Engine_get_fperiod(self.engine)
+
+    def close(self) -> None:
+        self.lib.HTS_Engine_clear(self.engine)
+
+    def sing(self, label_file: Path, times_s: np.ndarray, log_hz: np.ndarray) -> np.ndarray:
+        """The labelled line at the voice's rate, float32, its voiced frames at the pitch
+        interpolated from (times_s, log_hz)."""
+        lib, engine = self.lib, self.engine
+        try:
+            if not lib.HTS_Engine_generate_state_sequence_from_fn(engine, str(label_file).encode()):
+                raise RenderError(f"hts_engine refused the labels {label_file}")
+            lib.HTS_Engine_set_stop_flag(engine, True)  # the parameters only: the vocoder is ours
+            if not (lib.HTS_Engine_generate_parameter_sequence(engine) and lib.HTS_Engine_generate_sample_sequence(engine)):
+                raise RenderError("hts_engine could not generate the line")
+            frames = lib.HTS_Engine_get_total_frame(engine)
+            spectrum = self._parameters(0, label_file.with_suffix(".mcp")).reshape(frames, -1).astype(np.float64)
+            voiced = self._parameters(1, label_file.with_suffix(".lf0")) > UNVOICED / 2
+            alpha, beta = lib.HTS_Engine_get_alpha(engine), lib.HTS_Engine_get_beta(engine)
+            volume = 10 ** (lib.HTS_Engine_get_volume(engine) / 20)  # the API gives it in dB
+        finally:
+            lib.HTS_Engine_set_stop_flag(engine, False)
+            lib.HTS_Engine_refresh(engine)
+        centres_s = (np.arange(frames) + 0.5) * self.fperiod / self.sample_rate
+        lf0 = np.where(voiced, np.interp(centres_s, times_s, log_hz), UNVOICED)
+        return self._vocode(spectrum, lf0, alpha=alpha, beta=beta, volume=volume)
+
+    def _parameters(self, stream: int, path: Path) -> np.ndarray:
+        libc = _libc()
+        handle = libc.fopen(str(path).encode(), b"wb")
+        if not handle:
+            raise RenderError(f"cannot write {path}")
+        try:
+            self.lib.HTS_Engine_save_generated_parameter(self.engine, stream, handle)
+        finally:
+            libc.fclose(handle)
+        return np.fromfile(path, dtype=np.float32)
+
+    def _vocode(self, spectrum: np.ndarray, lf0: np.ndarray, *, alpha: float, beta: float, volume: float) -> np.ndarray:
+        """hts_engine's MLSA vocoder (stage 0, the voice's mel-cepstra), a frame at a time."""
+        lib, fperiod = self.lib, self.fperiod
+        order = spectrum.shape[1] - 1
+        spectrum = np.ascontiguousarray(spectrum)
+        out = np.zeros(len(lf0) * fperiod, dtype=np.float64)
+        vocoder = ctypes.create_string_buffer(1 << 12)  # larger than HTS_Vocoder
+        lib.HTS_Vocoder_initialize(vocoder, order, 0, False, self.sample_rate, fperiod)
+        try:
+            row_bytes, out_address = spectrum.strides[0], out.ctypes.data
+            base = spectrum.ctypes.data
+            for frame, value in enumerate(lf0.tolist()):
+                lib.HTS_Vocoder_synthesize(vocoder, order, value, base + frame * row_bytes, 0, None, alpha, beta,
+                                           volume, out_address + frame * fperiod * 8, None)
+        finally:
+            lib.HTS_Vocoder_clear(vocoder)
+        return (out * (LEVEL / 32768.0)).astype(np.float32)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None)
+    libc.fopen.restype, libc.fopen.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]
+    libc.fclose.argtypes = [ctypes.c_void_p]
+    return libc
+
+
+# ---------------------------------------------------------------- the line
+
+def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int,
+                    *, streams: Streams | None = None, stem: str = "vocals",
+                    into: np.ndarray | None = None) -> np.ndarray:
+    """One HTS voice's notes, sung (`synthesis.render_line`'s contract): added into `into`
+    (float32, total_samples) when given, which is returned."""
+    if not available():
+        raise MissingDependency("the slt HTS voice", INSTALL)
+    ordered = sorted(notes, key=lambda n: n.start_beats)
+    expressions = [_bent(Expression.draw(streams.rng("expression", stem, voice.name, round(n.start_beats * 4))), n)
+                   for n in ordered] if streams is not None else None
+    lines = _lines(ordered)
+    out = np.zeros(total_samples, dtype=np.float32) if into is None else into
+    sung = np.zeros(total_samples, dtype=np.float32)
+    segments: list[Segment] = []
+    left: list[Note] = []
+    engine = Engine()
+    try:
+        with tempfile.TemporaryDirectory(prefix="songwright-hts-") as name:
+            folder = Path(name)
+            texts = [" ".join(token_text([n for _, n in word]) for word in line) for line in lines]
+            festival([f'(dump-phones "{text}" "{folder}/{i}.phones")\n' for i, text in enumerate(texts)], folder)
+            timed = []
+            for i, (text, line) in enumerate(zip(texts, lines)):
+                one = time_line(i, text, read_phones(folder / f"{i}.phones"), line, seconds_per_beat)
+                if one is None:
+                    left += [n for word in line for _, n in word]
+                else:
+                    timed.append(one)
+            festival([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.ends_s)}) "{folder}/{t.index}.lab")\n'
+                      for t in timed], folder)
+            for line in timed:
+                label_file = folder / f"{line.index}.lab"
+                rows = label_file.read_text(encoding="ascii").split("\n")
+                label_file.write_text("".join(row.strip() + "\n" for row in rows if row.strip()), encoding="ascii")
+                audio = engine.sing(label_file, *pitch_points(line, ordered, expressions))
+                _place(sung, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate))
+                segments += [Segment(p.name, line.origin_s + p.target[0], line.origin_s + p.target[1], note=p.note)
+                             for p in line.phones if p.target is not None]
+    finally:
+        engine.close()
+    envelope = Envelope.of(ordered, segments, seconds_per_beat, sample_rate, total_samples)
+    for start in range(0, total_samples, 1 << 18):
+        end = min(total_samples, start + (1 << 18))
+        out[start:end] += sung[start:end] * envelope.block(start, end)
+    if left:  # lines Festival read as another number of words: sung by the voice's MBROLA twin
+        render_line(left, VOICES[voice.fallback], seconds_per_beat, sample_rate, total_samples, streams=streams,
+                    stem=stem, into=out)
+    return out
+
+
+def _lines(ordered: list[Note]) -> list[list[list[tuple[int, Note]]]]:
+    """The notes by line, each line a list of words, each word its (index, note)."""
+    lines: dict[int | None, list[list[tuple[int, Note]]]] = {}
+    for index, note in enumerate(ordered):
+        words = lines.setdefault(note.line, [])
+        if note.word_start or not words:
+            words.append([])
+        words[-1].append((index, note))
+    return list(lines.values())
+
+
+def _place(out: np.ndarray, audio: np.ndarray, start: int) -> None:
+    if start < 0:
+        audio, start = audio[-start:], 0
+    end = min(len(out), start + len(audio))
+    if end > start:
+        out[start:end] += audio[:end - start]
