@@ -24,6 +24,7 @@ import functools
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,22 +50,35 @@ MIN_PHONE_S = 0.03
 UNVOICED = -1.0e10  # hts_engine's log-F0 of an unvoiced frame
 LEVEL = 0.6  # the engine's 16-bit-scale output, brought to about the MBROLA voices' level (RMS)
 
+# Festival's analysis of a line without its own synthesis (SynthText would also make the spoken wave):
+# its phones and HTS labels (hts_engine then says how long the voice speaks each phone), then the
+# labels again with the times we give them.
 FESTIVAL_SCHEME = """(%(voice)s)
-(define (dump-phones text out)
-  (let ((utt (SynthText text)) (fd (fopen out "w")))
-    (mapcar (lambda (s)
-      (format fd "%%s %%s %%s %%s %%s\\n" (item.name s) (item.feat s "ph_vc")
-              (item.feat s "R:SylStructure.parent.parent.R:Token.parent.id")
-              (item.feat s "R:SylStructure.parent.id") (item.feat s "end")))
-      (utt.relation.items utt 'Segment))
-    (fclose fd)))
-(define (timed-labels text ends out)
-  (let ((utt (SynthText text)) (fd (fopen out "w")) (left ends))
-    (mapcar (lambda (s) (item.set_feat s "end" (car left)) (set! left (cdr left)))
-            (utt.relation.items utt 'Segment))
+(define (analysed text)
+  (let ((utt (eval (list 'Utterance 'Text text))))
+    (Initialize utt) (Text utt) (Token_POS utt) (Token utt) (POS utt) (Phrasify utt) (Word utt)
+    (Pauses utt) (Intonation utt) (PostLex utt) (Duration utt) (Int_Targets utt) utt))
+(define (dump-labels utt out)
+  (let ((fd (fopen out "w")))
     (mapcar (lambda (label) (format fd "%%s\\n" label)) (hts_dump_feats_string_list utt hts_feats_list))
     (fclose fd)))
+(define (dump-phones text phones labels)
+  (let ((utt (analysed text)) (fd (fopen phones "w")))
+    (mapcar (lambda (s)
+      (format fd "%%s %%s %%s %%s\\n" (item.name s) (item.feat s "ph_vc")
+              (item.feat s "R:SylStructure.parent.parent.R:Token.parent.id")
+              (item.feat s "R:SylStructure.parent.id")))
+      (utt.relation.items utt 'Segment))
+    (fclose fd)
+    (dump-labels utt labels)))
+(define (timed-labels text ends out)
+  (let ((utt (analysed text)) (left ends))
+    (mapcar (lambda (s) (item.set_feat s "end" (car left)) (set! left (cdr left)))
+            (utt.relation.items utt 'Segment))
+    (dump-labels utt out)))
 """ % {"voice": FESTIVAL_VOICE}
+DONE = "songwright-festival-done"
+FESTIVAL_TIMEOUT_S = 600
 
 
 def available() -> bool:
@@ -88,6 +102,9 @@ def _library() -> ctypes.CDLL | None:
         "HTS_Engine_generate_sample_sequence": (boolean, [pointer]),
         "HTS_Engine_set_stop_flag": (None, [pointer, boolean]),
         "HTS_Engine_get_total_frame": (size, [pointer]),
+        "HTS_Engine_get_total_state": (size, [pointer]),
+        "HTS_Engine_get_nstate": (size, [pointer]),
+        "HTS_Engine_get_state_duration": (size, [pointer, size]),
         "HTS_Engine_get_fperiod": (size, [pointer]),
         "HTS_Engine_get_sampling_frequency": (size, [pointer]),
         "HTS_Engine_get_alpha": (double, [pointer]),
@@ -121,12 +138,37 @@ class Phone:
     note: int | None = None  # the index of the note it is sung on
 
 
-def festival(calls: list[str], folder: Path) -> None:
-    script = folder / "run.scm"
-    script.write_text(FESTIVAL_SCHEME + "".join(calls), encoding="ascii")
-    result = subprocess.run(["festival", "-b", str(script)], capture_output=True, timeout=600)
-    if result.returncode != 0:
-        raise RenderError(f"festival failed: {result.stderr.decode(errors='replace')[:300]}")
+class Festival:
+    """One Festival process reading Scheme from its standard input (`festival --pipe`): the voice
+    is loaded once for both rounds of a part's lines."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(["festival", "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True, encoding="ascii")
+        self.watchdog = threading.Timer(FESTIVAL_TIMEOUT_S, self.process.kill)
+        self.watchdog.start()
+        self.run([FESTIVAL_SCHEME])
+
+    def run(self, calls: list[str]) -> None:
+        """Runs the calls and waits until Festival has done them."""
+        try:
+            self.process.stdin.write("".join(calls) + f'(format t "\\n{DONE}\\n")\n(fflush nil)\n')
+            self.process.stdin.flush()
+            for row in self.process.stdout:
+                if row.strip() == DONE:
+                    return
+        except BrokenPipeError:
+            pass
+        raise RenderError(f"festival stopped (exit status {self.process.poll()})")
+
+    def close(self) -> None:
+        self.watchdog.cancel()
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
 
 
 def token_text(word_notes: list[Note]) -> str:
@@ -136,14 +178,14 @@ def token_text(word_notes: list[Note]) -> str:
     return "".join(c for c in text if c.isalnum() or c == "'").strip("'").lower() or "la"
 
 
-def read_phones(path: Path) -> list[Phone]:
-    phones, end_s = [], 0.0
-    for row in path.read_text(encoding="ascii").split("\n"):
-        if row.strip():
-            name, vc, token, syllable, end = row.split()
-            phones.append(Phone(name, vc == "+", token, syllable, float(end) - end_s))
-            end_s = float(end)
-    return phones
+def read_phones(path: Path, spoken_s: list[float]) -> list[Phone]:
+    """The phones Festival wrote, with the lengths hts_engine speaks them."""
+    if not path.is_file():
+        raise RenderError(f"festival could not read a line ({path.name})")
+    rows = [row.split() for row in path.read_text(encoding="ascii").split("\n") if row.strip()]
+    if len(rows) != len(spoken_s):
+        raise RenderError(f"festival wrote {len(rows)} phones and {len(spoken_s)} labels for a line")
+    return [Phone(name, vc == "+", token, syllable, length) for (name, vc, token, syllable), length in zip(rows, spoken_s)]
 
 
 def words_of(phones: list[Phone]) -> list[list[list[Phone]]]:
@@ -277,6 +319,21 @@ class Engine:
     def close(self) -> None:
         self.lib.HTS_Engine_clear(self.engine)
 
+    def spoken_lengths_s(self, label_file: Path) -> list[float]:
+        """How long the voice speaks each phone of the labels (its duration model)."""
+        lib, engine = self.lib, self.engine
+        lib.HTS_Engine_set_phoneme_alignment_flag(engine, False)
+        try:
+            if not lib.HTS_Engine_generate_state_sequence_from_fn(engine, str(label_file).encode()):
+                raise RenderError(f"hts_engine refused the labels {label_file}")
+            states = lib.HTS_Engine_get_nstate(engine)
+            frames = [lib.HTS_Engine_get_state_duration(engine, i) for i in range(lib.HTS_Engine_get_total_state(engine))]
+        finally:
+            lib.HTS_Engine_set_phoneme_alignment_flag(engine, True)
+            lib.HTS_Engine_refresh(engine)
+        frame_s = self.fperiod / self.sample_rate
+        return [sum(frames[i:i + states]) * frame_s for i in range(0, len(frames), states)]
+
     def sing(self, label_file: Path, times_s: np.ndarray, log_hz: np.ndarray) -> np.ndarray:
         """The labelled line at the voice's rate, float32, its voiced frames at the pitch
         interpolated from (times_s, log_hz)."""
@@ -354,30 +411,30 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
     sung = np.zeros(total_samples, dtype=np.float32)
     segments: list[Segment] = []
     left: list[Note] = []
-    engine = Engine()
+    engine, reader = Engine(), Festival()
     try:
         with tempfile.TemporaryDirectory(prefix="songwright-hts-") as name:
             folder = Path(name)
             texts = [" ".join(token_text([n for _, n in word]) for word in line) for line in lines]
-            festival([f'(dump-phones "{text}" "{folder}/{i}.phones")\n' for i, text in enumerate(texts)], folder)
+            reader.run([f'(dump-phones "{text}" "{folder}/{i}.phones" "{folder}/{i}.spoken")\n'
+                        for i, text in enumerate(texts)])
             timed = []
             for i, (text, line) in enumerate(zip(texts, lines)):
-                one = time_line(i, text, read_phones(folder / f"{i}.phones"), line, seconds_per_beat)
+                spoken_s = engine.spoken_lengths_s(_label_file(folder / f"{i}.spoken"))
+                one = time_line(i, text, read_phones(folder / f"{i}.phones", spoken_s), line, seconds_per_beat)
                 if one is None:
                     left += [n for word in line for _, n in word]
                 else:
                     timed.append(one)
-            festival([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.ends_s)}) "{folder}/{t.index}.lab")\n'
-                      for t in timed], folder)
+            reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.ends_s)}) "{folder}/{t.index}.lab")\n'
+                        for t in timed])
             for line in timed:
-                label_file = folder / f"{line.index}.lab"
-                rows = label_file.read_text(encoding="ascii").split("\n")
-                label_file.write_text("".join(row.strip() + "\n" for row in rows if row.strip()), encoding="ascii")
-                audio = engine.sing(label_file, *pitch_points(line, ordered, expressions))
+                audio = engine.sing(_label_file(folder / f"{line.index}.lab"), *pitch_points(line, ordered, expressions))
                 _place(sung, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate))
                 segments += [Segment(p.name, line.origin_s + p.target[0], line.origin_s + p.target[1], note=p.note)
                              for p in line.phones if p.target is not None]
     finally:
+        reader.close()
         engine.close()
     envelope = Envelope.of(ordered, segments, seconds_per_beat, sample_rate, total_samples)
     for start in range(0, total_samples, 1 << 18):
@@ -398,6 +455,15 @@ def _lines(ordered: list[Note]) -> list[list[list[tuple[int, Note]]]]:
             words.append([])
         words[-1].append((index, note))
     return list(lines.values())
+
+
+def _label_file(path: Path) -> Path:
+    """Festival's label lines as hts_engine reads them: stripped, no blank lines."""
+    if not path.is_file():
+        raise RenderError(f"festival could not label a line ({path.name})")
+    rows = path.read_text(encoding="ascii").split("\n")
+    path.write_text("".join(row.strip() + "\n" for row in rows if row.strip()), encoding="ascii")
+    return path
 
 
 def _place(out: np.ndarray, audio: np.ndarray, start: int) -> None:
