@@ -444,3 +444,43 @@ def test_a_phoneme_the_voice_lacks_altogether_never_stops_the_song():
     assert ("@", "l/") in joins.tried and ("@", "l/") not in joins.broken
     rate = VOICES["us1"].sample_rate
     assert np.abs(audio[int((at - 0.3) * rate):int((at - 0.1) * rate)]).max() > 0.05  # the @ before it is sung
+
+
+slt_installed = pytest.mark.skipif("slt" not in {v.name for v in installed_voices()},
+                                   reason="Festival's slt HTS voice is not installed (bash scripts/setup-system.sh)")
+
+
+@slt_installed
+def test_the_hts_voice_sings_the_same_line_to_the_sample():
+    """Festival, hts_engine and its vocoder (noise from its own fixed-seed generator) are
+    deterministic: the same notes give the same samples."""
+    from songwright.singer.synthesis import sing
+
+    plan, score = _composed(LYRICS[0], "slt")
+    part = score.part("vocals")
+    first = sing(part, plan, plan.sample_rate, plan.total_samples)
+    second = sing(part, plan, plan.sample_rate, plan.total_samples)
+    assert np.abs(first).max() > 0.05 and np.array_equal(first, second)
+
+
+def test_hts_phones_are_timed_by_the_notes_and_a_misread_line_is_refused():
+    """Onset consonants just before the note, the vowel on it, the coda at its end; a line Festival
+    reads as another number of words than the melody has is not timed (its MBROLA twin sings it)."""
+    from songwright.score import Note
+    from songwright.singer.hts import LEAD_IN_S, Phone, time_line
+
+    def phones():
+        return [Phone("pau", False, "0", "0", 0.2), Phone("s", False, "_1", "_2", 0.09),
+                Phone("ih", True, "_1", "_2", 0.08), Phone("ng", False, "_1", "_2", 0.07), Phone("pau", False, "0", "0", 0.2)]
+
+    sing = [Note(4.0, 2.0, 67, 90, "sing", word_start=True, line=0)]
+    line = time_line(0, "sing", phones(), [[(0, sing[0])]], 0.5)
+    vowel = next(p for p in line.phones if p.vowel)
+    assert line.origin_s == pytest.approx(2.0 - LEAD_IN_S)
+    assert vowel.target[0] == pytest.approx(LEAD_IN_S) and vowel.note == 0  # on the beat (2.0 s on the song's clock)
+    assert line.phones[1].target == pytest.approx((LEAD_IN_S - 0.09, LEAD_IN_S))  # s before it
+    assert line.phones[3].target[1] == pytest.approx(LEAD_IN_S + 1.0)  # ng ends with the note
+    assert all(b > a for a, b in zip(line.ends_s, line.ends_s[1:]))
+    two_words = [[(0, Note(4.0, 1.0, 67, 90, "sing", word_start=True, line=0))],
+                 [(1, Note(5.0, 1.0, 67, 90, "on", word_start=True, line=0))]]
+    assert time_line(0, "sing", phones(), two_words, 0.5) is None
