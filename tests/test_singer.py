@@ -149,12 +149,14 @@ def test_no_two_held_notes_are_sung_alike(name):
 
 def test_vowels_start_on_the_beat(songs):
     """Heard vowel onsets (pYIN, after voiceless consonants) against written note onsets, on the
-    sung line, in four voices: the singer renders, finds where each vowel after a voiceless
-    consonant becomes voiced and moves it onto the beat. Issue 3 asks for 30 ms."""
+    sung line, in four voices: the MBROLA singer renders, finds where each vowel after a voiceless
+    consonant becomes voiced and moves it onto the beat; the HTS singer voices every vowel frame
+    and makes room for an onset before its beat (slt: 51 % within 30 ms before, 98 % after, on
+    eight songs). Issue 3 asks for 30 ms."""
     from songwright.singer.synthesis import sing
 
     errors = []
-    for index in (0, 22, 25, 28):  # us1, es3, it3, jp2: the songs of LYRICS[index], already made
+    for index in (0, 2, 22, 25, 28):  # slt (two songs), es3, it3, jp2: the songs of LYRICS[index], already made
         song = songs[index]
         part = song.score.part("vocals")
         dry = sing(part, song.plan, song.sample_rate, song.plan.total_samples)
@@ -484,3 +486,12 @@ def test_hts_phones_are_timed_by_the_notes_and_a_misread_line_is_refused():
     two_words = [[(0, Note(4.0, 1.0, 67, 90, "sing", word_start=True, line=0))],
                  [(1, Note(5.0, 1.0, 67, 90, "on", word_start=True, line=0))]]
     assert time_line(0, "sing", phones(), two_words, 0.5) is None
+    # sung legato ("you said"): the onset s takes its time from the end of the vowel before it
+    legato = [Phone("pau", False, "0", "0", 0.2), Phone("y", False, "_1", "_2", 0.06), Phone("uw", True, "_1", "_2", 0.1),
+              Phone("s", False, "_3", "_4", 0.1), Phone("eh", True, "_3", "_4", 0.08), Phone("d", False, "_3", "_4", 0.05),
+              Phone("pau", False, "0", "0", 0.2)]
+    notes = [[(0, Note(4.0, 1.0, 67, 90, "you", word_start=True, line=0))], [(1, Note(5.0, 1.0, 69, 90, "said", word_start=True, line=0))]]
+    line = time_line(0, "you said", legato, notes, 0.5)
+    uw, s, eh = line.phones[2], line.phones[3], line.phones[4]
+    assert eh.target[0] == pytest.approx(LEAD_IN_S + 0.5)  # on its beat, not pushed late
+    assert s.target == pytest.approx((LEAD_IN_S + 0.4, LEAD_IN_S + 0.5)) and uw.target[1] == pytest.approx(LEAD_IN_S + 0.4)

@@ -34,7 +34,7 @@ from anyascii import anyascii
 from ..errors import MissingDependency, RenderError
 from ..score import Note
 from ..streams import Streams
-from .synthesis import (MAX_CODA_SHARE, Envelope, Expression, Segment, _bent, _vowel_contour, midi_hz, render_line,
+from .synthesis import (MAX_CODA_SHARE, MIN_VOWEL_SHARE, Envelope, Expression, Segment, _bent, _vowel_contour, midi_hz, render_line,
                         resampled)
 from .voices import VOICES, Voice
 
@@ -47,6 +47,7 @@ MAX_ONSET_S = 0.15
 # hts_engine gives every phone 5 states of at least one 5 ms frame: a shorter phone is lengthened
 # (with a warning on stderr), which would move every phone after it.
 MIN_PHONE_S = 0.03
+VOWEL_EDGE_S = 0.05
 UNVOICED = -1.0e10  # hts_engine's log-F0 of an unvoiced frame
 LEVEL = 0.6  # the engine's 16-bit-scale output, brought to about the MBROLA voices' level (RMS)
 
@@ -204,8 +205,12 @@ def words_of(phones: list[Phone]) -> list[list[list[Phone]]]:
 
 # ---------------------------------------------------------------- timing
 
-def time_syllable(phones: list[Phone], start_s: float, end_s: float, note: int) -> None:
-    """Onset before the note, vowel on it, coda at its end."""
+def time_syllable(phones: list[Phone], start_s: float, end_s: float, note: int, previous: list[Phone] | None = None) -> None:
+    """Onset before the note, vowel on it, coda at its end. Where the onset would start before the
+    `previous` syllable ends (notes sung legato), that syllable's vowel and coda end earlier to make
+    room, the vowel keeping MIN_VOWEL_SHARE of its length; what room is still missing is taken
+    from the onset, down to MIN_PHONE_S a phone (shorter, hts_engine would lengthen it, and the
+    vowel after it would start late)."""
     for phone in phones:
         phone.note = note
     vowel = next((i for i, p in enumerate(phones) if p.vowel), None)
@@ -213,11 +218,30 @@ def time_syllable(phones: list[Phone], start_s: float, end_s: float, note: int) 
         _spread(phones, start_s, end_s)
         return
     onset, coda = phones[:vowel], phones[vowel + 1:]
-    onset_s = min(MAX_ONSET_S, sum(p.spoken_s for p in onset))
+    onset_start_s = start_s - min(MAX_ONSET_S, sum(p.spoken_s for p in onset))
+    if previous:
+        onset_start_s = max(onset_start_s, _end_earlier(previous, onset_start_s))
+    onset_start_s = min(onset_start_s, start_s - MIN_PHONE_S * len(onset))
     coda_s = min(MAX_CODA_SHARE * (end_s - start_s), sum(p.spoken_s for p in coda))
-    _spread(onset, start_s - onset_s, start_s)
+    _spread(onset, onset_start_s, start_s)
     phones[vowel].target = (start_s, end_s - coda_s)
     _spread(coda, end_s - coda_s, end_s)
+
+
+def _end_earlier(phones: list[Phone], wanted_end_s: float) -> float:
+    """Ends the syllable `phones` by `wanted_end_s` if its vowel can give the time (keeping
+    MIN_VOWEL_SHARE of it), else as early as it can; where it ends now."""
+    end_s = phones[-1].target[1]
+    vowel = next((p for p in phones if p.vowel), None)
+    if end_s <= wanted_end_s or vowel is None:
+        return end_s
+    start, stop = vowel.target
+    cut_s = min(end_s - wanted_end_s, max(0.0, (1 - MIN_VOWEL_SHARE) * (stop - start)))
+    at = phones.index(vowel)
+    vowel.target = (start, stop - cut_s)
+    for phone in phones[at + 1:]:
+        phone.target = (phone.target[0] - cut_s, phone.target[1] - cut_s)
+    return end_s - cut_s
 
 
 def _spread(phones: list[Phone], start_s: float, end_s: float) -> None:
@@ -250,6 +274,9 @@ class TimedLine:
     phones: list[Phone]
     ends_s: list[float]
     origin_s: float  # where its clock starts on the song's
+    spoken_ends_s: list[float]  # the phones' ends as hts_engine is given them
+    sung_knots_s: np.ndarray  # a piecewise linear map from the sung clock (the notes') ...
+    spoken_knots_s: np.ndarray  # ... to the spoken one (hts_engine's)
 
 
 def time_line(index: int, text: str, phones: list[Phone], words: list[list[tuple[int, Note]]],
@@ -260,6 +287,7 @@ def time_line(index: int, text: str, phones: list[Phone], words: list[list[tuple
     if len(festival_words) != len(words):
         return None
     origin_s = words[0][0][1].start_beats * seconds_per_beat - LEAD_IN_S
+    previous = None
     for syllables, notes in zip(festival_words, words):
         spans = [(n.start_beats * seconds_per_beat - origin_s, n.end_beats * seconds_per_beat - origin_s, i)
                  for i, n in notes]
@@ -270,11 +298,35 @@ def time_line(index: int, text: str, phones: list[Phone], words: list[list[tuple
             spans = [(first + k * step, first + (k + 1) * step, owner(first + (k + 0.5) * step))
                      for k in range(len(syllables))]
         for syllable, (start_s, end_s, note) in zip(syllables, spans):
-            time_syllable(syllable, start_s, end_s, note)
+            time_syllable(syllable, start_s, end_s, note, previous)
+            previous = syllable
     ends = phone_ends(phones)
     for phone, start_s, end_s in zip(phones, [0.0] + ends[:-1], ends):  # the spans hts_engine is given
         phone.target = (start_s, end_s) if phone.note is not None else None
-    return TimedLine(index, text, phones, ends, origin_s)
+    return TimedLine(index, text, phones, ends, origin_s, *spoken_clock(phones, ends))
+
+
+def spoken_clock(phones: list[Phone], ends_s: list[float]) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """The line as hts_engine is asked to say it, and a map from the sung clock to that one: every
+    phone at its sung length except a vowel held longer than the voice speaks it, which is said at
+    its spoken length; its first and last VOWEL_EDGE_S (the moves from and to the consonants) are
+    sung at that speed and only its steady middle is stretched to the note. (hts_engine stretches
+    all five states of a phone alike: a 1.8 s vowel after k spent 370 ms in its first state, the
+    aspirated release, and was heard voiced up to 130 ms late.)"""
+    spoken_ends, sung_knots, spoken_knots = [], [0.0], [0.0]
+    sung_start = spoken_start = 0.0
+    for phone, sung_end in zip(phones, ends_s):
+        sung_s = sung_end - sung_start
+        spoken_s = min(sung_s, max(MIN_PHONE_S, phone.spoken_s)) if phone.vowel else sung_s
+        if spoken_s < sung_s:
+            edge_s = min(VOWEL_EDGE_S, spoken_s / 3)
+            sung_knots += [sung_start + edge_s, sung_end - edge_s]
+            spoken_knots += [spoken_start + edge_s, spoken_start + spoken_s - edge_s]
+        sung_start, spoken_start = sung_end, spoken_start + spoken_s
+        spoken_ends.append(spoken_start)
+        sung_knots.append(sung_end)
+        spoken_knots.append(spoken_start)
+    return spoken_ends, np.asarray(sung_knots), np.asarray(spoken_knots)
 
 
 # ---------------------------------------------------------------- pitch
@@ -334,9 +386,11 @@ class Engine:
         frame_s = self.fperiod / self.sample_rate
         return [sum(frames[i:i + states]) * frame_s for i in range(0, len(frames), states)]
 
-    def sing(self, label_file: Path, times_s: np.ndarray, log_hz: np.ndarray) -> np.ndarray:
-        """The labelled line at the voice's rate, float32, its voiced frames at the pitch
-        interpolated from (times_s, log_hz)."""
+    def sing(self, label_file: Path, line: TimedLine, times_s: np.ndarray, log_hz: np.ndarray) -> np.ndarray:
+        """The labelled line at the voice's rate on its sung clock, float32: hts_engine's frames
+        read through the line's map from the sung clock to the spoken one, every voiced frame at the
+        pitch interpolated from (times_s, log_hz). Every frame of a vowel is voiced (the voice's
+        own decision leaves a vowel after a voiceless consonant unvoiced for its first frames)."""
         lib, engine = self.lib, self.engine
         try:
             if not lib.HTS_Engine_generate_state_sequence_from_fn(engine, str(label_file).encode()):
@@ -352,7 +406,16 @@ class Engine:
         finally:
             lib.HTS_Engine_set_stop_flag(engine, False)
             lib.HTS_Engine_refresh(engine)
-        centres_s = (np.arange(frames) + 0.5) * self.fperiod / self.sample_rate
+        frame_s = self.fperiod / self.sample_rate
+        centres_s = (np.arange(round(line.ends_s[-1] / frame_s)) + 0.5) * frame_s  # the sung clock's frames
+        at = np.clip(np.interp(centres_s, line.sung_knots_s, line.spoken_knots_s) / frame_s - 0.5, 0, frames - 1)
+        below = np.floor(at).astype(int)
+        above, share = np.minimum(below + 1, frames - 1), (at - below)[:, None]
+        spectrum = (1 - share) * spectrum[below] + share * spectrum[above]
+        voiced = voiced[np.rint(at).astype(int)]
+        for phone in line.phones:
+            if phone.vowel and phone.target is not None:
+                voiced |= (centres_s >= phone.target[0]) & (centres_s < phone.target[1])
         lf0 = np.where(voiced, np.interp(centres_s, times_s, log_hz), UNVOICED)
         return self._vocode(spectrum, lf0, alpha=alpha, beta=beta, volume=volume)
 
@@ -426,10 +489,10 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
                     left += [n for word in line for _, n in word]
                 else:
                     timed.append(one)
-            reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.ends_s)}) "{folder}/{t.index}.lab")\n'
+            reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.spoken_ends_s)}) "{folder}/{t.index}.lab")\n'
                         for t in timed])
             for line in timed:
-                audio = engine.sing(_label_file(folder / f"{line.index}.lab"), *pitch_points(line, ordered, expressions))
+                audio = engine.sing(_label_file(folder / f"{line.index}.lab"), line, *pitch_points(line, ordered, expressions))
                 _place(sung, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate))
                 segments += [Segment(p.name, line.origin_s + p.target[0], line.origin_s + p.target[1], note=p.note)
                              for p in line.phones if p.target is not None]
