@@ -259,7 +259,7 @@ def test_female_and_male_tags_choose_the_voice():
 
     lyrics = "[verse]\nHello there"
     assert lead(tags="pop, female vocal", lyrics=lyrics) == "slt"
-    assert lead(tags="pop, male vocal", lyrics=lyrics) == "us2"
+    assert lead(tags="pop, male vocal", lyrics=lyrics) == "sltm"
     assert lead(tags="pop", voice="en1", lyrics=lyrics) == "en1"
     assert lead(tags="pop", lyrics="[verse]\n你好") == "cn1"
 
@@ -370,7 +370,7 @@ def test_midi_vocal_track_has_a_lyric_per_sung_syllable(tmp_path):
 
 def test_json_names_the_voice_and_the_cli_lists_voices(tmp_path):
     song = sw.generate(sw.SongRequest(tags="rock, male vocal", lyrics="[verse]\nRide on", duration_s=10, seed=1))
-    assert song.to_dict()["plan"]["lead_voice"] == "us2"
+    assert song.to_dict()["plan"]["lead_voice"] == "sltm"
     listing = subprocess.run([sys.executable, "-m", "songwright", "voices"], capture_output=True, text=True, check=True)
     assert "us1" in listing.stdout and "cn1" in listing.stdout and "installed" in listing.stdout
 

@@ -1,5 +1,6 @@
 """Festival's slt voice (an HTS voice: Debian festvox-us-slt-hts, female American English) singing a
-line. It was heard far better than MBROLA's voices spoken (Whisper recall 96.9 % against us1's
+line, as itself (`slt`) or, sung low with its formants lowered 17 % by its vocoder's frequency
+warping, as a male voice (`sltm`). It was heard far better than MBROLA's voices spoken (Whisper recall 96.9 % against us1's
 81.7 %, benchmarks/bench_voices.py), and is made to sing in three steps, each line on its own clock:
 
 1. Festival reads the line (its phones, syllables and the word, a token of ours, each belongs to);
@@ -356,7 +357,8 @@ def pitch_points(line: TimedLine, notes: list[Note], expressions: list[Expressio
 class Engine:
     """The slt voice loaded once into hts_engine; `sing` a labelled line with a given pitch."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, formant_ratio: float = 1.0) -> None:
+        self.formant_ratio = formant_ratio
         self.lib = _library()
         if self.lib is None or not VOICE_FILE.is_file():
             raise MissingDependency("the slt HTS voice", INSTALL)
@@ -401,7 +403,7 @@ class Engine:
             frames = lib.HTS_Engine_get_total_frame(engine)
             spectrum = self._parameters(0, label_file.with_suffix(".mcp")).reshape(frames, -1).astype(np.float64)
             voiced = self._parameters(1, label_file.with_suffix(".lf0")) > UNVOICED / 2
-            alpha, beta = lib.HTS_Engine_get_alpha(engine), lib.HTS_Engine_get_beta(engine)
+            alpha, beta = warped_alpha(lib.HTS_Engine_get_alpha(engine), self.formant_ratio), lib.HTS_Engine_get_beta(engine)
             volume = 10 ** (lib.HTS_Engine_get_volume(engine) / 20)  # the API gives it in dB
         finally:
             lib.HTS_Engine_set_stop_flag(engine, False)
@@ -449,6 +451,17 @@ class Engine:
         return (out * (LEVEL / 32768.0)).astype(np.float32)
 
 
+def warped_alpha(alpha: float, formant_ratio: float) -> float:
+    """The vocoder's all-pass constant that moves the voice's formants by `formant_ratio`: a mel-
+    cepstrum made with `alpha` read with a larger constant puts each formant lower, by
+    (1 + alpha) / (1 - alpha) over (1 + a) / (1 - a) at low frequencies (0.45 -> 0.52: x0.833, and
+    within 1 % of that up to 3.5 kHz at 32 kHz)."""
+    if formant_ratio == 1.0:
+        return alpha
+    stretch = (1 + alpha) / (1 - alpha) / formant_ratio
+    return (stretch - 1) / (stretch + 1)
+
+
 @functools.cache
 def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None)
@@ -474,7 +487,7 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
     sung = np.zeros(total_samples, dtype=np.float32)
     segments: list[Segment] = []
     left: list[Note] = []
-    engine, reader = Engine(), Festival()
+    engine, reader = Engine(formant_ratio=voice.formant_ratio), Festival()
     try:
         with tempfile.TemporaryDirectory(prefix="songwright-hts-") as name:
             folder = Path(name)

@@ -30,6 +30,7 @@ class Voice:
     substitutes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     engine: str = "mbrola"  # what sings it: "mbrola" (synthesis.render_line) or "hts" (hts.render_hts_line)
     fallback: str | None = None  # an HTS voice's MBROLA twin: sings a line Festival cannot read as written
+    formant_ratio: float = 1.0  # an HTS voice's formants moved by this factor (its vocoder's frequency warping)
 
     @property
     def path(self) -> Path:
@@ -53,6 +54,9 @@ VOICES = {
     for v in (
         Voice("slt", "en", "female", "mb-us1", 32000, FEMALE, "American English, female (Festival's HTS voice)",
               substitutes=ENGLISH, engine="hts", fallback="us1"),
+        Voice("sltm", "en", "male", "mb-us2", 32000, MALE,
+              "American English, male (Festival's slt HTS voice sung low, its formants lowered 17 %)",
+              substitutes=ENGLISH, engine="hts", fallback="us2", formant_ratio=0.833),
         Voice("us1", "en", "female", "mb-us1", 16000, FEMALE, "American English, female", substitutes=ENGLISH),
         Voice("us2", "en", "male", "mb-us2", 16000, MALE, "American English, male", substitutes=ENGLISH),
         Voice("us3", "en", "male", "mb-us3", 16000, MALE, "American English, male",
