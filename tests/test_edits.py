@@ -132,7 +132,7 @@ def test_a_remix_with_other_tags_swaps_and_silences_instruments():
     assert change.score.part("pad").notes == score.part("pad").notes
     with pytest.raises(InvalidRequest, match="tags: 'kazoo' is not a tag"):
         apply(check_edit(remix_edit(tags="+kazoo")), prepared, plan, score)
-    with pytest.raises(InvalidRequest, match="voice: must be one of slt, us1"):
+    with pytest.raises(InvalidRequest, match="voice: must be one of slt, sltm, us1"):
         apply(check_edit(remix_edit(voice="zz9")), prepared, plan, score)
 
 

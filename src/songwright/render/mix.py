@@ -20,7 +20,7 @@ TRUE_PEAK_CEILING_DB = -1.0
 TRUE_PEAK_GUARD_DB = TRUE_PEAK_CEILING_DB - 0.05  # a true peak above this is corrected...
 TRUE_PEAK_AIM_DB = TRUE_PEAK_CEILING_DB - 0.1  # ...to this
 LIMITER_CEILING_DB = -1.5
-MASTER_CORRECTIONS = 5  # passes after the first, at most: loudness to within 0.2 LU, true peak under its ceiling
+MASTER_CORRECTIONS = 8  # passes after the first, at most: loudness to within 0.2 LU, true peak under its ceiling
 END_FADE_S = 0.3
 # How loud each stem sits while it plays (RMS dBFS before the master bus).
 STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,

@@ -275,6 +275,7 @@ class TimedLine:
     phones: list[Phone]
     ends_s: list[float]
     origin_s: float  # where its clock starts on the song's
+    notes: list[tuple[int, float, float]]  # its notes: (index, start s, end s) on its clock
     spoken_ends_s: list[float]  # the phones' ends as hts_engine is given them
     sung_knots_s: np.ndarray  # a piecewise linear map from the sung clock (the notes') ...
     spoken_knots_s: np.ndarray  # ... to the spoken one (hts_engine's)
@@ -290,8 +291,13 @@ def time_line(index: int, text: str, phones: list[Phone], words: list[list[tuple
     origin_s = words[0][0][1].start_beats * seconds_per_beat - LEAD_IN_S
     previous = None
     for syllables, notes in zip(festival_words, words):
-        spans = [(n.start_beats * seconds_per_beat - origin_s, n.end_beats * seconds_per_beat - origin_s, i)
-                 for i, n in notes]
+        groups: list[list[tuple[int, Note]]] = []  # the word's syllables: a melisma's later notes ("") join theirs
+        for i, n in notes:
+            if n.syllable or not groups:
+                groups.append([])
+            groups[-1].append((i, n))
+        spans = [(g[0][1].start_beats * seconds_per_beat - origin_s, g[-1][1].end_beats * seconds_per_beat - origin_s,
+                  g[0][0]) for g in groups]
         if len(spans) != len(syllables):  # Festival's syllables spread evenly over the word's notes
             first, last = spans[0][0], spans[-1][1]
             step = (last - first) / len(syllables)
@@ -304,7 +310,9 @@ def time_line(index: int, text: str, phones: list[Phone], words: list[list[tuple
     ends = phone_ends(phones)
     for phone, start_s, end_s in zip(phones, [0.0] + ends[:-1], ends):  # the spans hts_engine is given
         phone.target = (start_s, end_s) if phone.note is not None else None
-    return TimedLine(index, text, phones, ends, origin_s, *spoken_clock(phones, ends))
+    spans = [(i, n.start_beats * seconds_per_beat - origin_s, n.end_beats * seconds_per_beat - origin_s)
+             for word in words for i, n in word]
+    return TimedLine(index, text, phones, ends, origin_s, spans, *spoken_clock(phones, ends))
 
 
 def spoken_clock(phones: list[Phone], ends_s: list[float]) -> tuple[list[float], np.ndarray, np.ndarray]:
@@ -333,18 +341,26 @@ def spoken_clock(phones: list[Phone], ends_s: list[float]) -> tuple[list[float],
 # ---------------------------------------------------------------- pitch
 
 def pitch_points(line: TimedLine, notes: list[Note], expressions: list[Expression] | None) -> tuple[np.ndarray, np.ndarray]:
-    """(seconds on the line's clock, log Hz): every note's vowel sung with its expression; voiced
+    """(seconds on the line's clock, log Hz): every note sung with its expression over its vowel,
+    or over its own span where it has none (a melisma's later notes, or a word Festival reads with
+    fewer syllables than it has notes: the vowel is shared, each note keeps its pitch); voiced
     consonants between notes glide from one to the next."""
+    vowels: dict[int, tuple[float, float]] = {}
+    for phone in line.phones:
+        if phone.vowel and phone.target is not None:
+            vowels.setdefault(phone.note, phone.target)
     times, hz = [], []
     previous_f0, previous_end = None, None
-    for phone in line.phones:
-        if not phone.vowel or phone.target is None:
+    for k, (index, note_start_s, note_end_s) in enumerate(line.notes):
+        start_s, end_s = vowels.get(index, (note_start_s, note_end_s))
+        if k + 1 < len(line.notes):
+            end_s = min(end_s, line.notes[k + 1][1])
+        if end_s <= start_s:
             continue
-        note, (start_s, end_s) = notes[phone.note], phone.target
-        f0 = midi_hz(note.pitch)
+        f0 = midi_hz(notes[index].pitch)
         gap = start_s - previous_end if previous_end is not None else 1.0
         for t, f in _vowel_contour(end_s - start_s, f0, previous_f0, gap, 0.0,
-                                   expressions[phone.note] if expressions else Expression()):
+                                   expressions[index] if expressions else Expression()):
             times.append(start_s + t)
             hz.append(f)
         previous_f0, previous_end = f0, end_s
