@@ -1,22 +1,28 @@
 """Festival's slt voice (an HTS voice: Debian festvox-us-slt-hts, female American English) singing a
 line, as itself (`slt`) or, sung low with its formants lowered 17 % by its vocoder's frequency
-warping, as a male voice (`sltm`). It was heard far better than MBROLA's voices spoken (Whisper recall 96.9 % against us1's
-81.7 %, benchmarks/bench_voices.py), and is made to sing in three steps, each line on its own clock:
+warping, as a male voice (`sltm`). Spoken, it is heard far better than MBROLA's voices (Whisper
+recall 96.9 % against us1's 81.7 %, benchmarks/bench_voices.py). Each line, on its own clock:
 
-1. Festival reads the line (its phones, syllables and the word, a token of ours, each belongs to);
-   every phone gets a time from the notes: a syllable's onset consonants just before its note (at
-   their spoken lengths, at most MAX_ONSET_S), its vowel on the note, its coda consonants at the
-   note's end (at most MAX_CODA_SHARE of it); pauses fill the gaps. A word Festival reads as
-   another number of syllables than the melody's spreads its syllables evenly over its notes.
-   Festival then writes the line's HTS labels with those times.
-2. Debian's libhtsengine1 (hts_engine API 1.10, through ctypes) keeps the given durations (phoneme
-   alignment) and generates the voice's spectrum and voicing from the labels.
-3. The pitch is ours: every voiced frame's log-F0 is replaced by the sung contour (the same scoops,
-   drift and late vibrato, drawn per note, as the MBROLA singer's) before hts_engine's own MLSA
-   vocoder, driven frame by frame, turns it into sound: every note on its written pitch.
+1. Festival (one `festival --pipe` process per part) reads the line: its phones, syllables and
+   words (each of our words one of its tokens), and writes its HTS labels; hts_engine's duration
+   model says how long the voice speaks each phone.
+2. Every phone is timed from the notes: a syllable's onset consonants just before its note at their
+   spoken lengths (at most MAX_ONSET_S; sung legato, they take their time from the vowel before,
+   which keeps MIN_VOWEL_SHARE of itself), its vowel on the note, its coda at the note's end (at
+   most MAX_CODA_SHARE of it); pauses fill the gaps. A melisma's later notes belong to their
+   syllable; a word Festival reads as another number of syllables spreads them evenly over its
+   notes. Festival writes the labels again with those times.
+3. Debian's libhtsengine1 (hts_engine API 1.10, through ctypes) keeps those durations (phoneme
+   alignment) and generates the spectrum and voicing. A held vowel is said at its spoken length and
+   only its steady middle is stretched to the note (`spoken_clock`): its first and last
+   VOWEL_EDGE_S, the moves from and to the consonants, keep their speed.
+4. The pitch is ours: every vowel frame is voiced and every voiced frame's log-F0 is the sung
+   contour (the same scoops, drift and late vibrato, drawn per note, as the MBROLA singer's), and
+   hts_engine's own MLSA vocoder, driven a frame at a time, makes the sound: every note on its
+   written pitch, every vowel voiced from its beat.
 
 A line Festival reads as another number of words than the melody has (rare: the words are sent as
-plain tokens) is sung by the voice's MBROLA fallback instead, so no word is ever left out."""
+plain tokens) is sung by the voice's MBROLA twin instead, so no word is ever left out."""
 
 from __future__ import annotations
 
@@ -35,8 +41,8 @@ from anyascii import anyascii
 from ..errors import MissingDependency, RenderError
 from ..score import Note
 from ..streams import Streams
-from .synthesis import (MAX_CODA_SHARE, MIN_VOWEL_SHARE, Envelope, Expression, Segment, _bent, _vowel_contour, midi_hz, render_line,
-                        resampled)
+from .synthesis import (MAX_CODA_SHARE, MIN_VOWEL_SHARE, Envelope, Expression, Segment, _bent, _vowel_contour,
+                        midi_hz, render_line, resampled)
 from .voices import VOICES, Voice
 
 VOICE_FILE = Path("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts/hts/cmu_us_slt_arctic_hts.htsvoice")
@@ -44,11 +50,11 @@ FESTIVAL_VOICE = "voice_cmu_us_slt_arctic_hts"
 LIBRARY = "libHTSEngine.so.1"
 INSTALL = "bash scripts/setup-system.sh  (apt-get install festival festvox-us-slt-hts libhtsengine1)"
 LEAD_IN_S = 0.3  # a line's own clock starts this long before its first note
-MAX_ONSET_S = 0.15
+MAX_ONSET_S = 0.15  # (the MBROLA singer's is 0.16; this voice was measured with 0.15)
 # hts_engine gives every phone 5 states of at least one 5 ms frame: a shorter phone is lengthened
 # (with a warning on stderr), which would move every phone after it.
 MIN_PHONE_S = 0.03
-VOWEL_EDGE_S = 0.05
+VOWEL_EDGE_S = 0.05  # a held vowel's start and end said at spoken speed
 UNVOICED = -1.0e10  # hts_engine's log-F0 of an unvoiced frame
 LEVEL = 0.6  # the engine's 16-bit-scale output, brought to about the MBROLA voices' level (RMS)
 
@@ -206,7 +212,8 @@ def words_of(phones: list[Phone]) -> list[list[list[Phone]]]:
 
 # ---------------------------------------------------------------- timing
 
-def time_syllable(phones: list[Phone], start_s: float, end_s: float, note: int, previous: list[Phone] | None = None) -> None:
+def time_syllable(phones: list[Phone], start_s: float, end_s: float, note: int,
+                  previous: list[Phone] | None = None) -> None:
     """Onset before the note, vowel on it, coda at its end. Where the onset would start before the
     `previous` syllable ends (notes sung legato), that syllable's vowel and coda end earlier to make
     room, the vowel keeping MIN_VOWEL_SHARE of its length; what room is still missing is taken
