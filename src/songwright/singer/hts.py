@@ -507,8 +507,6 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
                    for n in ordered] if streams is not None else None
     lines = _lines(ordered)
     out = np.zeros(total_samples, dtype=np.float32) if into is None else into
-    sung = np.zeros(total_samples, dtype=np.float32)
-    segments: list[Segment] = []
     left: list[Note] = []
     engine, reader = Engine(formant_ratio=voice.formant_ratio), Festival()
     try:
@@ -525,20 +523,18 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
                     left += [n for word in line for _, n in word]
                 else:
                     timed.append(one)
-            reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.spoken_ends_s)}) "{folder}/{t.index}.lab")\n'
-                        for t in timed])
-            for line in timed:
+            reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.spoken_ends_s)}) '
+                        f'"{folder}/{t.index}.lab")\n' for t in timed])
+            segments = [Segment(p.name, t.origin_s + p.target[0], t.origin_s + p.target[1], note=p.note)
+                        for t in timed for p in t.phones if p.target is not None]
+            envelope = Envelope.of(ordered, segments, seconds_per_beat, sample_rate, total_samples)
+            for line in timed:  # each line into the part as it is sung: no second song-long buffer
                 audio = engine.sing(_label_file(folder / f"{line.index}.lab"), line, *pitch_points(line, ordered, expressions))
-                _place(sung, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate))
-                segments += [Segment(p.name, line.origin_s + p.target[0], line.origin_s + p.target[1], note=p.note)
-                             for p in line.phones if p.target is not None]
+                _add(out, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate),
+                     envelope.block)
     finally:
         reader.close()
         engine.close()
-    envelope = Envelope.of(ordered, segments, seconds_per_beat, sample_rate, total_samples)
-    for start in range(0, total_samples, 1 << 18):
-        end = min(total_samples, start + (1 << 18))
-        out[start:end] += sung[start:end] * envelope.block(start, end)
     if left:  # lines Festival read as another number of words: sung by the voice's MBROLA twin
         render_line(left, VOICES[voice.fallback], seconds_per_beat, sample_rate, total_samples, streams=streams,
                     stem=stem, into=out)
@@ -565,9 +561,10 @@ def _label_file(path: Path) -> Path:
     return path
 
 
-def _place(out: np.ndarray, audio: np.ndarray, start: int) -> None:
+def _add(out: np.ndarray, audio: np.ndarray, start: int, gain) -> None:
+    """`audio` times `gain(start, end)` added into `out` from sample `start` (clipped to `out`)."""
     if start < 0:
         audio, start = audio[-start:], 0
     end = min(len(out), start + len(audio))
     if end > start:
-        out[start:end] += audio[:end - start]
+        out[start:end] += audio[:end - start] * gain(start, end)
