@@ -495,3 +495,18 @@ def test_hts_phones_are_timed_by_the_notes_and_a_misread_line_is_refused():
     uw, s, eh = line.phones[2], line.phones[3], line.phones[4]
     assert eh.target[0] == pytest.approx(LEAD_IN_S + 0.5)  # on its beat, not pushed late
     assert s.target == pytest.approx((LEAD_IN_S + 0.4, LEAD_IN_S + 0.5)) and uw.target[1] == pytest.approx(LEAD_IN_S + 0.4)
+
+
+@slt_installed
+def test_festival_stopping_midway_is_an_error_not_a_hang():
+    """The singer waits for Festival after each round of lines; if Festival exits instead, the song
+    fails with a RenderError that says so (the server reports it) rather than waiting forever."""
+    from songwright.errors import RenderError
+    from songwright.singer.hts import Festival
+
+    reader = Festival()
+    try:
+        with pytest.raises(RenderError, match="festival stopped"):
+            reader.run(["(quit)\n"])
+    finally:
+        reader.close()

@@ -155,7 +155,11 @@ class Festival:
                                         stderr=subprocess.DEVNULL, text=True, encoding="ascii")
         self.watchdog = threading.Timer(FESTIVAL_TIMEOUT_S, self.process.kill)
         self.watchdog.start()
-        self.run([FESTIVAL_SCHEME])
+        try:
+            self.run([FESTIVAL_SCHEME])
+        except RenderError:
+            self.close()
+            raise
 
     def run(self, calls: list[str]) -> None:
         """Runs the calls and waits until Festival has done them."""
@@ -508,7 +512,12 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
     lines = _lines(ordered)
     out = np.zeros(total_samples, dtype=np.float32) if into is None else into
     left: list[Note] = []
-    engine, reader = Engine(formant_ratio=voice.formant_ratio), Festival()
+    engine = Engine(formant_ratio=voice.formant_ratio)
+    try:
+        reader = Festival()
+    except BaseException:
+        engine.close()
+        raise
     try:
         with tempfile.TemporaryDirectory(prefix="songwright-hts-") as name:
             folder = Path(name)
