@@ -105,7 +105,12 @@ def spoken_text(word: Word, voice: Voice) -> str:
         text = "".join(lazy_pinyin(text))
     elif word.language == "ko":
         text = romanize_hangul(text)
-    return "".join(c for c in anyascii(text) if c.isalnum() or c == "'").lower() or "la"
+    return latin_letters(text) or "la"
+
+
+def latin_letters(text: str) -> str:
+    """`text` in Latin letters (anyascii's transliteration), lower case: letters, digits, apostrophes."""
+    return "".join(c for c in anyascii(text) if c.isalnum() or c == "'").lower()
 
 
 def _phonetize(word: Word, voice: Voice, spoken: dict) -> Word:

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from anyascii import anyascii
 
 from ..errors import MissingDependency, RenderError
 from ..score import Note
 from ..streams import Streams
+from .casting import latin_letters
 from .synthesis import (MAX_CODA_SHARE, MIN_VOWEL_SHARE, Envelope, Expression, Segment, _bent, _vowel_contour,
                         midi_hz, render_line, resampled)
 from .voices import VOICES, Voice
@@ -141,7 +141,7 @@ class Phone:
     vowel: bool
     token: str  # "0" on a pause
     syllable: str
-    spoken_s: float  # its length as Festival speaks it
+    spoken_s: float  # its length as the voice speaks it (hts_engine's duration model)
     target: tuple[float, float] | None = None  # (start, end) s; None: a pause, filling the gap around it
     note: int | None = None  # the index of the note it is sung on
 
@@ -186,8 +186,7 @@ class Festival:
 def token_text(word_notes: list[Note]) -> str:
     """What Festival reads for a word: its letters and digits in Latin script (a transliteration
     for other scripts), so that every word of ours is one token of Festival's."""
-    text = anyascii("".join(n.syllable or "" for n in word_notes))
-    return "".join(c for c in text if c.isalnum() or c == "'").strip("'").lower() or "la"
+    return latin_letters("".join(n.syllable or "" for n in word_notes)).strip("'") or "la"
 
 
 def read_phones(path: Path, spoken_s: list[float]) -> list[Phone]:
@@ -468,11 +467,11 @@ class Engine:
         vocoder = ctypes.create_string_buffer(1 << 12)  # larger than HTS_Vocoder
         lib.HTS_Vocoder_initialize(vocoder, order, 0, False, self.sample_rate, fperiod)
         try:
-            row_bytes, out_address = spectrum.strides[0], out.ctypes.data
-            base = spectrum.ctypes.data
+            spectrum_at, spectrum_step = spectrum.ctypes.data, spectrum.strides[0]
+            out_at, out_step = out.ctypes.data, fperiod * out.itemsize
             for frame, value in enumerate(lf0.tolist()):
-                lib.HTS_Vocoder_synthesize(vocoder, order, value, base + frame * row_bytes, 0, None, alpha, beta,
-                                           volume, out_address + frame * fperiod * 8, None)
+                lib.HTS_Vocoder_synthesize(vocoder, order, value, spectrum_at + frame * spectrum_step, 0, None, alpha,
+                                           beta, volume, out_at + frame * out_step, None)
         finally:
             lib.HTS_Vocoder_clear(vocoder)
         return (out * (LEVEL / 32768.0)).astype(np.float32)

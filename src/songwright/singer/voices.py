@@ -34,10 +34,7 @@ class Voice:
 
     @property
     def path(self) -> Path:
-        if self.engine == "hts":
-            from .hts import VOICE_FILE
-
-            return VOICE_FILE
+        """An MBROLA voice's database (an HTS voice's file is hts.VOICE_FILE)."""
         return MBROLA_DIR / self.name / self.name
 
     @property
