@@ -10,6 +10,8 @@ import songwright as sw
 from songwright.audio.analysis import estimate_key, estimate_tempo
 from songwright.theory import parse_key
 
+from .parallel import in_processes
+
 REQUESTS = Path(__file__).parent / "data" / "control_requests.jsonl"
 
 
@@ -17,15 +19,17 @@ def tempo_ok(heard: float, asked: float) -> bool:
     return any(abs(heard - asked * f) <= 0.04 * asked * f for f in (0.5, 1.0, 2.0))
 
 
+def _measured(line: str) -> tuple:
+    """One request's song (30 s, seed 0), and the tempo and key heard in it."""
+    request = sw.SongRequest(**json.loads(line), duration_s=30, seed=0)
+    song = sw.generate(request)
+    tonic, mode, _ = estimate_key(song.audio, song.sample_rate)
+    return request, estimate_tempo(song.audio, song.sample_rate), parse_key(f"{tonic} {mode}")
+
+
 @pytest.fixture(scope="module")
 def measurements():
-    rows = []
-    for line in REQUESTS.read_text(encoding="utf-8").splitlines():
-        request = sw.SongRequest(**json.loads(line), duration_s=30, seed=0)
-        song = sw.generate(request)
-        tonic, mode, _ = estimate_key(song.audio, song.sample_rate)
-        rows.append((request, estimate_tempo(song.audio, song.sample_rate), parse_key(f"{tonic} {mode}")))
-    return rows
+    return in_processes(_measured, REQUESTS.read_text(encoding="utf-8").splitlines())
 
 
 def test_the_request_set_spans_genres_tempi_and_keys(measurements):

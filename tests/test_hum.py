@@ -77,11 +77,17 @@ def f_measure(matched: int, reference: int, estimated: int) -> float:
     return 2 * precision * recall / (precision + recall) if matched else 0.0
 
 
+@functools.lru_cache(maxsize=None)
+def _heard(index: int) -> list[tuple[float, float, int]]:
+    """TUNES[index], hummed (seed `index`) and transcribed: the notes heard, in seconds."""
+    return hum.transcribe_s(hummed(TUNES[index], seed=index)[:, None], RATE)
+
+
 def test_a_hummed_tune_is_transcribed_note_for_note():
     beat_s = 60.0 / TEMPO_BPM
     matched = reference = estimated = 0
     for seed, notes in enumerate(TUNES):
-        heard = hum.transcribe_s(hummed(notes, seed=seed)[:, None], RATE)
+        heard = _heard(seed)
         matched += matched_notes([(s * beat_s, (s + d) * beat_s, p) for s, d, p in notes], heard)
         reference, estimated = reference + len(notes), estimated + len(heard)
         assert [p for *_, p in hum.quantise(heard, tempo_bpm=TEMPO_BPM)] == [p for *_, p in notes]
@@ -140,15 +146,14 @@ def test_a_sung_line_quantised_to_the_tempo_is_the_tune_written():
 
 
 def test_quantised_to_the_tempo():
-    heard = hum.transcribe_s(hummed(TUNES[1], seed=1)[:, None], RATE)
-    starts = [s for s, _, _ in hum.quantise(heard, tempo_bpm=TEMPO_BPM)]
+    starts = [s for s, _, _ in hum.quantise(_heard(1), tempo_bpm=TEMPO_BPM)]
     first = TUNES[1][0][0]
     assert [s - starts[0] for s in starts] == [s - first for s, _, _ in TUNES[1]]
 
 
 def test_the_tempo_heard_in_the_humming_puts_every_note_on_its_sixteenth():
     for seed, notes in enumerate(TUNES):
-        heard = hum.transcribe_s(hummed(notes, seed=seed)[:, None], RATE)
+        heard = _heard(seed)
         tempo_bpm = hum.estimate_tempo_bpm(heard)
         assert abs(tempo_bpm - TEMPO_BPM) <= 0.005 * TEMPO_BPM, tempo_bpm
         starts = [s for s, _, _ in hum.quantise(heard, tempo_bpm=tempo_bpm)]

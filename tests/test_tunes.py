@@ -176,7 +176,7 @@ def test_decode_refuses_an_oversized_file():
 def _melody_sung(index: int) -> tuple[int, ...]:
     """The bench's melody `index` sung and measured: notes pitched, in tune, onsets, on time,
     syllables, syllables heard."""
-    score, _ = bench.measure(*bench.MELODIES[index])
+    score, _ = bench.measure(*bench.MELODIES[index], band=False)
     return score.pitched, score.in_tune, score.onsets, score.on_time, score.syllables, score.heard
 
 

@@ -93,6 +93,14 @@ def score_of(request: SongRequest) -> tuple[Plan, Score]:
     return plan, score
 
 
+def sung_parts(score: Score) -> Score:
+    """The score's sung parts alone: performed, they give the sung stems of the whole song to the
+    sample (each stem renders and is levelled on its own) in less time, without the band."""
+    import dataclasses
+
+    return dataclasses.replace(score, parts=[p for p in score.parts if any(n.phones is not None for n in p.notes)])
+
+
 def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
     """Plan, compose, render with FluidSynth and MBROLA, mix and master."""
     progress("planning", 0.0)
