@@ -479,6 +479,40 @@ def test_the_hts_voice_sings_the_same_line_to_the_sample():
     assert np.abs(first).max() > 0.05 and np.array_equal(first, second)
 
 
+@slt_installed
+def test_a_rapped_verse_keeps_the_voices_speaking_melody_at_the_lines_register(monkeypatch):
+    """A rapped line (hip-hop's verse) is said with the HTS voice's own intonation, moved to the
+    written notes' register, not pitched note by note: each syllable's pitch moves away from its
+    written note (median 230 cents here) while the line stays in its register; the same notes
+    sung as notes are within 20 cents."""
+    from songwright.singer import hts
+    from songwright.singer.synthesis import rapped_bars, sing
+
+    entry = next(e for e in LYRICS if e["tags"].startswith("hip-hop"))
+    plan, score = _composed(entry, "sltm")
+    part = score.part("vocals")
+    rapped = rapped_bars(plan)
+    timings = vm.note_timings([n for n in part.notes if n.bar in rapped], plan.seconds_per_beat)
+    assert len(timings) >= 12
+
+    def errors_cents(dry: np.ndarray) -> np.ndarray:
+        times, f0, _ = vm.f0_track(dry.T, plan.sample_rate)
+        out = []
+        for t in timings:
+            inside = (times >= t.start_s) & (times < t.vowel_end_s) & (f0 > 0)
+            if inside.sum() >= 4:
+                out.append(np.median(1200 * np.log2(f0[inside] / vm.midi_hz(t.pitch))))
+        return np.asarray(out)
+
+    spoken = errors_cents(sing(part, plan, plan.sample_rate, plan.total_samples))
+    render = hts.render_hts_line  # the same line with no section rapped: sung note by note
+    monkeypatch.setattr(hts, "render_hts_line", lambda *args, **kwargs: render(*args, **kwargs | {"spoken_bars": frozenset()}))
+    noted = errors_cents(sing(part, plan, plan.sample_rate, plan.total_samples))
+    assert np.median(np.abs(noted)) <= 20, noted
+    assert np.median(np.abs(spoken)) >= 100, spoken
+    assert abs(np.median(spoken)) <= 200, spoken
+
+
 def test_hts_phones_are_timed_by_the_notes_and_a_misread_line_is_refused():
     """Onset consonants just before the note, the vowel on it, the coda at its end; a line Festival
     reads as another number of words than the melody has is not timed (its MBROLA twin sings it)."""

@@ -414,11 +414,14 @@ class Engine:
         frame_s = self.fperiod / self.sample_rate
         return [sum(frames[i:i + states]) * frame_s for i in range(0, len(frames), states)]
 
-    def sing(self, label_file: Path, line: TimedLine, times_s: np.ndarray, log_hz: np.ndarray) -> np.ndarray:
+    def sing(self, label_file: Path, line: TimedLine, times_s: np.ndarray, log_hz: np.ndarray, *,
+             spoken: bool = False) -> np.ndarray:
         """The labelled line at the voice's rate on its sung clock, float32: hts_engine's frames
         read through the line's map from the sung clock to the spoken one, every voiced frame at the
         pitch interpolated from (times_s, log_hz). Every frame of a vowel is voiced (the voice's
-        own decision leaves a vowel after a voiceless consonant unvoiced for its first frames)."""
+        own decision leaves a vowel after a voiceless consonant unvoiced for its first frames). A
+        `spoken` line (rapped) keeps the voice's own speaking melody instead, moved to the written
+        notes' median: its glides, accents and fall, at the line's register."""
         lib, engine = self.lib, self.engine
         try:
             if not lib.HTS_Engine_generate_state_sequence_from_fn(engine, str(label_file).encode()):
@@ -428,7 +431,8 @@ class Engine:
                 raise RenderError("hts_engine could not generate the line")
             frames = lib.HTS_Engine_get_total_frame(engine)
             spectrum = self._parameters(0, label_file.with_suffix(".mcp")).reshape(frames, -1).astype(np.float64)
-            voiced = self._parameters(1, label_file.with_suffix(".lf0")) > UNVOICED / 2
+            own_lf0 = self._parameters(1, label_file.with_suffix(".lf0"))
+            voiced = own_lf0 > UNVOICED / 2
             alpha, beta = warped_alpha(lib.HTS_Engine_get_alpha(engine), self.formant_ratio), lib.HTS_Engine_get_beta(engine)
             volume = 10 ** (lib.HTS_Engine_get_volume(engine) / 20)  # the API gives it in dB
         finally:
@@ -440,11 +444,19 @@ class Engine:
         below = np.floor(at).astype(int)
         above, share = np.minimum(below + 1, frames - 1), (at - below)[:, None]
         spectrum = (1 - share) * spectrum[below] + share * spectrum[above]
+        spoken = spoken and bool(voiced.any())
+        if spoken:  # the voice's melody, bridged over its unvoiced frames
+            known = np.flatnonzero(voiced)
+            own = np.interp(np.arange(frames), known, own_lf0[known])
+            own = (1 - share[:, 0]) * own[below] + share[:, 0] * own[above]
         voiced = voiced[np.rint(at).astype(int)]
         for phone in line.phones:
             if phone.vowel and phone.target is not None:
                 voiced |= (centres_s >= phone.target[0]) & (centres_s < phone.target[1])
-        lf0 = np.where(voiced, np.interp(centres_s, times_s, log_hz), UNVOICED)
+        written = np.interp(centres_s, times_s, log_hz)
+        if spoken:
+            written = own + (np.median(written[voiced]) - np.median(own[voiced]))
+        lf0 = np.where(voiced, written, UNVOICED)
         return self._vocode(spectrum, lf0, alpha=alpha, beta=beta, volume=volume)
 
     def _parameters(self, stream: int, path: Path) -> np.ndarray:
@@ -500,9 +512,10 @@ def _libc() -> ctypes.CDLL:
 
 def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sample_rate: int, total_samples: int,
                     *, streams: Streams | None = None, stem: str = "vocals",
-                    into: np.ndarray | None = None) -> np.ndarray:
+                    into: np.ndarray | None = None, spoken_bars: frozenset[int] = frozenset()) -> np.ndarray:
     """One HTS voice's notes, sung (`synthesis.render_line`'s contract): added into `into`
-    (float32, total_samples) when given, which is returned."""
+    (float32, total_samples) when given, which is returned. A line that starts in one of the
+    `spoken_bars` (a rapped section's) keeps the voice's speaking melody (`Engine.sing`)."""
     if not available():
         raise MissingDependency("the slt HTS voice", INSTALL)
     ordered = sorted(notes, key=lambda n: n.start_beats)
@@ -537,7 +550,9 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
                         for t in timed for p in t.phones if p.target is not None]
             envelope = Envelope.of(ordered, segments, seconds_per_beat, sample_rate, total_samples)
             for line in timed:  # each line into the part as it is sung: no second song-long buffer
-                audio = engine.sing(_label_file(folder / f"{line.index}.lab"), line, *pitch_points(line, ordered, expressions))
+                spoken = ordered[line.notes[0][0]].bar in spoken_bars
+                audio = engine.sing(_label_file(folder / f"{line.index}.lab"), line, *pitch_points(line, ordered, expressions),
+                                    spoken=spoken)
                 _add(out, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate),
                      envelope.block)
     finally:

@@ -132,15 +132,26 @@ def sing(part: Part, plan: Plan, sample_rate: int, total_samples: int) -> np.nda
     mono = out[0]  # summed on the left channel, then copied to the right
     for name in sorted({n.voice for n in notes}):
         line = [n for n in notes if n.voice == name]
-        render = render_line
         if VOICES[name].engine == "hts":
-            from .hts import render_hts_line as render
-        render(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed), stem=part.stem,
-               into=mono)
+            from .hts import render_hts_line
+
+            render_hts_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed),
+                            stem=part.stem, into=mono, spoken_bars=rapped_bars(plan))
+        else:
+            render_line(line, VOICES[name], seconds, sample_rate, total_samples, streams=Streams(plan.seed),
+                        stem=part.stem, into=mono)
     if part.stem == "vocals":
         mono += breaths(notes, seconds, sample_rate, total_samples, Streams(plan.seed))
     out[1] = mono
     return out
+
+
+def rapped_bars(plan: Plan) -> frozenset[int]:
+    """The bars of the song's rapped sections."""
+    from ..composer.melody import rapped
+
+    return frozenset(bar for section in plan.sections if rapped(plan.style, section)
+                     for bar in range(section.start_bar, section.start_bar + section.bars))
 
 
 # ---------------------------------------------------------------- timing
