@@ -100,7 +100,7 @@ MELODIES = [
 
 def measure(name: str, tags: str, lyrics: str, notes: list, settings: dict, fields: dict, seed: int = 1, *,
             band: bool = True):
-    """The melody's song and its sung line measured; without the `band`, only its sung parts are
+    """The melody's song and its sung line measured; without the `band`, only its vocal part is
     rendered (the vocal stem is the same to the sample: the tests' quicker way)."""
     data = midi_file(notes, **settings)
     request = sw.SongRequest(tags=tags, lyrics=lyrics, melody=base64.b64encode(data).decode("ascii"), seed=seed,
@@ -109,7 +109,7 @@ def measure(name: str, tags: str, lyrics: str, notes: list, settings: dict, fiel
         song = sw.generate(request)
     else:
         prepared, plan, score = stages.composed(request.validate())
-        song = stages.perform(prepared, plan, stages.sung_parts(score))
+        song = stages.perform(prepared, plan, stages.only_stems(score, ("vocals",)))
     return sung_tune(song), song
 
 

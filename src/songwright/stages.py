@@ -93,12 +93,12 @@ def score_of(request: SongRequest) -> tuple[Plan, Score]:
     return plan, score
 
 
-def sung_parts(score: Score) -> Score:
-    """The score's sung parts alone: performed, they give the sung stems of the whole song to the
-    sample (each stem renders and is levelled on its own) in less time, without the band."""
+def only_stems(score: Score, stems: tuple[str, ...]) -> Score:
+    """The score with only these stems' parts: performed, it gives those stems of the whole song to
+    the sample (each stem renders and is levelled on its own) in a fraction of the time."""
     import dataclasses
 
-    return dataclasses.replace(score, parts=[p for p in score.parts if any(n.phones is not None for n in p.notes)])
+    return dataclasses.replace(score, parts=[p for p in score.parts if p.stem in stems])
 
 
 def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
