@@ -13,6 +13,11 @@ from threadpoolctl import threadpool_limits
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # for the processes the tests start
 threadpool_limits(1)  # for this one, whose numpy is already loaded
+# Compiled modules are kept (a machine may set PYTHONDONTWRITEBYTECODE, as this one does): else every
+# process the tests start (each CLI run, server, worker and test process) compiles songwright, and
+# pytest rewrites the test modules, again from source.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 # The files that take longest run first, so that the two test processes finish together: in the
 # order collected (by name) the singer's and the tunes' files came last, one process working alone.
