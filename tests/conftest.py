@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
+import songwright as sw
+
 # One BLAS/OpenMP thread per process: the suite runs in two processes (pytest-xdist, pyproject's
 # addopts) on two cores, where a second BLAS thread per process only spins (four of the longest test
 # files, one process: 152 s with OpenBLAS's two threads, 137 s with one; in two processes 109 s).
@@ -29,7 +31,6 @@ def pytest_collection_modifyitems(items: list) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file's order kept
 
-import songwright as sw
 
 SEED_EXAMPLE = dict(
     tags="pop,funk,melodic,electronic",
