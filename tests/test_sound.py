@@ -136,11 +136,11 @@ def test_synths_in_several_threads_keep_the_sample_cache_in_count(capfd):
 
     plan, score = stages.score_of(sw.SongRequest(tags="lofi", duration_s=10, instrumental=True, seed=1))
     stems = sorted({p.stem for p in score.parts if p.notes})
-    stop = time.monotonic() + 2.5  # ~120 synths made and played
+    stop = time.monotonic() + 10.0  # at most; ~120 synths take 2.5 s here
     played = []
 
     def work(order: list[str]) -> None:
-        while time.monotonic() < stop:
+        while len(played) < 120 and time.monotonic() < stop:
             for stem in order:
                 renderer = FluidRenderer(SR, soundfont_path())
                 renderer.render([p for p in score.parts if p.stem == stem and p.notes], score.tempo_bpm, SR // 2)
