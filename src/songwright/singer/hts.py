@@ -442,21 +442,26 @@ class Engine:
         centres_s = (np.arange(round(line.ends_s[-1] / frame_s)) + 0.5) * frame_s  # the sung clock's frames
         at = np.clip(np.interp(centres_s, line.sung_knots_s, line.spoken_knots_s) / frame_s - 0.5, 0, frames - 1)
         below = np.floor(at).astype(int)
-        above, share = np.minimum(below + 1, frames - 1), (at - below)[:, None]
-        spectrum = (1 - share) * spectrum[below] + share * spectrum[above]
+        above, share = np.minimum(below + 1, frames - 1), at - below
+
+        def on_sung_clock(values: np.ndarray) -> np.ndarray:
+            """hts_engine's frames read at the sung clock's, linearly."""
+            weight = share[:, None] if values.ndim > 1 else share
+            return (1 - weight) * values[below] + weight * values[above]
+
+        spectrum = on_sung_clock(spectrum)
         spoken = spoken and bool(voiced.any())
-        if spoken:  # the voice's melody, bridged over its unvoiced frames
+        if spoken:  # the voice's own melody, bridged over its unvoiced frames
             known = np.flatnonzero(voiced)
-            own = np.interp(np.arange(frames), known, own_lf0[known])
-            own = (1 - share[:, 0]) * own[below] + share[:, 0] * own[above]
+            own = on_sung_clock(np.interp(np.arange(frames), known, own_lf0[known]))
         voiced = voiced[np.rint(at).astype(int)]
         for phone in line.phones:
             if phone.vowel and phone.target is not None:
                 voiced |= (centres_s >= phone.target[0]) & (centres_s < phone.target[1])
-        written = np.interp(centres_s, times_s, log_hz)
+        pitch = np.interp(centres_s, times_s, log_hz)  # the written notes'
         if spoken:
-            written = own + (np.median(written[voiced]) - np.median(own[voiced]))
-        lf0 = np.where(voiced, written, UNVOICED)
+            pitch = own + (np.median(pitch[voiced]) - np.median(own[voiced]))
+        lf0 = np.where(voiced, pitch, UNVOICED)
         return self._vocode(spectrum, lf0, alpha=alpha, beta=beta, volume=volume)
 
     def _parameters(self, stream: int, path: Path) -> np.ndarray:
