@@ -49,6 +49,13 @@ def test_the_interpolator_and_the_upsampled_peak_are_firwin_and_upfirdn():
     assert filters.upsampled_peak(x, taps * 4, 4) == pytest.approx(np.max(np.abs(up)), abs=1e-12)
     assert filters.upsampled_peak(x, taps * 4, 4, first=101, stop=4003) == pytest.approx(np.max(np.abs(up[101:4003])),
                                                                                        abs=1e-12)
+    odd = firwin(50, 0.3) * 4  # a branch shorter than the others; outputs starting and stopping mid-branch
+    up = upfirdn(odd, x, up=4)
+    for first, stop in ((0, None), (1, 7), (3, 4), (4097, 20000), (19999, 20050), (17, 17)):
+        expected = np.abs(up[first:stop]).max(initial=0.0)
+        assert filters.upsampled_peak(x, odd, 4, first=first, stop=stop) == pytest.approx(expected, abs=1e-12)
+        assert filters.upsampled_peak(x.astype(np.float32), odd.astype(np.float32), 4, first=first,
+                                      stop=stop) == pytest.approx(expected, abs=1e-5)
 
 
 def test_the_loudness_meter_reads_what_pyloudnorm_reads(seed_song):

@@ -7,7 +7,7 @@ second of every cold start, more than any stage that used it.
 - `k_weighting`: BS.1770's K-weighting as pedalboard filters (JUCE's biquads): the high shelf,
   then the 38 Hz high pass, whose Q of 0.5 is two first-order high passes.
 - `lowpass_taps` and `upsampled_peak`: a windowed-sinc interpolator and the peak of a signal
-  upsampled through it, one polyphase branch at a time (`np.convolve`).
+  upsampled through it, every polyphase branch at once (a matrix product).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+PEAK_ROWS = 1 << 15  # input samples upsampled at a time by upsampled_peak
 
 # BS.1770 K-weighting, in the RBJ form pyloudnorm (and so our meter before) used.
 K_SHELF_HZ, K_SHELF_DB, K_SHELF_Q = 1500.0, 4.0, 1 / np.sqrt(2)
@@ -96,14 +98,28 @@ def lowpass_taps(count: int, cutoff: float) -> np.ndarray:
 def upsampled_peak(x: np.ndarray, taps: np.ndarray, up: int, *, first: int = 0, stop: int | None = None) -> float:
     """The largest |value| of `x` upsampled `up` times through `taps` (zeros stuffed between
     samples, then filtered), over outputs [first, stop) of the full upsampled signal, whose
-    length is (len(x) - 1) * up + len(taps)."""
+    length is (len(x) - 1) * up + len(taps). Output m * up + p is the p-th polyphase branch at m:
+    every branch at once is a window of `x` times a (branch taps, up) matrix, one BLAS product
+    per block of PEAK_ROWS windows (4-5x faster than `np.convolve` branch by branch)."""
     total = (len(x) - 1) * up + len(taps)
     stop = total if stop is None else min(stop, total)
+    if stop <= first:
+        return 0.0
+    width = -(-len(taps) // up)  # taps per branch
+    dtype = np.result_type(x, taps)
+    branches = np.zeros(width * up, dtype=dtype)
+    branches[:len(taps)] = taps
+    weights = branches.reshape(width, up)[::-1].copy()  # [j, p]: branch p's tap for x[m - j], reversed
+    padded = np.concatenate([np.zeros(width - 1, dtype), np.asarray(x, dtype), np.zeros(width - 1, dtype)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # row m: x[m - width + 1 .. m]
+    low, high = first // up, -(-stop // up)  # the rows holding outputs [first, stop)
     peak = 0.0
-    for phase in range(up):  # outputs phase, phase + up, ...: x convolved with every up-th tap
-        branch = np.convolve(x, taps[phase::up])
-        lo = max(0, -(-(first - phase) // up))
-        hi = min(len(branch), -(-(stop - phase) // up))
-        if hi > lo:
-            peak = max(peak, float(np.max(np.abs(branch[lo:hi]))))
+    for start in range(low, high, PEAK_ROWS):
+        end = min(high, start + PEAK_ROWS)
+        out = np.abs(windows[start:end] @ weights)
+        if start == low:
+            out[0, :first - low * up] = 0.0
+        if end == high:
+            out[-1, stop - (high - 1) * up:] = 0.0
+        peak = max(peak, float(out.max()))
     return peak

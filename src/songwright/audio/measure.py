@@ -5,8 +5,6 @@ to float64. The meter gives pyloudnorm's figures (tests/test_filters.py compares
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from .filters import k_weighting, lowpass_taps, upsampled_peak
@@ -72,9 +70,7 @@ def true_peak_db(audio: np.ndarray) -> float:
         audio = audio[:, None]
     if not audio.size:
         return -240.0
-    with ThreadPoolExecutor(max_workers=2) as pool:  # one channel per core
-        peaks = pool.map(_oversampled_peak, audio.T)
-        peak = max(float(np.max(np.abs(audio))), *peaks)
+    peak = max(float(np.max(np.abs(audio))), *(_oversampled_peak(channel) for channel in audio.T))
     return 20.0 * np.log10(max(peak, 1e-12))
 
 
