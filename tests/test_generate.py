@@ -170,6 +170,21 @@ def test_de_esser_turns_down_loud_sibilance_only():
     assert np.max(np.abs(de_ess(quiet, sr) - quiet)) < 1e-5
 
 
+def test_the_de_esser_holding_its_band_or_filtering_it_again_gives_the_same_samples(monkeypatch):
+    from songwright.render import mix
+
+    sr = 44100
+    rng = np.random.default_rng(5)
+    for audio in (np.repeat(rng.standard_normal((1, 3 * mix.CHAIN_BLOCK + 999)), 2, axis=0),  # a sung line; a stereo stem
+                  rng.standard_normal((2, mix.CHAIN_BLOCK + 5))):
+        audio = (0.2 * audio).astype(np.float32)
+        held = mix.de_ess(audio, sr)
+        monkeypatch.setattr(mix, "DE_ESS_KEEP_SAMPLES", 0)  # as a stem too long to hold its band
+        again = mix.de_ess(audio, sr)
+        monkeypatch.undo()
+        assert np.array_equal(held, again) and not np.array_equal(held, audio)
+
+
 def test_a_sung_stems_chain_runs_on_one_channel_until_its_reverb_with_the_same_samples():
     from songwright.render.mix import _run_chain_in_place, _run_in_place, stem_chain
 

@@ -32,6 +32,7 @@ DE_ESSED = ("vocals", "harmony")
 DE_ESS_HZ = 5000.0
 DE_ESS_HOP = 32  # samples per step of the de-esser's gain
 DE_ESS_OVERLAP = 2048  # samples filtered beside each block (the high-pass rings for ~100)
+DE_ESS_KEEP_SAMPLES = 1 << 23  # a stem this long (3.2 min) or shorter is filtered once, its band held (32 MB a row)
 EFFECT_TAIL_S = 4.0
 VOCAL_POCKET_HZ, VOCAL_POCKET_DB = 2500.0, -4.0
 PRE_CHAIN_LEVEL_DB = -20.0
@@ -187,17 +188,24 @@ def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float
         return zero_phase(x, power, sample_rate=sample_rate)[:, start - begin:end - begin].astype(np.float32)
 
     power_per_hop = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
+    kept = [] if samples <= DE_ESS_KEEP_SAMPLES else None  # the band, when it is small enough to hold
     for start, end in _spans(samples):
-        block = np.mean(np.square(high(start, end)), axis=0)
+        band = high(start, end)
+        if kept is not None:
+            kept.append(band)
+        block = np.mean(np.square(band), axis=0)
         block = np.pad(block, (0, -len(block) % DE_ESS_HOP))
         at = start // DE_ESS_HOP
         power_per_hop[at:at + len(block) // DE_ESS_HOP] = block.reshape(-1, DE_ESS_HOP).mean(axis=1)
     hop_gain = _de_ess_gain(power_per_hop, sample_rate, threshold_db=threshold_db, ratio=ratio)
     centres = (np.arange(len(hop_gain)) + 0.5) * DE_ESS_HOP
-    before = None  # filtered again, a block at a time: a long stem's band is never held whole
-    for start, end in _spans(samples):  # low + high * gain == audio + high * (gain - 1)
-        band = high(start, end, before)
-        before = rows[:, max(0, end - DE_ESS_OVERLAP):end].copy()
+    before = None  # else filtered again, a block at a time: a long stem's band is never held whole
+    for index, (start, end) in enumerate(_spans(samples)):  # low + high * gain == audio + high * (gain - 1)
+        if kept is not None:
+            band, kept[index] = kept[index], None
+        else:
+            band = high(start, end, before)
+            before = rows[:, max(0, end - DE_ESS_OVERLAP):end].copy()
         gain = np.interp(np.arange(start, end), centres, hop_gain).astype(np.float32)
         audio[:, start:end] += band * (gain - np.float32(1.0))
 
