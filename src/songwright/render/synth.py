@@ -111,13 +111,25 @@ class FluidRenderer:
                     "synth.cpu-cores": cpu_cores, "synth.dynamic-sample-loading": 1}
         with _SETUP:
             self.synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=SYNTH_GAIN, **settings)
-            self.sfid = self.synth.sfload(str(soundfont))
         self._write_float = fluidsynth._fl.fluid_synth_write_float
         self._write_float.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                       ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        if self.sfid < 0:
-            raise MissingDependency(f"a readable soundfont at {soundfont}", "bash scripts/setup-system.sh")
+        self._soundfont = soundfont  # the General MIDI font, loaded when a part first needs it
+        self._sfid: int | None = None
         self._named: dict[str, int] = {}
+        self._played = False  # a synth that has rendered is reset before it renders again
+
+    @property
+    def sfid(self) -> int:
+        """The id of the General MIDI soundfont, loaded on first use (a stem whose parts all play
+        from a named font never loads it)."""
+        if self._sfid is None:
+            with _SETUP:
+                sfid = self.synth.sfload(str(self._soundfont))
+            if sfid < 0:
+                raise MissingDependency(f"a readable soundfont at {self._soundfont}", "bash scripts/setup-system.sh")
+            self._sfid = sfid
+        return self._sfid
 
     def font_id(self, *, name: str) -> int:
         """The id of a named soundfont, loaded on first use."""
@@ -186,10 +198,14 @@ class FluidRenderer:
         return out
 
     def _select(self, parts: list[Part], fonts: dict[str, FontChoice]) -> list[int]:
-        """The synth reset and each part's preset, volume, pan and glide set on a channel of its own
-        (the drum channel for drums); the channels, part by part."""
+        """The synth reset (when it has played before: a new one is in that state, without the
+        General MIDI piano and kit a reset selects, and so loads, on every channel) and each part's
+        preset, volume, pan and glide set on a channel of its own (the drum channel for drums);
+        the channels, part by part."""
         synth = self.synth
-        synth.system_reset()
+        if self._played:
+            synth.system_reset()
+        self._played = True
         channels = []
         channel = 0
         for part in parts:
