@@ -184,6 +184,20 @@ def test_saxophone_replaces_the_lead():
     assert resolve_tags("pop, saxophone").instruments == ("saxophone",)
 
 
+def test_funk_brass_plays_horn_stabs_and_a_strings_tag_holds_chords_again():
+    from songwright.stages import score_of
+    import songwright as sw
+
+    assert (resolve_tags("funk").pad_idiom, resolve_tags("funk").pad_program) == ("horn_stabs", 61)
+    assert resolve_tags("funk, strings").pad_idiom == "pad" == resolve_tags("pop").pad_idiom
+    _, score = score_of(sw.SongRequest(tags="funk", duration_s=30, seed=1, instrumental=True))
+    pad = next(p for p in score.parts if p.name == "pad")
+    held = [n for n in pad.notes if n.end_beats - n.start_beats > 0.5]
+    assert len(pad.notes) > 30 and len(held) <= 4  # stabs of a 16th or an 8th; the final chord held
+    steps = {round((n.start_beats % 4) * 4) for n in pad.notes}
+    assert {0, 3, 6} <= steps
+
+
 def test_bass_instruments_change_the_bass_program():
     assert resolve_tags("pop").bass.program == 33
     assert resolve_tags("pop, upright bass").bass == Voicing("root_eighths", 32, "bass")

@@ -79,6 +79,7 @@ class StyleProfile:
     comp: Voicing = Voicing("strum", 25, "guitar")
     keys: Voicing = Voicing("block", 0, "keys")
     pad_program: int = 89
+    pad_idiom: str = "pad"  # how the pad plays: held chords, or a comping idiom (funk's horn stabs)
     lead_program: int = 80
     swing: float = 0.0
     energy: float = 0.0
@@ -124,6 +125,7 @@ def resolve_tags(text: str) -> StyleProfile:
         "comp": Voicing(g["comp"]["idiom"], g["comp"]["program"], g["comp"]["stem"]),
         "keys": Voicing(t["keys"]["idiom"] if t["keys"]["idiom"] != "none" else g["keys"]["idiom"], t["keys"]["program"], "keys"),
         "pad_program": t["pad_program"],
+        "pad_idiom": t.get("pad_idiom", "pad"),
         "lead_program": t["lead_program"],
         "sound": dict(t.get("sound", {})),
     }
@@ -162,8 +164,9 @@ def _apply_instrument(settings: dict, table: dict) -> None:
         old = settings[role]
         idiom = table.get("idiom", old.idiom if old.idiom != "none" else "block")
         settings[role] = Voicing(idiom, program, table.get("stem", old.stem))
-    elif role == "pad":
+    elif role == "pad":  # strings, pads and choirs hold their chords
         settings["pad_program"] = program
+        settings["pad_idiom"] = table.get("idiom", "pad")
     elif role == "lead":
         settings["lead_program"] = program
 

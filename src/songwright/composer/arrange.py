@@ -54,7 +54,7 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
     keys = Part("keys", "keys", style.keys.program, pan=84, volume=88)
     keyer = Comper(keys, style.keys.idiom, keys_centre) if style.keys.idiom != "none" else None
     pad = Part("pad", "strings", style.pad_program, volume=80)
-    pad_comper = Comper(pad, "pad", pad_centre)
+    pad_comper = Comper(pad, style.pad_idiom, pad_centre)
     for bar in bars:
         kind = bar.section.kind
         if _comp_plays(bar):

@@ -79,6 +79,16 @@ def pad(c: Comper, bar: Bar) -> None:
     c.hit(bar, 0, bar.steps, c.voicing(bar, 4), 78)
 
 
+def horn_stabs(c: Comper, bar: Bar) -> None:
+    """A horn section's figure: a stab on the one, another on its last 16th, and a longer one on
+    the & of 2 (held chords in a bar of 12 steps)."""
+    if bar.steps != 16:
+        return pad(c, bar)
+    pitches = c.voicing(bar, 3)
+    for step, length_steps, velocity in ((0, 1, 100), (3, 1, 92), (6, 2, 104)):
+        c.hit(bar, step, length_steps, pitches, velocity)
+
+
 def block(c: Comper, bar: Bar) -> None:
     pitches = c.voicing(bar, 4)
     if bar.steps == 12:
@@ -172,6 +182,6 @@ def shuffle_comp(c: Comper, bar: Bar) -> None:
 
 COMP_IDIOMS: dict[str, Callable[[Comper, Bar], None]] = {
     f.__name__: f
-    for f in (strum, offbeat_stabs, skank, bubble, arpeggio, pad, block, stabs, power, chug, jazz_comp,
+    for f in (strum, offbeat_stabs, skank, bubble, arpeggio, pad, horn_stabs, block, stabs, power, chug, jazz_comp,
               bossa_comp, sparse_keys, ostinato, shuffle_comp)
 }
