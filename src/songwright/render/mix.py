@@ -25,7 +25,7 @@ END_FADE_S = 0.3
 # How loud each stem sits while it plays (RMS dBFS before the master bus).
 STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,
                  "lead": -24.0, "vocals": -15.0, "harmony": -27.0}
-MAX_STEM_GAIN_DB = 18.0
+MAX_STEM_GAIN_DB = 24.0  # FluidR3's standard kit renders near -40 dB RMS: 18 dB held its drums under their level
 SILENCE = 1e-6
 SPAN_STRIDE = 64
 DE_ESSED = ("vocals", "harmony")
