@@ -5,6 +5,7 @@ to float64. The meter gives pyloudnorm's figures (tests/test_filters.py compares
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 
 from .filters import k_weighting, lowpass_taps, upsampled_peak

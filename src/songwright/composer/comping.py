@@ -80,8 +80,8 @@ def pad(c: Comper, bar: Bar) -> None:
 
 
 def horn_stabs(c: Comper, bar: Bar) -> None:
-    """A horn section's figure: a stab on the one, another on its last 16th, and a longer one on
-    the & of 2 (held chords in a bar of 12 steps)."""
+    """A horn section's figure (funk's brass; disco's strings stab alike): a stab on the one,
+    another on its last 16th, and a longer one on the & of 2 (held chords in a bar of 12 steps)."""
     if bar.steps != 16:
         return pad(c, bar)
     pitches = c.voicing(bar, 3)

@@ -124,23 +124,21 @@ class FluidRenderer:
         """The id of the General MIDI soundfont, loaded on first use (a stem whose parts all play
         from a named font never loads it)."""
         if self._sfid is None:
-            with _SETUP:
-                sfid = self.synth.sfload(str(self._soundfont))
-            if sfid < 0:
-                raise MissingDependency(f"a readable soundfont at {self._soundfont}", "bash scripts/setup-system.sh")
-            self._sfid = sfid
+            self._sfid = self._load(self._soundfont)
         return self._sfid
 
     def font_id(self, *, name: str) -> int:
         """The id of a named soundfont, loaded on first use."""
         if name not in self._named:
-            path = named_soundfont_path(name=name)
-            with _SETUP:
-                sfid = self.synth.sfload(str(path))
-            if sfid < 0:
-                raise MissingDependency(f"a readable soundfont at {path}", "bash scripts/setup-system.sh")
-            self._named[name] = sfid
+            self._named[name] = self._load(named_soundfont_path(name=name))
         return self._named[name]
+
+    def _load(self, path: Path) -> int:
+        with _SETUP:
+            sfid = self.synth.sfload(str(path))
+        if sfid < 0:
+            raise MissingDependency(f"a readable soundfont at {path}", "bash scripts/setup-system.sh")
+        return sfid
 
     def samples(self, count: int, *, into: np.ndarray | None = None) -> np.ndarray:
         """The next `count` frames, (2, count) float32 (no 16-bit dither, so no hidden state),
