@@ -82,6 +82,7 @@ class StyleProfile:
     pad_idiom: str = "pad"  # how the pad plays: held chords, or a comping idiom (funk's horn stabs)
     lead_program: int = 80
     swing: float = 0.0
+    fills: bool = False  # the lead answers the singer in the rests between lines (call and response)
     energy: float = 0.0
     voice_gender: str | None = None
     instrumental: bool = False
@@ -146,6 +147,7 @@ def resolve_tags(text: str) -> StyleProfile:
         harmony=h["harmony"],
         drum_patterns=dict(g["drums"]),
         swing=g["swing"],
+        fills=g.get("fills", False),
         energy=max(-1.0, min(1.0, energy)),
         voice_gender="female" if "female" in vocal else "male" if "male" in vocal else None,
         instrumental="instrumental" in vocal,

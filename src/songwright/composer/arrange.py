@@ -16,7 +16,7 @@ from .common import Bar, bars_of, section_place
 from .comping import Comper
 from .drums import write_drums
 from ..singer.voices import VOICES
-from .melody import VOCAL_RANGES, voice_gender, write_harmony, write_lead, write_vocals
+from .melody import VOCAL_RANGES, voice_gender, write_fills, write_harmony, write_lead, write_vocals
 from .voicing import bass_root, close_voicing, guitar_voicing
 
 PAD_KINDS = {"intro", "pre-chorus", "chorus", "hook", "bridge", "break", "inst", "solo", "outro"}
@@ -71,6 +71,8 @@ def compose(plan: Plan, *, streams: Streams | None = None) -> Score:
         write_vocals(plan, vocals, streams)
         write_harmony(plan, vocals, harmony)
         write_lead(plan, lead, ("solo", "inst"), streams)
+        if style.fills:
+            write_fills(plan, vocals, lead, streams)
     else:
         write_lead(plan, lead, ("verse", "chorus", "hook", "bridge", "solo", "inst", "pre-chorus"), streams)
 

@@ -346,7 +346,7 @@ class MelodyWriter:
         kind = section.kind
         chorus = kind in CHORUS_KINDS
         beats = bars * self.plan.beats_per_bar
-        room = beats - (1.0 if bars >= 2 else 0.5)
+        room = beats - (1.0 if bars >= 2 else 0.5) - (FILL_ROOM_BEATS if self.plan.style.fills and bars >= 2 and self.part.name == "vocals" else 0.0)
         low, high = self._range(kind)
         motif = self.by_role.get(("motif",)) if chorus and not fresh else None
         model = None if fresh else motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
@@ -521,6 +521,43 @@ def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
         part.add(note.start_beats, note.duration_beats, pitch, note.velocity - 12,
                  syllable=note.syllable, word_start=note.word_start, phrase_start=note.phrase_start,
                  phones=note.phones, voice=note.voice, bar=note.bar, line=note.line)
+
+
+FILL_ROOM_BEATS = 2.0  # beats a line of 2 bars or more leaves its answer, in a genre with fills
+FILL_GAP_BEATS = 2.0  # a rest in the singing this long, inside a sung section, gets the lead's answer
+FILL_MAX_BEATS = 3.0
+BLUES_SCALE = (0, 3, 5, 6, 7, 10)  # the tonic's minor pentatonic and its flat fifth
+
+
+def write_fills(plan: Plan, vocals: Part, part: Part, streams: Streams) -> None:
+    """Call and response: where the singer rests FILL_GAP_BEATS or more inside a sung section, the
+    lead answers with a lick of 8ths down the blues scale (from where its stream says, turning back
+    up once in a while), entering an 8th after the voice and leaving a beat before it sings again;
+    its last note, held, is the tone of the chord under it nearest the run."""
+    low, high, _ = LEAD_RANGE
+    scale = [p for p in range(low, high + 1) if (p - plan.key.tonic_pc) % 12 in BLUES_SCALE]
+    sung = sorted(vocals.notes, key=lambda n: n.start_beats)
+    for section in (s for s in plan.sections if s.sung and not s.tune):
+        begin, end = section.start_bar * plan.beats_per_bar, section.end_bar * plan.beats_per_bar
+        inside = [n for n in sung if begin <= n.start_beats < end]
+        for note, after in zip(inside, inside[1:] + [None]):
+            back = after.start_beats if after is not None else end
+            if back - note.end_beats < FILL_GAP_BEATS:
+                continue
+            start = np.ceil(note.end_beats * 2) / 2 + 0.5  # an 8th after the voice, on the 8th grid
+            count = int(min(FILL_MAX_BEATS, back - 0.5 - start) / 0.5)
+            if count < 2:
+                continue
+            bar = int(start // plan.beats_per_bar)
+            rng = streams.rng("fills", *section_place(section), bar, round(start * 2))
+            at = int(rng.integers(len(scale) // 2, len(scale)))
+            for i in range(count - 1):
+                part.add(start + 0.5 * i, 0.45, scale[at], 84 if i % 2 == 0 else 74, bar=bar)
+                at = min(len(scale) - 1, max(0, at + (1 if rng.random() < 0.25 else -1)))
+            last_beat = start + 0.5 * (count - 1)
+            chord = plan.chord_at_beat(last_beat)
+            landing = [p for p in range(low, high + 1) if (p - chord.root_pc) % 12 in chord.intervals] or [scale[at]]
+            part.add(last_beat, max(0.45, back - 0.5 - last_beat), min(landing, key=lambda p: abs(p - scale[at])), 86, bar=bar)
 
 
 def write_lead(plan: Plan, part: Part, kinds: tuple[str, ...], streams: Streams) -> None:
