@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,10 +296,9 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
 
 
 def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
-    """Integrated loudness (LUFS) and true peak (dBTP) of (2, samples) audio, measured side by side."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        peak = pool.submit(true_peak_db, audio.T)
-        return integrated_lufs(audio.T, sample_rate), peak.result()
+    """Integrated loudness (LUFS) and true peak (dBTP) of (2, samples) audio (one after the other:
+    side by side in two threads took as long, 0.09-0.11 s for a 60 s song)."""
+    return integrated_lufs(audio.T, sample_rate), true_peak_db(audio.T)
 
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
