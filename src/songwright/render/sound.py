@@ -70,13 +70,6 @@ def _acoustic_air() -> list:
     return [pb.HighpassFilter(90), pb.PeakFilter(250, -2.5, 1.0), pb.HighShelfFilter(6000, 3.0)]
 
 
-def _eighties_vocal() -> list:
-    # Synthwave's voice: a slow chorus and a bright room around it (a heavier chorus and a
-    # longer, wetter room ranked the genre higher still but cost 11 points of word recall).
-    return [pb.Chorus(rate_hz=0.8, depth=0.12, centre_delay_ms=7.0, feedback=0.0, mix=0.25),
-            pb.Reverb(room_size=0.75, damping=0.5, wet_level=0.12, dry_level=1.0, width=1.0)]
-
-
 STEM_FX = {
     "high_gain_amp": _high_gain_amp,
     "crunch_amp": _crunch_amp,
@@ -84,7 +77,6 @@ STEM_FX = {
     "funk_bite": _funk_bite,
     "808_sub": _808_sub,
     "acoustic_air": _acoustic_air,
-    "eighties_vocal": _eighties_vocal,
 }
 
 
