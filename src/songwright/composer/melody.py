@@ -307,6 +307,10 @@ class Line:
     bars: int
 
 
+FILL_ROOM_BEATS = 2.0  # beats a line of 2 bars or more leaves its answer, in a genre with fills
+FILL_GAP_BEATS = 2.0  # a rest in the singing this long, inside a sung section, gets the lead's answer
+FILL_MAX_BEATS = 3.0
+BLUES_SCALE = (0, 3, 5, 6, 7, 10)  # the tonic's minor pentatonic and its flat fifth
 BLUE_NOTE_CHANCE = 0.6  # of the lead's notes on the tonic's third, in the blues
 BLUE_GRACE_BEATS = 0.125
 BLUE_BEND_CENTS = -100.0  # a sung blue third: from the flat third up into the third
@@ -346,7 +350,8 @@ class MelodyWriter:
         kind = section.kind
         chorus = kind in CHORUS_KINDS
         beats = bars * self.plan.beats_per_bar
-        room = beats - (1.0 if bars >= 2 else 0.5) - (FILL_ROOM_BEATS if self.plan.style.fills and bars >= 2 and self.part.name == "vocals" else 0.0)
+        answer = FILL_ROOM_BEATS if self.plan.style.fills and bars >= 2 and self.part.name == "vocals" else 0.0
+        room = beats - (1.0 if bars >= 2 else 0.5) - answer
         low, high = self._range(kind)
         motif = self.by_role.get(("motif",)) if chorus and not fresh else None
         model = None if fresh else motif if motif is not None else self.by_role.get((kind, index)) if not chorus else None
@@ -523,16 +528,10 @@ def write_harmony(plan: Plan, vocals: Part, part: Part) -> None:
                  phones=note.phones, voice=note.voice, bar=note.bar, line=note.line)
 
 
-FILL_ROOM_BEATS = 2.0  # beats a line of 2 bars or more leaves its answer, in a genre with fills
-FILL_GAP_BEATS = 2.0  # a rest in the singing this long, inside a sung section, gets the lead's answer
-FILL_MAX_BEATS = 3.0
-BLUES_SCALE = (0, 3, 5, 6, 7, 10)  # the tonic's minor pentatonic and its flat fifth
-
-
 def write_fills(plan: Plan, vocals: Part, part: Part, streams: Streams) -> None:
     """Call and response: where the singer rests FILL_GAP_BEATS or more inside a sung section, the
     lead answers with a lick of 8ths down the blues scale (from where its stream says, turning back
-    up once in a while), entering an 8th after the voice and leaving a beat before it sings again;
+    up once in a while), entering an 8th after the voice and leaving half a beat before it sings again;
     its last note, held, is the tone of the chord under it nearest the run."""
     low, high, _ = LEAD_RANGE
     scale = [p for p in range(low, high + 1) if (p - plan.key.tonic_pc) % 12 in BLUES_SCALE]
