@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from songwright.composer.comping import COMP_IDIOMS
 from songwright.errors import InvalidRequest
 from songwright.styles import Voicing, describe_styles, load_styles, resolve_tags, split_tags
 
@@ -29,6 +30,7 @@ def test_each_genre_resolves_to_itself_in_every_role(genre):
     assert profile.mode in ("major", "minor", "either")
     assert profile.time_signature in ("4/4", "3/4", "6/8")
     assert profile.unknown_tags == ()
+    assert profile.pad_idiom in COMP_IDIOMS and profile.fills in (True, False)
 
 
 def test_genres_differ_in_sound():
