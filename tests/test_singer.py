@@ -91,12 +91,17 @@ def test_no_silent_gap_where_words_were(songs):
 
 
 def test_sung_in_tune_on_the_english_stems(songs):
-    """WORLD F0 of voiced frames inside sustained notes, within 50 cents of the written note."""
+    """WORLD F0 of voiced frames inside sustained notes, within 50 cents of the written note. A
+    rapped line is left out: it keeps the voice's speaking pitch, not the notes (its own test)."""
+    from songwright.singer.synthesis import rapped_bars
+
     total, good = 0, 0.0
     for entry, song in zip(LYRICS, songs):
         if entry["lang"] != "en":
             continue
-        timings = vm.note_timings(song.score.part("vocals").notes, 60.0 / song.plan.tempo_bpm)
+        rapped = rapped_bars(song.plan)
+        sung = [n for n in song.score.part("vocals").notes if n.bar not in rapped]
+        timings = vm.note_timings(sung, 60.0 / song.plan.tempo_bpm)
         share, frames = vm.pitch_accuracy(vm.f0_track(song.stems["vocals"], song.sample_rate), timings)
         total += frames
         good += share * frames
