@@ -554,8 +554,7 @@ def write_fills(plan: Plan, vocals: Part, part: Part, streams: Streams) -> None:
                 part.add(start + 0.5 * i, 0.45, scale[at], 84 if i % 2 == 0 else 74, bar=bar)
                 at = min(len(scale) - 1, max(0, at + (1 if rng.random() < 0.25 else -1)))
             last_beat = start + 0.5 * (count - 1)
-            chord = plan.chord_at_beat(last_beat)
-            landing = [p for p in range(low, high + 1) if (p - chord.root_pc) % 12 in chord.intervals] or [scale[at]]
+            landing = plan.chord_at_beat(last_beat).tones(low, high) or [scale[at]]
             part.add(last_beat, max(0.45, back - 0.5 - last_beat), min(landing, key=lambda p: abs(p - scale[at])), 86, bar=bar)
 
 
