@@ -154,3 +154,69 @@ def test_synths_in_several_threads_keep_the_sample_cache_in_count(capfd):
         thread.join()
     assert len(played) >= 40
     assert "not found in cache" not in capfd.readouterr().err
+
+
+def _kicks_over_a_bed(rate: int, seconds: float = 8.0) -> np.ndarray:
+    """A quiet 220 Hz bed and a loud, decaying 60 Hz kick every half second: peaks 20 dB over the bed."""
+    t = np.arange(int(seconds * rate)) / rate
+    since = t % 0.5
+    mono = 0.08 * np.sin(2 * np.pi * 220 * t) + 0.8 * np.exp(-since / 0.04) * np.sin(2 * np.pi * 60 * since)
+    return np.stack([mono, mono]).astype(np.float32)
+
+
+def _bed_level_db(audio: np.ndarray, rate: int, *, after_s: float) -> float:
+    """The 220 Hz bed's level in the 100 ms starting `after_s` after each kick (median over the kicks)."""
+    size = rate // 10
+    window = np.hanning(size)
+    probe = np.exp(-2j * np.pi * 220 * np.arange(size) / rate) * window
+    levels = [abs(np.dot(audio[0, start:start + size], probe)) for start in
+              range(int((1.0 + after_s) * rate), audio.shape[1] - rate, rate // 2)]
+    return 20 * np.log10(np.median(levels))
+
+
+def test_a_clipped_master_rounds_off_the_peaks_and_does_not_duck_the_mix_after_them():
+    from songwright.audio.measure import integrated_lufs, true_peak_db
+    from songwright.render.mix import master
+
+    rate = 44100
+    glue = master(_kicks_over_a_bed(rate), rate)
+    clipped = master(_kicks_over_a_bed(rate), rate, style="clip")
+    assert glue.gains.clip_db is None and clipped.gains.clip_db is not None
+    assert abs(integrated_lufs(clipped.audio.T, rate) - (-14.0)) <= 0.2
+    assert true_peak_db(clipped.audio.T) <= -1.0 and true_peak_db(glue.audio.T) <= -1.0
+    # the bed just after a kick against the bed before the next one: the glue's bus compressor and
+    # its limiter pull the bed down after every kick; clipped, it stays where it was
+    ducked = {name: _bed_level_db(m.audio, rate, after_s=0.05) - _bed_level_db(m.audio, rate, after_s=0.35)
+              for name, m in (("glue", glue), ("clip", clipped))}
+    assert ducked["glue"] < -0.8 and ducked["clip"] > ducked["glue"] / 2, ducked  # -1.1 and -0.5 dB
+    with pytest.raises(ValueError, match="unknown master style 'loud'"):
+        master(_kicks_over_a_bed(rate), rate, style="loud")
+
+
+def test_the_soft_clipper_leaves_quiet_samples_alone_and_bends_loud_ones_under_its_ceiling():
+    from songwright.render.mix import CLIP_KNEE_DB, _soft_clip_in_place
+
+    ramp = np.linspace(-4.0, 4.0, 8001, dtype=np.float32)
+    audio = np.stack([ramp, ramp[::-1]])
+    _soft_clip_in_place(audio, ceiling=1.0)
+    knee = 10 ** (CLIP_KNEE_DB / 20)
+    quiet = np.abs(ramp) <= knee
+    np.testing.assert_array_equal(audio[0][quiet], ramp[quiet])
+    assert np.abs(audio).max() < 1.0 and np.all(np.diff(audio[0]) >= 0)  # under the ceiling, in order
+    np.testing.assert_array_equal(audio[1], audio[0][::-1])
+
+
+def test_the_clipped_genres_master_so_and_a_passage_of_their_song_is_mastered_as_the_song():
+    """An edit re-masters its window with the song's gains: the clipper's ceiling among them."""
+    from songwright.stages import perform_passage
+
+    styles = load_styles()["genre"]
+    clipped = sorted(name for name, table in styles.items() if table.get("sound", {}).get("master") == "clip")
+    assert {"hiphop", "lofi", "trap", "blues"} <= set(clipped)
+    song = sw.generate(sw.SongRequest(tags="blues", duration_s=20, seed=2, instrumental=True))
+    assert song.levels.master.clip_db is not None
+    assert sw.generate(sw.SongRequest(tags="metal", duration_s=10, seed=2, instrumental=True)).levels.master.clip_db is None
+    passage = perform_passage(song.plan, song.score, start_s=8.0, end_s=14.0, levels=song.levels)
+    want = song.audio[passage.start:passage.start + len(passage.audio)]
+    error_db = 10 * np.log10(np.mean((passage.audio - want) ** 2) / np.mean(want ** 2))
+    assert error_db < -60, error_db

@@ -111,14 +111,14 @@ def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress 
             edits: tuple[dict, ...] = ()) -> Song:
     """Render, mix and master a composed song: the stages after `compose`."""
     from .render.mix import master  # the audio stages pull in scipy, pedalboard and FluidSynth
-    from .render.pipeline import render_mix
-
     from .render.mix import MixLevels
+    from .render.pipeline import render_mix
+    from .render.sound import GenreSound
 
     progress("rendering", 0.1)
     stems, premaster, gains = render_mix(score, plan, SAMPLE_RATE, progress)  # stems on disk
     progress("mastering", 0.8)
-    mastered = master(premaster, SAMPLE_RATE)
+    mastered = master(premaster, SAMPLE_RATE, style=GenreSound.from_table(table=plan.style.sound).master)
     del premaster
     progress("done", 1.0)
     return Song(mastered.audio.T, SAMPLE_RATE, stems, plan, score, mastered.loudness_lufs, mastered.true_peak_dbtp,

@@ -1,5 +1,6 @@
 """Mixing and mastering: per-stem EQ, compression, delay and reverb, then a master bus that
-compresses, sets -14 LUFS integrated and limits true peak to -1 dBTP."""
+compresses (or, in a genre whose master clips, rounds off its peaks), sets -14 LUFS integrated
+and limits true peak to -1 dBTP."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ TRUE_PEAK_AIM_DB = TRUE_PEAK_CEILING_DB - 0.1  # ...to this
 LIMITER_CEILING_DB = -1.5
 MASTER_CORRECTIONS = 8  # passes after the first, at most: loudness to within 0.2 LU, true peak under its ceiling
 END_FADE_S = 0.3
+# A clipped master ("clip", styles.toml `master`): no bus compressor; the peaks rounded off from
+# CLIP_KNEE_DB under a ceiling CLIP_CEILING_DB - TARGET_LUFS dB over the song's loudness, before the
+# limiter. Hip-hop's kick and 808 peak 17 dB over its loudness: the bus compressor took 5 dB off
+# the whole mix after every kick, the limiter the rest (MSD_musicnn hears it as hip-hop at rank
+# 6-7; clipped, 3).
+MASTER_STYLES = ("glue", "clip")
+CLIP_CEILING_DB = -1.0
+CLIP_KNEE_DB = -6.0
 # How loud each stem sits while it plays (RMS dBFS before the master bus).
 STEM_LEVEL_DB = {"drums": -21.0, "bass": -22.0, "guitar": -26.0, "keys": -26.0, "strings": -28.0,
                  "lead": -24.0, "vocals": -15.0, "harmony": -27.0}
@@ -231,6 +240,7 @@ class MasterGains:
     gain_db: float  # before the limiter: the song to TARGET_LUFS
     trim_db: float = 0.0  # after it: the true peak under TRUE_PEAK_CEILING_DB
     ceiling_db: float = LIMITER_CEILING_DB  # the limiter's: lower where a song's inter-sample peaks overshoot
+    clip_db: float | None = None  # a clipped master's ceiling, dBFS of the pre-master (None: the bus compressor)
 
 
 @dataclass(frozen=True)
@@ -258,14 +268,24 @@ class Mastered:
     gains: MasterGains
 
 
-def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None = None, ends: bool = True) -> Mastered:
-    """(2, samples) pre-master -> bus compression, loudness to -14 LUFS, a limiter, a true-peak
-    guard and (`ends`) a short fade at the very end, on the 16-bit grid (`on_pcm16_grid`: a
-    16-bit file of the song holds exactly the song). With `gains` (a passage of a song mastered
-    before) the song's own gains are used, not measured. The bus compressor works in place, so a
-    float32 pre-master is overwritten; a long song then costs two copies of itself, not four."""
+def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None = None, ends: bool = True,
+           style: str = "glue") -> Mastered:
+    """(2, samples) pre-master -> bus compression ("glue") or a soft clipper ("clip"), loudness to
+    -14 LUFS, a limiter, a true-peak guard and (`ends`) a short fade at the very end, on the 16-bit
+    grid (`on_pcm16_grid`: a 16-bit file of the song holds exactly the song). With `gains` (a
+    passage of a song mastered before) the song's own gains are used, not measured, its style
+    among them. The bus works in place, so a float32 pre-master is overwritten; a long song then
+    costs two copies of itself, not four."""
+    if style not in MASTER_STYLES:
+        raise ValueError(f"unknown master style {style!r} (known: {', '.join(MASTER_STYLES)})")
     compressed = np.ascontiguousarray(premaster, dtype=np.float32)
-    _compress_bus(compressed, sample_rate)
+    clip_db = gains.clip_db if gains is not None else None
+    if gains is None and style == "clip":
+        clip_db = CLIP_CEILING_DB - (TARGET_LUFS - integrated_lufs(compressed.T, sample_rate))
+    if clip_db is None:
+        _compress_bus(compressed, sample_rate)
+    else:
+        _soft_clip_in_place(compressed, ceiling=10 ** (clip_db / 20))
     if ends:
         _fade_end(compressed, sample_rate)
     if gains is not None:
@@ -292,7 +312,7 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         trim_db = TRUE_PEAK_AIM_DB - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
-    return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db))
+    return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db, clip_db))
 
 
 def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
@@ -303,6 +323,18 @@ def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
     _run_in_place(pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)]), audio, sample_rate)
+
+
+def _soft_clip_in_place(audio: np.ndarray, *, ceiling: float) -> None:
+    """Samples louder than CLIP_KNEE_DB under `ceiling` bent towards it (a tanh from the knee up,
+    its slope 1 there); quieter ones untouched. A block at a time: a long song is never copied."""
+    knee = np.float32(ceiling * 10 ** (CLIP_KNEE_DB / 20))
+    room = np.float32(ceiling) - knee
+    for begin in range(0, audio.shape[1], CHAIN_BLOCK):
+        block = audio[:, begin:begin + CHAIN_BLOCK]
+        over = np.abs(block) > knee
+        loud = block[over]
+        block[over] = np.sign(loud) * (knee + room * np.tanh((np.abs(loud) - knee) / room))
 
 
 def _limit(audio: np.ndarray, gain_db: float, sample_rate: int, *, ceiling_db: float) -> np.ndarray:

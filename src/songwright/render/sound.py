@@ -11,6 +11,7 @@ kick (sidechain pumping).
     pump_db = 6.0                                # depth of the kick-keyed duck on PUMPED stems
     crackle_db = -42.0                           # vinyl crackle in the drums stem, RMS dBFS
     levels_db = { drums = 3.0, strings = -8.0 }  # the balance: each stem this much louder than usual
+    master = "clip"                              # the master bus: "glue" (a bus compressor) or "clip"
 
 Everything here is a function of the score, the style and the seed, so a song stays
 byte-identical for the same request and seed, and each stem is processed on its own, so the
@@ -28,6 +29,7 @@ import pedalboard as pb
 
 from ..score import Part, Score
 from ..streams import Streams
+from .mix import MASTER_STYLES
 from .synth import FontChoice
 
 KICK_PITCHES = (35, 36)
@@ -99,6 +101,7 @@ class GenreSound:
     pump_db: float = 0.0
     crackle_db: float | None = None
     levels_db: dict[str, float] = field(default_factory=dict)
+    master: str = "glue"  # render/mix.py MASTER_STYLES
 
     @classmethod
     def from_table(cls, *, table: dict) -> "GenreSound":
@@ -109,13 +112,16 @@ class GenreSound:
         for stem, name in fx.items():
             if name not in STEM_FX:
                 raise ValueError(f"unknown stem effect {name!r} for {stem} (known: {', '.join(STEM_FX)})")
+        master = table.get("master", "glue")
+        if master not in MASTER_STYLES:
+            raise ValueError(f"unknown master style {master!r} (known: {', '.join(MASTER_STYLES)})")
         colour = table.get("colour")
         if colour is not None and colour not in COLOURS:
             raise ValueError(f"unknown colour {colour!r} (known: {', '.join(COLOURS)})")
         return cls(fonts={part: FontChoice.parse(spec=spec) for part, spec in table.get("fonts", {}).items()},
                    double=tuple(table.get("double", ())), fx=fx, colour=colour,
                    pump_db=float(table.get("pump_db", 0.0)), crackle_db=table.get("crackle_db"),
-                   levels_db={stem: float(db) for stem, db in table.get("levels_db", {}).items()})
+                   levels_db={stem: float(db) for stem, db in table.get("levels_db", {}).items()}, master=master)
 
     def pre_chain(self, *, stem: str) -> list:
         """The genre's effects that go before a stem's mix chain (amp, cabinet, tape)."""
