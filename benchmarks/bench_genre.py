@@ -3,7 +3,7 @@
 English lyric, as a user's song would), each mix tagged by musicnn's
 pre-trained taggers, and the rank of the requested genre among the tagger's genre labels.
 
-    python benchmarks/bench_genre.py [--seeds 3] [--duration 30] [--out DIR] [--json FILE] [--sung]
+    python benchmarks/bench_genre.py [--seeds 3] [--first-seed 0] [--duration 30] [--out DIR] [--json FILE] [--sung]
                                      [--tagger-python .venv-tagger/bin/python]
 
 Taggers (weights inside the musicnn 0.1.0 wheel; set-up in benchmarks/genre_tagger.py):
@@ -109,6 +109,7 @@ def genre_rank(*, scores: list[float], labels: list[str], family: str, wanted: l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one (3: seeds never tuned on)")
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--genres", default="", help="comma-separated subset (default: every genre)")
     parser.add_argument("--out", default="", help="keep the mixes here (default: a temporary folder)")
@@ -123,7 +124,7 @@ def main() -> None:
     from songwright.styles import load_styles
 
     genres = [g for g in load_styles()["genre"]] if not args.genres else args.genres.split(",")
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     models = args.models.split(",")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(args.out) if args.out else Path(scratch)
