@@ -26,8 +26,8 @@ END_FADE_S = 0.3
 # CLIP_KNEE_DB under a ceiling 11 dB (CLIP_CEILING_DB - TARGET_LUFS) over the song's loudness, before
 # the limiter, which then has little left to do. Hip-hop's kick and 808 peak 17 dB over its
 # loudness: the bus compressor took 5 dB off the whole mix after every kick and the limiter the
-# rest (MSD_musicnn instrumental, seeds 0-5: hip-hop 6 7 7 9 6 6 with the glue; clipped 13 dB over
-# the loudness 2 3 2 3 4 4, 11 dB 2 3 2 3 4 3, 9 dB 2 3 2 3 3 3 but saturating the whole mix).
+# rest (MSD_musicnn instrumental, seeds 0-5: hip-hop 6 7 7 9 6 6 with the glue; clipped, its kit 2 dB
+# up, 13 dB over the loudness 2 3 2 3 4 4, 11 dB 2 3 2 3 4 3, 9 dB 2 3 2 3 3 3 but saturating the whole mix).
 MASTER_STYLES = ("glue", "clip")
 CLIP_CEILING_DB = -3.0
 CLIP_KNEE_DB = -6.0
