@@ -44,18 +44,23 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
 
 
 def _block_energy(channel: np.ndarray, sample_rate: int, *, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """The sum of squares of the K-weighted channel between each lower and upper bound."""
+    """The sum of squares of the K-weighted channel between each lower and upper bound: squared in
+    float32, each stretch between two bounds summed in float64 (np.add.reduceat), the sums before
+    each bound added up (a running sum of every sample took 3x as long)."""
     weighting = k_weighting()
     bounds = np.concatenate([lower, upper])
     prefix = np.empty(len(bounds), dtype=np.float64)  # sum of squares before each bound
     total = 0.0
     for start in range(0, len(channel), BLOCK):
         x = np.asarray(channel[start:start + BLOCK], dtype=np.float32)[None, :]
-        x = weighting(x, sample_rate, reset=start == 0)[0].astype(np.float64)
-        running = np.concatenate([[total], total + np.cumsum(np.square(x))])
+        x = weighting(x, sample_rate, reset=start == 0)[0]
         here = (bounds >= start) & (bounds <= start + len(x))
-        prefix[here] = running[bounds[here] - start]
-        total = running[-1]
+        at = bounds[here] - start
+        cuts = np.unique(np.concatenate([[0], at[at < len(x)]]))
+        pieces = np.add.reduceat(np.square(x), cuts, dtype=np.float64)
+        before = total + np.concatenate([[0.0], np.cumsum(pieces)])  # before each cut, and at the end
+        prefix[here] = before[np.searchsorted(cuts, at)]  # a bound at the block's end: the last entry
+        total = before[-1]
     return prefix[len(lower):] - prefix[:len(lower)]
 
 
