@@ -31,6 +31,8 @@ def test_bad_sound_tables_are_refused():
         GenreSound.from_table(table={"colour": "sepia"})
     with pytest.raises(ValueError):
         GenreSound.from_table(table={"pump": 3})
+    with pytest.raises(ValueError, match="unknown master style 'loud'"):
+        GenreSound.from_table(table={"master": "loud"})
 
 
 def test_a_named_soundfont_plays_the_part():

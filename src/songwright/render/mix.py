@@ -277,8 +277,7 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
     passage of a song mastered before) the song's own gains are used, not measured, its style
     among them. The bus works in place, so a float32 pre-master is overwritten; a long song then
     costs two copies of itself, not four."""
-    if style not in MASTER_STYLES:
-        raise ValueError(f"unknown master style {style!r} (known: {', '.join(MASTER_STYLES)})")
+    master_style(style)
     compressed = np.ascontiguousarray(premaster, dtype=np.float32)
     clip_db = gains.clip_db if gains is not None else None
     if gains is None and style == "clip":
@@ -314,6 +313,13 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
     return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db, clip_db))
+
+
+def master_style(name: str) -> str:
+    """`name` if it is one of MASTER_STYLES, else ValueError naming them."""
+    if name not in MASTER_STYLES:
+        raise ValueError(f"unknown master style {name!r} (known: {', '.join(MASTER_STYLES)})")
+    return name
 
 
 def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:

@@ -29,7 +29,7 @@ import pedalboard as pb
 
 from ..score import Part, Score
 from ..streams import Streams
-from .mix import MASTER_STYLES
+from .mix import master_style
 from .synth import FontChoice
 
 KICK_PITCHES = (35, 36)
@@ -112,9 +112,7 @@ class GenreSound:
         for stem, name in fx.items():
             if name not in STEM_FX:
                 raise ValueError(f"unknown stem effect {name!r} for {stem} (known: {', '.join(STEM_FX)})")
-        master = table.get("master", "glue")
-        if master not in MASTER_STYLES:
-            raise ValueError(f"unknown master style {master!r} (known: {', '.join(MASTER_STYLES)})")
+        master = master_style(table.get("master", "glue"))
         colour = table.get("colour")
         if colour is not None and colour not in COLOURS:
             raise ValueError(f"unknown colour {colour!r} (known: {', '.join(COLOURS)})")
