@@ -11,7 +11,7 @@ kick (sidechain pumping).
     pump_db = 6.0                                # depth of the kick-keyed duck on PUMPED stems
     crackle_db = -42.0                           # vinyl crackle in the drums stem, RMS dBFS
     levels_db = { drums = 3.0, strings = -8.0 }  # the balance: each stem this much louder than usual
-    master = "clip"                              # the master bus: "glue" (a bus compressor) or "clip"
+    master = "clip"                              # the master bus: "glue" (a bus compressor), "clip", "light_clip"
 
 Everything here is a function of the score, the style and the seed, so a song stays
 byte-identical for the same request and seed, and each stem is processed on its own, so the
