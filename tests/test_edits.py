@@ -134,6 +134,9 @@ def test_a_remix_with_other_tags_swaps_and_silences_instruments():
         apply(check_edit(remix_edit(tags="+kazoo")), prepared, plan, score)
     with pytest.raises(InvalidRequest, match="voice: must be one of slt, sltm, us1"):
         apply(check_edit(remix_edit(voice="zz9")), prepared, plan, score)
+    everything = "-drums, -bass, -guitar, -keys, -strings, -lead, -vocals, -harmony"
+    with pytest.raises(InvalidRequest, match="tags: must leave at least one instrument or voice playing"):
+        apply(check_edit(remix_edit(tags=everything)), prepared, plan, score)  # was an AttributeError while mixing
 
 
 def test_a_voice_remix_is_sung_by_the_new_voice(tmp_path):

@@ -533,6 +533,8 @@ def retag(plan: Plan, score: Score, *, tags: str) -> tuple[Plan, Score]:
         if stem in silent or part.stem in silent:
             continue
         parts.append(dataclasses.replace(part, program=program, stem=stem))
+    if not any(part.notes for part in parts):
+        raise InvalidRequest("tags", "must leave at least one instrument or voice playing", tags)
     request = plan.request.replace(tags=new_tags)
     return dataclasses.replace(plan, request=request, style=style), dataclasses.replace(score, parts=parts)
 

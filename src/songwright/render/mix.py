@@ -283,7 +283,8 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
     compressed = np.ascontiguousarray(premaster, dtype=np.float32)
     clip_db = gains.clip_db if gains is not None else None
     if gains is None and MASTER_STYLES[style] is not None:
-        clip_db = integrated_lufs(compressed.T, sample_rate) + MASTER_STYLES[style]
+        loudness = integrated_lufs(compressed.T, sample_rate)
+        clip_db = loudness + MASTER_STYLES[style] if np.isfinite(loudness) else None  # silence: nothing to round off
     if clip_db is None:
         _compress_bus(compressed, sample_rate)
     else:
