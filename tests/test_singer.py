@@ -376,6 +376,28 @@ def test_pinyin_to_cn1_units(pinyin, units):
     assert split_pinyin(pinyin) == units
 
 
+def test_every_character_read_as_pypinyin_reads_it():
+    """The singer reads pypinyin's table of single characters without importing pypinyin (and its
+    phrase table): each of the 41,923 gives what `lazy_pinyin` gives it, ü written v, tones off."""
+    from pypinyin import Style, lazy_pinyin
+
+    from songwright.singer import pinyin
+
+    table = pinyin._readings()
+    assert table is not None and len(table) > 40000
+    differ = [(chr(cp), pinyin._first_reading(chr(cp))) for cp in table
+              if pinyin._first_reading(chr(cp)) != lazy_pinyin(chr(cp), style=Style.NORMAL, v_to_u=False)[0]]
+    assert differ == []
+    assert [pinyin._first_reading(c) for c in "绿女行乐嗯"] == ["lv", "nv", "xing", "le", "n"]
+
+
+def test_a_chinese_song_is_sung_without_importing_pypinyin():
+    code = ("import sys, songwright as sw; "
+            "sw.generate(sw.SongRequest(tags='pop', lyrics='[verse] 城市的脉搏 绿', duration_s=10, seed=1)); "
+            "print('pypinyin' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()[-1] == "False"
+
+
 def test_midi_vocal_track_has_a_lyric_per_sung_syllable(tmp_path):
     song = sw.generate(sw.SongRequest(tags="pop", lyrics="[verse]\nEverything is beautiful tonight", duration_s=15, seed=1))
     song.save_midi(tmp_path / "s.mid")

@@ -923,7 +923,7 @@ def splice(before: Song, passage: Passage, *, length: int, to_end: bool, shift_s
     if isinstance(before.stems, StemsNotKept):
         stems = StemsNotKept(names=names)
     else:
-        stems = StemFiles(names=names)  # on disk, as a render keeps them
+        stems = StemFiles(names=names, samples=length)  # as a render keeps them
         for name in names:
             join(before.stems.get(name), passage.stems.get(name), stems.create(name, samples=length))
     return dataclasses.replace(before, audio=audio, stems=stems, loudness_lufs=integrated_lufs(audio, rate),

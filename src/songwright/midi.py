@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
-
-import mido
+from typing import TYPE_CHECKING
 
 from .score import Score
 from .theory import parse_key
+
+if TYPE_CHECKING:
+    import mido
 
 TICKS_PER_BEAT = 480
 
 
 def score_to_midi(score: Score) -> mido.MidiFile:
+    import mido  # (17 ms: imported when a song's MIDI is first written)
+
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT, charset="utf-8")  # lyrics in any script
     numerator, denominator = (int(x) for x in score.time_signature.split("/"))
     meta = [(0, mido.MetaMessage("track_name", name="songwright")),
@@ -53,6 +57,8 @@ def _ticks(beats: float) -> int:
 
 
 def _track(events: list[tuple[int, mido.Message]]) -> mido.MidiTrack:
+    import mido
+
     # note_off before note_on at the same tick; meta (lyrics) before the note it labels.
     order = {"note_off": 0}
     events = sorted(events, key=lambda e: (e[0], order.get(e[1].type, 1)))

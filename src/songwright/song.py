@@ -53,7 +53,7 @@ class LineTiming:
 class Song:
     audio: np.ndarray  # (samples, 2) float32, mastered
     sample_rate: int
-    stems: Mapping[str, np.ndarray]  # processed stems (audio.stems.StemFiles: on disk); they add up to `premaster`
+    stems: Mapping[str, np.ndarray]  # processed stems (audio.stems.StemFiles: in memory, or on disk when long); they add up to `premaster`
     plan: Plan | None
     score: Score | None
     loudness_lufs: float
@@ -311,11 +311,11 @@ def read_song_mix(path: str | os.PathLike, *, stems: bool = False) -> SongMix | 
 
 
 def _read_stems(folder: Path, names: tuple[str, ...], hashes: dict, samples: int) -> StemFiles | None:
-    """Float WAV stems (`save_stems`) back on disk as a render keeps them, one in memory at a time;
-    None if one is missing or is not the stem it was."""
+    """Float WAV stems (`save_stems`) read back and kept as a render keeps them; None if one is
+    missing or is not the stem it was."""
     from .audio.io import read_audio
 
-    stems = StemFiles(names=names)
+    stems = StemFiles(names=names, samples=samples)
     for name in names:
         audio, _ = read_audio(folder / f"{name}.wav")
         if audio.shape != (samples, 2) or _samples_sha256(audio, float32=True) != hashes[name]:

@@ -116,7 +116,7 @@ def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress 
     from .render.sound import GenreSound
 
     progress("rendering", 0.1)
-    stems, premaster, gains = render_mix(score, plan, SAMPLE_RATE, progress)  # stems on disk
+    stems, premaster, gains = render_mix(score, plan, SAMPLE_RATE, progress)  # stems kept (on disk when long)
     progress("mastering", 0.8)
     mastered = master(premaster, SAMPLE_RATE, style=GenreSound.from_table(table=plan.style.sound).master)
     del premaster

@@ -56,7 +56,8 @@ def _block_energy(channel: np.ndarray, sample_rate: int, *, lower: np.ndarray, u
         x = weighting(x, sample_rate, reset=start == 0)[0]
         here = (bounds >= start) & (bounds <= start + len(x))
         at = bounds[here] - start
-        cuts = np.unique(np.concatenate([[0], at[at < len(x)]]))
+        cuts = np.sort(np.concatenate([[0], at[at < len(x)]]))
+        cuts = cuts[np.concatenate([[True], cuts[1:] != cuts[:-1]])]  # (np.unique imports numpy.ma: 8 ms)
         pieces = np.add.reduceat(np.square(x), cuts, dtype=np.float64)
         before = total + np.concatenate([[0.0], np.cumsum(pieces)])  # before each cut, and at the end
         prefix[here] = before[np.searchsorted(cuts, at)]  # a bound at the block's end: the last entry

@@ -53,7 +53,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
                progress: Callable[[str, float], None] | None = None, *, span: Span | None = None,
                levels: Mapping[str, StemGains] | None = None) -> tuple[StemFiles, np.ndarray, dict[str, StemGains]]:
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
-    through its mix chain, kept on disk in the score's stem order; the pre-master, the stems
+    through its mix chain, kept (audio.stems.StemFiles) in the score's stem order; the pre-master, the stems
     added up in that order, (2, samples); and each stem's gains. `progress` hears of each stem
     done (0.1..0.8 of the song). With `span`, only those samples are rendered, each stem at the
     `levels` the whole song set (a stem without them is measured on the span)."""
@@ -64,7 +64,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     pump = Pump.of(score, depth_db=sound.pump_db, total_samples=span.end, sample_rate=sample_rate) if sound.pump_db else None
     job = _Job(plan, score, sound, fonts, pump, sample_rate, span, levels or {})
     parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
-    stems = StemFiles(names=tuple(score.stems))
+    stems = StemFiles(names=tuple(score.stems), samples=span.end - span.start)
     gains: dict[str, StemGains] = {}
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
@@ -72,7 +72,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
         for done, future in enumerate(as_completed(futures), start=1):
             stem = futures.pop(future)
             audio, stem_gains = future.result()
-            stems.add(stem, audio)  # on disk as soon as it is done
+            stems.add(stem, audio)  # kept (on disk, for a long song) as soon as it is done
             del future, audio  # and out of memory
             if stem_gains is not None:
                 gains[stem] = stem_gains

@@ -9,6 +9,7 @@ carries the pitch.
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z",
             "c", "s", "y", "w")
@@ -18,15 +19,48 @@ SIMPLE_FINALS = {"a", "ai", "an", "ang", "ao", "e", "ei", "en", "eng", "er", "o"
 
 @functools.cache
 def _pinyin(char: str) -> str:
-    """The character's pinyin; for one pypinyin has no reading of (rare Extension A-H
-    characters), anyascii's, which comes from the Unihan Mandarin readings."""
-    from anyascii import anyascii
-    from pypinyin import Style, lazy_pinyin
-
-    reading = lazy_pinyin(char, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)[0]
+    """The character's pinyin without tones (ü written v); for one pypinyin has no reading of
+    (rare Extension A-H characters), anyascii's, which comes from the Unihan Mandarin readings."""
+    reading = _first_reading(char)
     if not (reading.isascii() and reading.isalpha()):
+        from anyascii import anyascii
+
         reading = "".join(c for c in anyascii(char).lower() if "a" <= c <= "z") or "a"
     return reading
+
+
+def _first_reading(char: str) -> str:
+    """pypinyin's first reading of one character, tones taken off: what its `lazy_pinyin(char,
+    Style.NORMAL)` gives (tests/test_singer.py checks every character it knows), read from its
+    table of single characters alone. A phrase table is no use for one character, and importing
+    pypinyin loads it (0.13 s and 40 MB, the most of a Chinese song's set-up)."""
+    readings = _readings()
+    if readings is None:  # a pypinyin laid out otherwise: ask it
+        from pypinyin import Style, lazy_pinyin
+
+        return lazy_pinyin(char, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False)[0]
+    found = readings.get(ord(char))
+    if found is None:
+        return char
+    marked = unicodedata.normalize("NFD", found.split(",")[0]).replace("u\u0308", "v")  # ü, ǘ, ǚ...: v
+    return "".join(c for c in marked if not unicodedata.combining(c))
+
+
+@functools.cache
+def _readings() -> dict[int, str] | None:
+    """pypinyin's table of single characters (code point -> readings with tone marks, comma-separated),
+    loaded from its module file without the package, or None where it is not there."""
+    import importlib.util
+
+    try:
+        package = importlib.util.find_spec("pypinyin")
+        location = next(iter(package.submodule_search_locations or []))
+        spec = importlib.util.spec_from_file_location("songwright._pypinyin_table", f"{location}/pinyin_dict.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return dict(module.pinyin_dict)
+    except (AttributeError, ImportError, OSError, StopIteration, TypeError):
+        return None
 
 
 def syllable_units(char: str) -> tuple[str | None, str]:

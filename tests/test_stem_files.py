@@ -1,0 +1,39 @@
+"""Where a song's stems are kept: in memory when they are small, in files when they are long."""
+
+import numpy as np
+import pytest
+
+from songwright.audio import stems as stem_files
+from songwright.audio.stems import StemFiles, mixed
+
+NAMES = ("drums", "bass", "vocals")
+
+
+def _stems(samples: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(samples)
+    return {name: rng.standard_normal((2, samples)).astype(np.float32) for name in NAMES}
+
+
+@pytest.mark.parametrize("samples,on_disk", [(1000, False), (1001, True)])
+def test_stems_are_kept_in_memory_or_on_disk_by_size_and_read_back_the_same(samples, on_disk, monkeypatch):
+    monkeypatch.setattr(stem_files, "IN_MEMORY_BYTES", 1000 * len(NAMES) * 2 * 4)  # three stems of 1000 samples
+    made = _stems(samples)
+    kept = StemFiles(names=NAMES, samples=samples)
+    for name in ("vocals", "drums", "bass"):  # in any order: listed and added up in NAMES's
+        kept.add(name, made[name].copy())
+    assert list(kept) == list(NAMES)
+    assert isinstance(kept["bass"], np.memmap) == on_disk and (kept._folder is not None) == on_disk
+    for name in NAMES:
+        assert kept[name].shape == (samples, 2) and np.array_equal(kept[name], made[name].T)
+        with pytest.raises(ValueError):
+            kept[name][0, 0] = 1.0  # read-only, wherever it is kept
+    expected = (made["drums"] + made["bass"]) + made["vocals"]
+    assert np.array_equal(mixed(kept), expected.T)
+
+
+def test_a_stem_written_in_place_is_kept():
+    kept = StemFiles(names=NAMES, samples=64)
+    kept.create("bass", samples=64)[:, 1] = 0.5
+    assert np.array_equal(kept["bass"], np.tile([[0.0, 0.5]], (64, 1)).astype(np.float32))
+    with pytest.raises(ValueError, match="not one of"):
+        kept.add("lead", np.zeros((2, 64), np.float32))
