@@ -79,3 +79,17 @@ def test_true_peak_finds_the_peak_between_samples():
     x = np.sin(2 * np.pi * (RATE / 4) * t + np.pi / 4).astype(np.float32)  # samples at +-0.707, peaks at 1
     assert float(np.max(np.abs(x))) == pytest.approx(0.7071, abs=1e-3)
     assert true_peak_db(x) == pytest.approx(0.0, abs=0.2)
+
+
+def test_the_glue_compressor_run_channel_by_channel_is_the_stereo_compressor():
+    """The master's bus compressor runs each channel on its own core: pedalboard's compressor does
+    not link the channels, so the samples are those of one stereo run (a linked one would fail)."""
+    import pedalboard as pb
+
+    from songwright.render import mix
+
+    rng = np.random.default_rng(3)
+    audio = (rng.standard_normal((2, 3 * 44100)) * np.array([[0.5], [0.05]])).astype(np.float32)
+    stereo = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])(audio, 44100)
+    mix._compress_bus(audio, 44100)
+    assert np.array_equal(audio, stereo)

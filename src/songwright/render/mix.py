@@ -13,7 +13,7 @@ import pedalboard as pb
 
 from ..audio.io import on_pcm16_grid
 from ..audio.filters import butterworth_power, max_ahead, moving_mean, zero_phase
-from ..audio.measure import integrated_lufs, rms_db, true_peak_db
+from ..audio.measure import integrated_lufs, per_channel, rms_db, true_peak_db
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING_DB = -1.0
@@ -332,7 +332,13 @@ def _measured(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
 
 
 def _compress_bus(audio: np.ndarray, sample_rate: int) -> None:
-    _run_in_place(pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)]), audio, sample_rate)
+    """The glue, in place: each channel on its own core (pedalboard's compressor is not linked:
+    the same samples as both at once)."""
+    def compress(channel: int) -> None:
+        board = pb.Pedalboard([pb.Compressor(threshold_db=-14, ratio=2, attack_ms=20, release_ms=200)])
+        _run_in_place(board, audio[channel:channel + 1], sample_rate)
+
+    per_channel(compress, range(audio.shape[0]))
 
 
 def _soft_clip_in_place(audio: np.ndarray, *, ceiling: float) -> None:

@@ -6,7 +6,7 @@ singer for a sung line, and then goes through its mix chain. FluidSynth carries 
 render to the next, so a synth of its own makes a stem's bytes independent of which stems were
 rendered before it and of the order the workers take them in: the same request gives the same
 bytes. FluidSynth, MBROLA (a subprocess), pedalboard and numpy release the GIL, so threads keep
-the cores busy; the sung stems, which take longest, start first, each beside an instrument's.
+the cores busy; the stems that take longest start first.
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ from ..audio.stems import StemFiles, mixed
 from .mix import GainCurve, StemGains, levelled
 from .sound import PUMPED, GenreSound, Pump, crackle, doubled
 from .synth import FluidRenderer, FontChoice, soundfont_path
+
+
+# What each stem typically costs (CPU seconds of render and chain for a 60 s song: medians over ten
+# genres, two seeds each, 2026-12-01). Started longest first on two workers, the stems of those
+# songs take 1.15 s on average, against 1.21 s started sung and played in turn and 1.11 s for a perfect split.
+TYPICAL_COST_S = {"vocals": 0.66, "strings": 0.36, "harmony": 0.35, "keys": 0.27, "drums": 0.23, "guitar": 0.20,
+                  "bass": 0.08, "lead": 0.08}
 
 
 @dataclass(frozen=True)
@@ -84,12 +91,9 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
 
 
 def _order(parts: dict[str, list[Part]]) -> list[str]:
-    """The order the stems are started in: a sung stem (they take longest), then an instrument's,
-    and so on, so that FluidSynth plays while the singer's first use imports scipy."""
-    sung = [stem for stem, stem_parts in parts.items() if _sung(stem_parts)]
-    played = [stem for stem in parts if stem not in sung]
-    order = [stem for pair in zip(sung, played) for stem in pair]
-    return order + sung[len(order) // 2:] + played[len(order) // 2:]
+    """The order the stems are started in: the longest first (TYPICAL_COST_S), so that the last
+    ones to start are short and both workers finish together."""
+    return sorted(parts, key=lambda stem: -TYPICAL_COST_S.get(stem, max(TYPICAL_COST_S.values()) if _sung(parts[stem]) else 0.0))
 
 
 def _sung(parts: list[Part]) -> bool:
