@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from songwright.audio import stems as stem_files
-from songwright.audio.stems import StemFiles, mixed
+from songwright.audio.stems import RunningSum, StemFiles, mixed
 
 NAMES = ("drums", "bass", "vocals")
 
@@ -37,3 +37,30 @@ def test_a_stem_written_in_place_is_kept():
     assert np.array_equal(kept["bass"], np.tile([[0.0, 0.5]], (64, 1)).astype(np.float32))
     with pytest.raises(ValueError, match="not one of"):
         kept.add("lead", np.zeros((2, 64), np.float32))
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_stems_added_up_as_they_come_give_the_same_bytes_in_any_order_of_arrival(keep):
+    made = _stems(500)
+    order = ["vocals", "drums", "bass"]  # the order they are added up in
+    expected = mixed({name: made[name].T for name in order})
+    for arrival in (["vocals", "drums", "bass"], ["bass", "drums", "vocals"], ["drums", "bass", "vocals"]):
+        waiting = StemFiles(names=NAMES, samples=500)
+        total = RunningSum(order=order, waiting=waiting, keep=keep)
+        for name in arrival:
+            if keep:
+                waiting.add(name, made[name].copy())
+            total.add(name, made[name].copy())
+        assert np.array_equal(total.audio.T, expected)
+        assert len(waiting) == (3 if keep else 0)  # kept, or let go once added
+
+
+def test_a_song_made_without_keeping_its_stems_is_the_same_song():
+    import songwright as sw
+    from songwright.errors import RenderError
+
+    request = sw.SongRequest(tags="rock", lyrics="[verse]\nHold on to the light tonight", duration_s=10, seed=4)
+    kept, named = sw.generate(request), sw.generate(request, keep_stems=False)
+    assert np.array_equal(kept.audio, named.audio) and list(named.stems) == list(kept.stems)
+    with pytest.raises(RenderError, match="the drums stem was not kept: the song was made without them"):
+        named.stems["drums"]

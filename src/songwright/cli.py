@@ -322,7 +322,8 @@ def _produce(args: argparse.Namespace, request, edits: tuple[dict, ...], engine,
     staged = StagedOutputs()
     try:
         report = progress or (lambda stage, fraction: None)
-        song = make(request, edits, progress=report, engine=engine, source=source) if edits else generate(request, progress=report, engine=engine)
+        song = (make(request, edits, progress=report, engine=engine, source=source) if edits
+                else generate(request, progress=report, engine=engine, keep_stems=bool(args.stems)))
         if progress:
             progress.finish()
         if _INTERRUPTS.received:  # a Ctrl-C some C code swallowed while it ran

@@ -281,7 +281,7 @@ def _song_of_mix(mix: SongMix, prepared: Prepared, plan: Plan, score: Score) -> 
     """The song `plan` and `score` make, its audio the mix read back from its file."""
     from .stages import SAMPLE_RATE, versions
 
-    stems = mix.stems if mix.stems is not None else StemsNotKept(names=tuple(mix.report["stems"]))
+    stems = mix.stems if mix.stems is not None else StemsNotKept(names=tuple(mix.report["stems"]), why=StemsNotKept.SPLICED)
     return Song(mix.audio, SAMPLE_RATE, stems, plan, score, mix.report["loudness_lufs"], mix.report["true_peak_dbtp"],
                 request=prepared.request, seed=prepared.seed, warnings=prepared.warnings + plan.warnings,
                 versions=versions(), levels=mix.levels)
@@ -921,7 +921,7 @@ def splice(before: Song, passage: Passage, *, length: int, to_end: bool, shift_s
     audio = on_pcm16_grid(join(before.audio, passage.audio, np.zeros((length, 2), np.float32)))
     names = (*passage.stems, *(name for name in before.stems if name not in passage.stems))
     if isinstance(before.stems, StemsNotKept):
-        stems = StemsNotKept(names=names)
+        stems = StemsNotKept(names=names, why=StemsNotKept.SPLICED)
     else:
         stems = StemFiles(names=names, samples=length)  # as a render keeps them
         for name in names:

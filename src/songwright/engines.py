@@ -57,8 +57,10 @@ class Engine(Protocol):
     def check(self, request: SongRequest) -> SongRequest:
         """Validate the request completely for this engine; return it with its seed fixed."""
 
-    def generate(self, request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never) -> Song:
-        """Make the song; raise Canceled at the first stage boundary after `cancel()` is true."""
+    def generate(self, request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never,
+                 keep_stems: bool = True) -> Song:
+        """Make the song; raise Canceled at the first stage boundary after `cancel()` is true.
+        `keep_stems=False`: the song need not hold its stems (a host that will not write them)."""
 
 
 def staged(progress: Progress, cancel: Cancel) -> Progress:
@@ -89,9 +91,10 @@ class ComposerEngine:
         plan_song(prepare(request))  # lyrics, tags, voices and the form: all that can refuse it
         return request
 
-    def generate(self, request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never) -> Song:
+    def generate(self, request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never,
+                 keep_stems: bool = True) -> Song:
         _require_engine(request, self.name)
-        return generate_composer(request, staged(progress, cancel))
+        return generate_composer(request, staged(progress, cancel), keep_stems=keep_stems)
 
 
 class AceStepEngine:
@@ -119,8 +122,9 @@ class AceStepEngine:
             ComposerEngine().check(request.replace(engine="composer"))
         return request
 
-    def generate(self, request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never) -> Song:
-        _require_engine(request, self.name)
+    def generate(self, request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never,
+                 keep_stems: bool = True) -> Song:
+        _require_engine(request, self.name)  # (it makes no stems)
         self._require_extra()
         from .acestep.engine import generate_acestep
 
@@ -191,11 +195,14 @@ def check(request: SongRequest, *, engine: Engine | None = None) -> SongRequest:
 
 
 def generate(request: SongRequest, *, progress: Progress = _quiet, cancel: Cancel = _never,
-             engine: Engine | None = None) -> Song:
+             engine: Engine | None = None, keep_stems: bool = True) -> Song:
     """Make a song. The request is validated first; InvalidRequest names any bad field.
 
     `engine` defaults to a fresh instance of the engine the request names; pass one you keep
     (`AceStepEngine(checkpoint=..., runtime=...)`) to load a model once for many songs.
+    `keep_stems=False` makes the same song without holding its stems (150 MB a minute of audio;
+    reading one is then an error): for a caller that only wants the mix.
     """
     request = request.validate()
-    return (engine or default_engine(request.engine)).generate(request, progress=progress, cancel=cancel)
+    return (engine or default_engine(request.engine)).generate(request, progress=progress, cancel=cancel,
+                                                               keep_stems=keep_stems)

@@ -73,7 +73,9 @@ class Song:
 
     @property
     def premaster(self) -> np.ndarray:
-        return mixed(self.stems)
+        from .render.pipeline import mix_order
+
+        return mixed(self.stems, order=mix_order(self.score))
 
     # ------------------------------------------------------------ lyrics
 

@@ -101,22 +101,23 @@ def only_stems(score: Score, stems: tuple[str, ...]) -> Score:
     return dataclasses.replace(score, parts=[p for p in score.parts if p.stem in stems])
 
 
-def generate_composer(request: SongRequest, progress: Progress = _quiet) -> Song:
+def generate_composer(request: SongRequest, progress: Progress = _quiet, *, keep_stems: bool = True) -> Song:
     """Plan, compose, render with FluidSynth and MBROLA, mix and master."""
     progress("planning", 0.0)
-    return perform(*composed(request), progress=progress)
+    return perform(*composed(request), progress=progress, keep_stems=keep_stems)
 
 
 def perform(prepared: Prepared, plan: Plan, score: Score, *, progress: Progress = _quiet,
-            edits: tuple[dict, ...] = ()) -> Song:
-    """Render, mix and master a composed song: the stages after `compose`."""
+            edits: tuple[dict, ...] = (), keep_stems: bool = True) -> Song:
+    """Render, mix and master a composed song: the stages after `compose` (`keep_stems=False`:
+    the song names its stems but does not hold them)."""
     from .render.mix import master  # the audio stages pull in scipy, pedalboard and FluidSynth
     from .render.mix import MixLevels
     from .render.pipeline import render_mix
     from .render.sound import GenreSound
 
     progress("rendering", 0.1)
-    stems, premaster, gains = render_mix(score, plan, SAMPLE_RATE, progress)  # stems kept (on disk when long)
+    stems, premaster, gains = render_mix(score, plan, SAMPLE_RATE, progress, keep_stems=keep_stems)
     progress("mastering", 0.8)
     mastered = master(premaster, SAMPLE_RATE, style=GenreSound.from_table(table=plan.style.sound).master)
     del premaster

@@ -63,11 +63,23 @@ class StemFiles(Mapping):
             return audio.T
         return np.load(self._path(name), mmap_mode="r").T
 
+    def discard(self, name: str) -> None:
+        """Let a stem go (its memory or its file)."""
+        if name in self._added:
+            self._added.discard(name)
+            if self._held is not None:
+                del self._held[name]
+            else:
+                self._path(name).unlink()
+
     def __iter__(self) -> Iterator[str]:
         return iter([name for name in self._order if name in self._added])
 
     def __len__(self) -> int:
         return len(self._added)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._added
 
     def _check(self, name: str) -> None:
         if name not in self._order:
@@ -78,18 +90,22 @@ class StemFiles(Mapping):
 
 
 class StemsNotKept(Mapping):
-    """The names of a song's stems, whose audio was not kept: a song spliced from a mix read back
-    from its file (an edit of a song file, songwright.edits) has no stems outside the edit's
-    window. Reading one is an error."""
+    """The names of a song's stems, whose audio was not kept: a song made without them (the CLI
+    when no stems are asked for), or spliced from a mix read back from its file (an edit of a
+    song file, songwright.edits), which has no stems outside the edit's window. Reading one is an
+    error saying `why`."""
 
-    def __init__(self, *, names: tuple[str, ...]) -> None:
+    SPLICED = ("this edit was spliced into the song file's mix; ask for the stems (--stems) and the whole song "
+               "is rendered again")
+
+    def __init__(self, *, names: tuple[str, ...], why: str = "the song was made without them") -> None:
         self._names = names
+        self._why = why
 
     def __getitem__(self, name: str) -> np.ndarray:
         from ..errors import RenderError
 
-        raise RenderError(f"the {name} stem was not kept: this edit was spliced into the song file's mix; "
-                          "ask for the stems (--stems) and the whole song is rendered again")
+        raise RenderError(f"the {name} stem was not kept: {self._why}")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -98,14 +114,48 @@ class StemsNotKept(Mapping):
         return len(self._names)
 
 
-def mixed(stems: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The stems added up in their order, (samples, channels) float32, one stem in memory at a time.
-    The sum is held channel by channel ((channels, samples) in C order, as stems are kept), so
-    its `.T` is a C-ordered pre-master that mastering works on in place, not a copy of it."""
-    total = None
-    for audio in stems.values():
-        if total is None:
-            total = np.array(audio.T, dtype=np.float32, order="C")
+def mixed(stems: Mapping[str, np.ndarray], *, order: list[str] | None = None) -> np.ndarray:
+    """The stems added up in `order` (default: theirs), (samples, channels) float32, one stem in
+    memory at a time. The sum is held channel by channel ((channels, samples) in C order, as stems
+    are kept), so its `.T` is a C-ordered pre-master that mastering works on in place, not a copy."""
+    total = RunningSum(order=list(stems) if order is None else order)
+    for name in total.order:
+        total.add(name, stems[name].T)
+    return total.audio.T
+
+
+class RunningSum:
+    """Stems added up in a fixed `order` as they come, whatever order they come in: float sums
+    depend on their order, and the same request must give the same bytes. A stem that comes before
+    its turn waits in `waiting` (a StemFiles: in memory, or on disk for a long song) until its turn;
+    with `keep`, `waiting` holds the song's stems, every one of them is there already and stays."""
+
+    def __init__(self, *, order: list[str], waiting: StemFiles | None = None, keep: bool = False) -> None:
+        self.order = order
+        self.waiting = waiting
+        self.keep = keep
+        self._next = 0
+        self.audio: np.ndarray | None = None  # (channels, samples) float32, once the first stem is in
+
+    def add(self, name: str, audio: np.ndarray) -> None:
+        """Stem `name`, (channels, samples), is done: added now if its turn has come (and then every
+        waiting stem whose turn follows), else it waits."""
+        if name != self.order[self._next]:
+            if self.waiting is None:
+                raise ValueError(f"stem {name!r} came before its turn and nothing can hold it")
+            if not self.keep:
+                self.waiting.add(name, audio)
+            return
+        self._add(audio)
+        while self._next < len(self.order) and self.waiting is not None and self.order[self._next] in self.waiting:
+            name = self.order[self._next]
+            self._add(self.waiting[name].T)
+            if not self.keep:
+                self.waiting.discard(name)
+
+    def _add(self, audio: np.ndarray) -> None:
+        if self.audio is None:
+            self.audio = np.array(audio, dtype=np.float32, order="C")
         else:
-            total += audio.T
-    return total.T
+            self.audio += audio
+        self._next += 1

@@ -23,7 +23,7 @@ from ..plan import Plan
 from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
-from ..audio.stems import StemFiles, mixed
+from ..audio.stems import RunningSum, StemFiles, StemsNotKept
 from .mix import GainCurve, StemGains, levelled
 from .sound import PUMPED, GenreSound, Pump, crackle, doubled
 from .synth import FluidRenderer, FontChoice, soundfont_path
@@ -58,36 +58,53 @@ class _Job:
 
 def render_mix(score: Score, plan: Plan, sample_rate: int,
                progress: Callable[[str, float], None] | None = None, *, span: Span | None = None,
-               levels: Mapping[str, StemGains] | None = None) -> tuple[StemFiles, np.ndarray, dict[str, StemGains]]:
+               levels: Mapping[str, StemGains] | None = None,
+               keep_stems: bool = True) -> tuple[Mapping[str, np.ndarray], np.ndarray, dict[str, StemGains]]:
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
-    through its mix chain, kept (audio.stems.StemFiles) in the score's stem order; the pre-master, the stems
-    added up in that order, (2, samples); and each stem's gains. `progress` hears of each stem
-    done (0.1..0.8 of the song). With `span`, only those samples are rendered, each stem at the
-    `levels` the whole song set (a stem without them is measured on the span)."""
+    through its mix chain: kept (audio.stems.StemFiles), listed in the score's stem order, or
+    with `keep_stems=False` only named (StemsNotKept: a song's stems take 150 MB a minute); the
+    pre-master, the stems added up in `mix_order` as they come (the same bytes either way), (2,
+    samples); and each stem's gains. `progress` hears of each stem done (0.1..0.8 of the song).
+    With `span`, only those samples are rendered, each stem at the `levels` the whole song set (a
+    stem without them is measured on the span)."""
     span = span or Span(0, plan.total_samples)
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
     fonts.update({name + ":double": choice for name, choice in sound.fonts.items()})
     pump = Pump.of(score, depth_db=sound.pump_db, total_samples=span.end, sample_rate=sample_rate) if sound.pump_db else None
     job = _Job(plan, score, sound, fonts, pump, sample_rate, span, levels or {})
-    parts = {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
-    stems = StemFiles(names=tuple(score.stems), samples=span.end - span.start)
+    parts = _parts(score)
+    order = _order(parts)
+    kept = StemFiles(names=tuple(score.stems), samples=span.end - span.start)  # the stems, or those waiting their turn
+    total = RunningSum(order=order, waiting=kept, keep=keep_stems)
     gains: dict[str, StemGains] = {}
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
-        futures = {pool.submit(_stem, stem, parts[stem], job): stem for stem in _order(parts)}
+        futures = {pool.submit(_stem, stem, parts[stem], job): stem for stem in order}
         for done, future in enumerate(as_completed(futures), start=1):
             stem = futures.pop(future)
             audio, stem_gains = future.result()
-            stems.add(stem, audio)  # kept (on disk, for a long song) as soon as it is done
-            del future, audio  # and out of memory
+            if keep_stems:
+                kept.add(stem, audio)
+            total.add(stem, audio)
+            del future, audio  # out of memory unless kept or waiting
             if stem_gains is not None:
                 gains[stem] = stem_gains
             if progress is not None:  # may raise Canceled: the stems not started are dropped
                 progress("rendering", 0.1 + 0.7 * done / len(parts))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return stems, mixed(stems).T, gains  # added up in the score's order, whichever stem finished first
+    stems = kept if keep_stems else StemsNotKept(names=tuple(score.stems))
+    return stems, total.audio, gains
+
+
+def mix_order(score: Score) -> list[str]:
+    """The order a song's stems are started in and added up in (its pre-master is their sum in this order)."""
+    return _order(_parts(score))
+
+
+def _parts(score: Score) -> dict[str, list[Part]]:
+    return {stem: [p for p in score.parts if p.stem == stem and p.notes] for stem in score.stems}
 
 
 def _order(parts: dict[str, list[Part]]) -> list[str]:
