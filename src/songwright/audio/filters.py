@@ -52,7 +52,7 @@ def zero_phase(x: np.ndarray, power: Callable[[np.ndarray], np.ndarray], *, samp
     """`x` (..., samples) filtered without phase shift by the response `power(freqs_hz)` (an
     |H|^2: as filtering forward and back; `squared=False`: by |H|, once), through one FFT of the
     signal with RING_SAMPLES zeros or more after it (what lies beyond `x` counts as silence).
-    float64 out."""
+    float64 out, or float32 when `x` and the response are float32 (single-precision FFTs)."""
     n = x.shape[-1]
     size = -(-(n + RING_SAMPLES) // FFT_STEP) * FFT_STEP
     gain = power(np.fft.rfftfreq(size, 1.0 / sample_rate))

@@ -187,16 +187,18 @@ def _de_ess_in_place(audio: np.ndarray, sample_rate: int, *, threshold_db: float
     samples = audio.shape[1]
     if samples == 0:
         return
-    def power(hz: np.ndarray) -> np.ndarray:
-        return butterworth_power(hz, sample_rate=sample_rate, order=4, low_hz=DE_ESS_HZ)
+    def power(hz: np.ndarray) -> np.ndarray:  # float32: the FFTs in single precision (8 ms a block, not 11)
+        return butterworth_power(hz, sample_rate=sample_rate, order=4, low_hz=DE_ESS_HZ).astype(np.float32)
 
     def high(start: int, end: int, before: np.ndarray | None = None) -> np.ndarray:
         """The band above DE_ESS_HZ over [start, end), filtered with DE_ESS_OVERLAP samples
         beside it; `before`: those before it as they were, when the stem there has been changed
-        already."""
+        already. Silence (a sung stem between its lines) has none."""
         begin, stop = max(0, start - DE_ESS_OVERLAP), min(samples, end + DE_ESS_OVERLAP)
         x = rows[:, begin:stop] if before is None else np.concatenate([before, rows[:, start:stop]], axis=1)
-        return zero_phase(x, power, sample_rate=sample_rate)[:, start - begin:end - begin].astype(np.float32)
+        if not x.any():
+            return np.zeros((x.shape[0], end - start), dtype=np.float32)
+        return zero_phase(np.asarray(x, dtype=np.float32), power, sample_rate=sample_rate)[:, start - begin:end - begin]
 
     power_per_hop = np.empty(-(-samples // DE_ESS_HOP), dtype=np.float32)  # per DE_ESS_HOP samples
     kept = [] if samples <= DE_ESS_KEEP_SAMPLES else None  # the band, when it is small enough to hold
