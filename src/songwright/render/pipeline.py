@@ -23,7 +23,7 @@ from ..plan import Plan
 from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
-from ..audio.stems import RunningSum, StemFiles, StemsNotKept
+from ..audio.stems import RunningSum, StemFiles, StemsNotKept, mixed
 from .mix import GainCurve, StemGains, levelled
 from .sound import PUMPED, GenreSound, Pump, crackle, doubled
 from .synth import FluidRenderer, FontChoice, soundfont_path
@@ -63,10 +63,10 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     """Every stem of the score, rendered (FluidSynth, or the singer for a sung vocal line) and
     through its mix chain: kept (audio.stems.StemFiles), listed in the score's stem order, or
     with `keep_stems=False` only named (StemsNotKept: a song's stems take 150 MB a minute); the
-    pre-master, the stems added up in `mix_order` as they come (the same bytes either way), (2,
-    samples); and each stem's gains. `progress` hears of each stem done (0.1..0.8 of the song).
-    With `span`, only those samples are rendered, each stem at the `levels` the whole song set (a
-    stem without them is measured on the span)."""
+    pre-master, the stems added up in `mix_order` (the same bytes either way), (2, samples); and
+    each stem's gains. `progress` hears of each stem done (0.1..0.8 of the song). With `span`,
+    only those samples are rendered, each stem at the `levels` the whole song set (a stem without
+    them is measured on the span)."""
     span = span or Span(0, plan.total_samples)
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
@@ -76,7 +76,9 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     parts = _parts(score)
     order = _order(parts)
     kept = StemFiles(names=tuple(score.stems), samples=span.end - span.start)  # the stems, or those waiting their turn
-    total = RunningSum(order=order, waiting=kept, keep=keep_stems)
+    # Stems not kept are added up as they come, unless they are long: a running sum beside a long song's
+    # stems in progress would hold a stem more in memory than adding them up from their files at the end.
+    total = RunningSum(order=order, waiting=kept) if not keep_stems and kept.in_memory else None
     gains: dict[str, StemGains] = {}
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
@@ -84,9 +86,10 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
         for done, future in enumerate(as_completed(futures), start=1):
             stem = futures.pop(future)
             audio, stem_gains = future.result()
-            if keep_stems:
+            if total is None:
                 kept.add(stem, audio)
-            total.add(stem, audio)
+            else:
+                total.add(stem, audio)  # added up now, or when its turn comes
             del future, audio  # out of memory unless kept or waiting
             if stem_gains is not None:
                 gains[stem] = stem_gains
@@ -94,8 +97,8 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
                 progress("rendering", 0.1 + 0.7 * done / len(parts))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    stems = kept if keep_stems else StemsNotKept(names=tuple(score.stems))
-    return stems, total.audio, gains
+    premaster = mixed(kept, order=order).T if total is None else total.audio
+    return kept if keep_stems else StemsNotKept(names=tuple(score.stems)), premaster, gains
 
 
 def mix_order(score: Score) -> list[str]:
