@@ -406,11 +406,12 @@ class TuningMap:
 
     def to_mbrola(self, segs: list[Segment]) -> list[Segment]:
         """The segments on MBROLA's clock: new boundaries, pitch points at the mapped instants."""
+        instants = [t for seg in segs for t in (seg.start_s, seg.end_s, *(seg.start_s + at for at, _ in seg.hz))]
+        mapped = iter(np.interp(instants, self.written_s, self.mbrola_s).tolist())  # at once: one call, not one an instant
         out = []
         for seg in segs:
-            start = self.to_mbrola_s(seg.start_s)
-            out.append(replace(seg, start_s=start, end_s=self.to_mbrola_s(seg.end_s),
-                               hz=[(self.to_mbrola_s(seg.start_s + t) - start, f) for t, f in seg.hz]))
+            start, end = next(mapped), next(mapped)
+            out.append(replace(seg, start_s=start, end_s=end, hz=[(next(mapped) - start, f) for _, f in seg.hz]))
         return out
 
     def to_mbrola_s(self, written_s: float) -> float:
@@ -445,6 +446,9 @@ class TuningMap:
         beyond = np.isnan(position)  # after the map's end both clocks run alike
         position[beyond] = written[beyond] * sample_rate + (self.mbrola_s[-1] - self.written_s[-1]) * sample_rate
         index = np.floor(position).astype(np.int64)
+        first, last = max(0, min(int(index.min()), len(padded))), min(len(padded), int(index.max()) + 4)
+        if not padded[first:last].any():  # silence between lines: nothing to interpolate
+            return np.zeros(end - start, dtype=np.float32)
         frac = (position - index).astype(np.float32)
         p0, p1, p2, p3 = (padded[np.clip(index + k, 0, len(padded) - 1)] for k in range(4))
         return p1 + 0.5 * frac * (p2 - p0 + frac * (2 * p0 - 5 * p1 + 4 * p2 - p3 + frac * (3 * (p1 - p2) + p3 - p0)))

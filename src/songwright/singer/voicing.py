@@ -23,15 +23,16 @@ def cmndf_minima(audio: np.ndarray, sample_rate: int, times_s: np.ndarray) -> np
     FRAMES_AT_ONCE frames at a time (a song's thousands of frames would take hundreds of MB)."""
     frame = int(round(FRAME_S * sample_rate))
     starts = np.round(np.asarray(times_s) * sample_rate).astype(int)
-    padded = np.pad(audio.astype(np.float64), (frame // 2, frame // 2 + 1))
-    starts = np.clip(starts, 0, len(padded) - frame)
-    return np.concatenate([_cmndf_minima(padded, starts[i:i + FRAMES_AT_ONCE], sample_rate=sample_rate, frame=frame)
+    starts = np.clip(starts, 0, len(audio) + 1 - frame % 2)  # (the audio with frame // 2 zeros before and + 1 after)
+    return np.concatenate([_cmndf_minima(audio, starts[i:i + FRAMES_AT_ONCE], sample_rate=sample_rate, frame=frame)
                            for i in range(0, len(starts), FRAMES_AT_ONCE)] or [np.zeros(0)])
 
 
-def _cmndf_minima(padded: np.ndarray, starts: np.ndarray, *, sample_rate: int, frame: int) -> np.ndarray:
+def _cmndf_minima(audio: np.ndarray, starts: np.ndarray, *, sample_rate: int, frame: int) -> np.ndarray:
     min_period, max_period = int(sample_rate // FMAX_HZ), min(int(np.ceil(sample_rate / FMIN_HZ)), frame - 1)
-    frames = padded[starts[:, None] + np.arange(frame)]
+    at = starts[:, None] + np.arange(frame) - frame // 2  # frames of the audio, zeros beyond its ends
+    inside = (at >= 0) & (at < len(audio))
+    frames = np.where(inside, audio[np.clip(at, 0, len(audio) - 1)], 0.0).astype(np.float64)
     n_fft = 1 << int(np.ceil(np.log2(frame + max_period + 1)))
     spectrum = np.fft.rfft(frames, n_fft, axis=1)
     acf = np.fft.irfft(spectrum.real**2 + spectrum.imag**2, n_fft, axis=1)[:, :max_period + 1]
