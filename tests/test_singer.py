@@ -496,14 +496,35 @@ slt_installed = pytest.mark.skipif("slt" not in {v.name for v in installed_voice
 @slt_installed
 def test_the_hts_voice_sings_the_same_line_to_the_sample():
     """Festival, hts_engine and its vocoder (noise from its own fixed-seed generator) are
-    deterministic: the same notes give the same samples."""
+    deterministic: the same notes give the same samples, the second time read by the Festival
+    process the first gave back, whatever else it read in between."""
+    from songwright.singer.hts import Festival
     from songwright.singer.synthesis import sing
 
     plan, score = _composed(LYRICS[0], "slt")
     part = score.part("vocals")
     first = sing(part, plan, plan.sample_rate, plan.total_samples)
+    kept = [festival.process.pid for festival in Festival._kept]
+    other_plan, other_score = _composed(LYRICS[1], "slt")
+    sing(other_score.part("vocals"), other_plan, other_plan.sample_rate, other_plan.total_samples)
     second = sing(part, plan, plan.sample_rate, plan.total_samples)
+    assert kept and [festival.process.pid for festival in Festival._kept] == kept  # the same process, kept
     assert np.abs(first).max() > 0.05 and np.array_equal(first, second)
+
+
+@slt_installed
+def test_a_kept_festival_that_has_stopped_is_not_lent_again():
+    from songwright.singer.hts import Festival
+
+    reader = Festival.lend()
+    reader.give_back()
+    reader.process.kill()
+    reader.process.wait()
+    lent = Festival.lend()
+    try:
+        assert lent is not reader and lent.process.poll() is None
+    finally:
+        lent.close()
 
 
 @slt_installed
