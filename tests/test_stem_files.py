@@ -47,13 +47,16 @@ def test_stems_added_up_as_they_come_give_the_same_bytes_in_any_order_of_arrival
     made = _stems(500)
     order = ["vocals", "drums", "bass"]  # the order they are added up in
     expected = (made["vocals"] + made["drums"]) + made["bass"]
-    for arrival in (["vocals", "drums", "bass"], ["bass", "drums", "vocals"], ["drums", "bass", "vocals"]):
-        waiting = StemFiles(names=NAMES, samples=500)
-        total = RunningSum(order=order, waiting=waiting)
-        for name in arrival:
-            total.add(name, made[name].copy())
-        assert np.array_equal(total.audio, expected)
-        assert len(waiting) == 0  # each let go once added
+    for keep in (False, True):
+        for arrival in (["vocals", "drums", "bass"], ["bass", "drums", "vocals"], ["drums", "bass", "vocals"]):
+            waiting = StemFiles(names=NAMES, samples=500)
+            total = RunningSum(order=order, waiting=waiting, keep=keep)
+            for name in arrival:
+                if keep:
+                    waiting.add(name, made[name].copy())
+                total.add(name, made[name].copy())
+            assert np.array_equal(total.audio, expected)
+            assert len(waiting) == (3 if keep else 0)  # kept, or each let go once added
     kept = StemFiles(names=NAMES, samples=500)
     for name in NAMES:
         kept.add(name, made[name].copy())

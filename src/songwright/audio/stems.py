@@ -166,13 +166,14 @@ def mixed(stems: Mapping[str, np.ndarray], *, order: list[str] | None = None) ->
 
 class RunningSum:
     """Stems added up in a fixed `order` as they come, whatever order they come in (float sums
-    depend on their order, and the same request must give the same bytes), without keeping them:
-    a stem done before its turn waits in `waiting` (a StemFiles: in memory, or on disk for a long
-    song) and is let go once added."""
+    depend on their order, and the same request must give the same bytes). A stem done before its
+    turn waits in `waiting` (a StemFiles) until its turn: with `keep`, `waiting` holds the song's
+    stems (the caller adds each there first) and keeps them; else each is let go once added."""
 
-    def __init__(self, *, order: list[str], waiting: StemFiles) -> None:
+    def __init__(self, *, order: list[str], waiting: StemFiles, keep: bool = False) -> None:
         self.order = order
         self.waiting = waiting
+        self.keep = keep
         self._next = 0
         self.audio: np.ndarray | None = None  # (channels, samples) float32, once the first stem is in
 
@@ -180,14 +181,16 @@ class RunningSum:
         """Stem `name`, (channels, samples), is done: added now if its turn has come (and then every
         waiting stem whose turn follows), else it waits."""
         if name != self.order[self._next]:
-            self.waiting.add(name, audio)
+            if not self.keep:
+                self.waiting.add(name, audio)
             return
         self.audio = np.array(audio, dtype=np.float32, order="C") if self.audio is None else self._plus(audio)
         self._next += 1
         while self._next < len(self.order) and self.order[self._next] in self.waiting:
             name = self.order[self._next]
             self.audio = self.waiting.add_into(name, self.audio)
-            self.waiting.discard(name)
+            if not self.keep:
+                self.waiting.discard(name)
             self._next += 1
 
     def _plus(self, audio: np.ndarray) -> np.ndarray:

@@ -76,9 +76,9 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     parts = _parts(score)
     order = _order(parts)
     kept = StemFiles(names=tuple(score.stems), samples=span.end - span.start)  # the stems, or those waiting their turn
-    # Stems not kept are added up as they come, unless they are long: a running sum beside a long song's
-    # stems in progress would hold a stem more in memory than adding them up from their files at the end.
-    total = RunningSum(order=order, waiting=kept) if not keep_stems and kept.in_memory else None
+    # Added up as they come, unless they are long: a running sum beside a long song's stems in progress
+    # would hold a stem more in memory than adding them up from their files at the end.
+    total = RunningSum(order=order, waiting=kept, keep=keep_stems) if kept.in_memory else None
     gains: dict[str, StemGains] = {}
     pool = ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
     try:
@@ -86,9 +86,9 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
         for done, future in enumerate(as_completed(futures), start=1):
             stem = futures.pop(future)
             audio, stem_gains = future.result()
-            if total is None:
+            if keep_stems or total is None:
                 kept.add(stem, audio)
-            else:
+            if total is not None:
                 total.add(stem, audio)  # added up now, or when its turn comes
             del future, audio  # out of memory unless kept or waiting
             if stem_gains is not None:
