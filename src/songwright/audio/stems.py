@@ -184,7 +184,10 @@ class RunningSum:
             if not self.keep:
                 self.waiting.add(name, audio)
             return
-        self.audio = np.array(audio, dtype=np.float32, order="C") if self.audio is None else self._plus(audio)
+        if self.audio is None:
+            self.audio = np.array(audio, dtype=np.float32, order="C")
+        else:
+            self.audio += audio
         self._next += 1
         while self._next < len(self.order) and self.order[self._next] in self.waiting:
             name = self.order[self._next]
@@ -192,7 +195,3 @@ class RunningSum:
             if not self.keep:
                 self.waiting.discard(name)
             self._next += 1
-
-    def _plus(self, audio: np.ndarray) -> np.ndarray:
-        self.audio += audio
-        return self.audio
