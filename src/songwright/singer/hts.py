@@ -589,30 +589,11 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
                    for n in ordered] if streams is not None else None
     lines = _lines(ordered)
     out = np.zeros(total_samples, dtype=np.float32) if into is None else into
-    left: list[Note] = []
     engine = Engine(formant_ratio=voice.formant_ratio)
-    try:
-        reader = Festival.lend()
-    except BaseException:
-        engine.close()
-        raise
-    read = False
     try:
         with tempfile.TemporaryDirectory(prefix="songwright-hts-") as name:
             folder = Path(name)
-            texts = [" ".join(token_text([n for _, n in word]) for word in line) for line in lines]
-            reader.run([f'(dump-phones "{text}" "{folder}/{i}.phones" "{folder}/{i}.spoken")\n'
-                        for i, text in enumerate(texts)])
-            timed = []
-            for i, (text, line) in enumerate(zip(texts, lines)):
-                spoken_s = engine.spoken_lengths_s(_label_file(folder / f"{i}.spoken"))
-                one = time_line(i, text, read_phones(folder / f"{i}.phones", spoken_s), line, seconds_per_beat)
-                if one is None:
-                    left += [n for word in line for _, n in word]
-                else:
-                    timed.append(one)
-            reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.spoken_ends_s)}) '
-                        f'"{folder}/{t.index}.lab")\n' for t in timed])
+            timed, left = _read_lines(lines, folder, engine, seconds_per_beat)
             segments = [Segment(p.name, t.origin_s + p.target[0], t.origin_s + p.target[1], note=p.note)
                         for t in timed for p in t.phones if p.target is not None]
             envelope = Envelope.of(ordered, segments, seconds_per_beat, sample_rate, total_samples)
@@ -622,17 +603,40 @@ def render_hts_line(notes: list[Note], voice: Voice, seconds_per_beat: float, sa
                                     spoken=spoken)
                 _add(out, resampled(audio, engine.sample_rate, sample_rate), round(line.origin_s * sample_rate),
                      envelope.block)
-            read = True
     finally:
-        if read:
-            reader.give_back()
-        else:  # stopped half-way through a call, perhaps: not lent again
-            reader.close()
         engine.close()
     if left:  # lines Festival read as another number of words: sung by the voice's MBROLA twin
         render_line(left, VOICES[voice.fallback], seconds_per_beat, sample_rate, total_samples, streams=streams,
                     stem=stem, into=out)
     return out
+
+
+def _read_lines(lines: list[list[list[tuple[int, Note]]]], folder: Path, engine: Engine,
+                seconds_per_beat: float) -> tuple[list[TimedLine], list[Note]]:
+    """Festival's two rounds over a part's lines, its labels written in `folder`: the lines timed
+    by their notes, and the notes of lines Festival read as another number of words. The process
+    is given back as soon as they are read, so the song's other sung part, started later, reads
+    with it instead of starting one more while this part is vocoded."""
+    reader = Festival.lend()
+    try:
+        texts = [" ".join(token_text([n for _, n in word]) for word in line) for line in lines]
+        reader.run([f'(dump-phones "{text}" "{folder}/{i}.phones" "{folder}/{i}.spoken")\n'
+                    for i, text in enumerate(texts)])
+        timed, left = [], []
+        for i, (text, line) in enumerate(zip(texts, lines)):
+            spoken_s = engine.spoken_lengths_s(_label_file(folder / f"{i}.spoken"))
+            one = time_line(i, text, read_phones(folder / f"{i}.phones", spoken_s), line, seconds_per_beat)
+            if one is None:
+                left += [n for word in line for _, n in word]
+            else:
+                timed.append(one)
+        reader.run([f'(timed-labels "{t.text}" (list {" ".join(f"{e:.4f}" for e in t.spoken_ends_s)}) '
+                    f'"{folder}/{t.index}.lab")\n' for t in timed])
+    except BaseException:  # stopped half-way through a call, perhaps: not lent again
+        reader.close()
+        raise
+    reader.give_back()
+    return timed, left
 
 
 def _lines(ordered: list[Note]) -> list[list[list[tuple[int, Note]]]]:
