@@ -400,3 +400,13 @@ def test_f16_a_long_spanish_line_keeps_its_language_when_split():
     spanish = [w for p in lyrics.sections[0].phrases[1:] for w in p.words]
     assert len(lyrics.sections[0].phrases) > 2  # the line was split
     assert {w.language for w in spanish} == {"es"}
+
+
+def test_the_cli_writes_the_same_song_with_stems_asked_for_or_not(tmp_path):
+    """Without --stems the CLI does not keep the stems (less memory, less time): the mix is the
+    same to the byte."""
+    lyrics = ("--lyrics-text", "[verse]\nHold on to the light tonight")
+    assert generate(tmp_path, "--tags", "pop", *lyrics, "-o", "alone.wav").returncode == 0
+    assert generate(tmp_path, "--tags", "pop", *lyrics, "-o", "with.wav", "--stems", "stems").returncode == 0
+    assert (tmp_path / "alone.wav").read_bytes() == (tmp_path / "with.wav").read_bytes()
+    assert {"drums.wav", "vocals.wav"} <= {path.name for path in (tmp_path / "stems").iterdir()}
