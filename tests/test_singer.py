@@ -513,6 +513,32 @@ def test_the_hts_voice_sings_the_same_line_to_the_sample():
 
 
 @slt_installed
+def test_a_forked_child_does_not_lend_its_parents_festival():
+    """A worker forked from a process that keeps Festival (RQ forks a process per job) must not
+    write into the parent's Festival: their pipes are shared."""
+    import os
+
+    from songwright.singer.hts import Festival
+
+    Festival.lend().give_back()
+    parents = {festival.process.pid for festival in Festival._kept}
+    assert parents
+    child = os.fork()
+    if child == 0:  # the child: nothing kept, and a process of its own when it asks
+        code = 1
+        try:
+            kept_here = list(Festival._kept)
+            lent = Festival.lend()
+            code = 0 if not kept_here and lent.process.pid not in parents else 1
+            lent.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert {festival.process.pid for festival in Festival._kept} == parents  # the parent's still kept, untouched
+
+
+@slt_installed
 def test_a_kept_festival_that_has_stopped_is_not_lent_again():
     from songwright.singer.hts import Festival
 
