@@ -74,10 +74,7 @@ class StemFiles(Mapping):
         if name not in self._added:
             raise KeyError(name)
         if self._held is not None:
-            if total is None:
-                return self._held[name].copy()
-            total += self._held[name]
-            return total
+            return plus(total, self._held[name])
         path = self._path(name)
         mapped = np.load(path, mmap_mode="r")  # its shape and where its samples start; nothing read
         offset, (channels, samples) = mapped.offset, mapped.shape
@@ -155,13 +152,17 @@ def mixed(stems: Mapping[str, np.ndarray], *, order: list[str] | None = None) ->
     that mastering works on in place, not a copy."""
     total = None
     for name in list(stems) if order is None else order:
-        if isinstance(stems, StemFiles):
-            total = stems.add_into(name, total)
-        elif total is None:
-            total = np.array(stems[name].T, dtype=np.float32, order="C")
-        else:
-            total += stems[name].T
+        total = stems.add_into(name, total) if isinstance(stems, StemFiles) else plus(total, stems[name].T)
     return total.T
+
+
+def plus(total: np.ndarray | None, audio: np.ndarray) -> np.ndarray:
+    """`total` with `audio` added in place, both (channels, samples) float32; None: a C-ordered
+    float32 copy of `audio` (the sum's first stem)."""
+    if total is None:
+        return np.array(audio, dtype=np.float32, order="C")
+    total += audio
+    return total
 
 
 class RunningSum:
@@ -184,10 +185,7 @@ class RunningSum:
             if not self.keep:
                 self.waiting.add(name, audio)
             return
-        if self.audio is None:
-            self.audio = np.array(audio, dtype=np.float32, order="C")
-        else:
-            self.audio += audio
+        self.audio = plus(self.audio, audio)
         self._next += 1
         while self._next < len(self.order) and self.order[self._next] in self.waiting:
             name = self.order[self._next]
