@@ -21,8 +21,6 @@ import soundfile as sf
 from ..errors import InvalidRequest, RenderError
 
 AUDIO_FORMATS = ("mp3", "wav", "flac", "ogg")
-MP3_BITRATE_KBPS = 192
-MP3_QUALITY = 5  # LAME's -q: 2 is slower and barely different at 192 kbps
 WRITE_BLOCK_FRAMES = 8192  # libsndfile's Vorbis encoder crashes on long one-shot writes
 LOSSLESS_FORMATS = ("wav", "flac")  # written as 16-bit PCM: the song exactly (a mastered song is on that grid)
 PCM16_FULL_SCALE = 32767.0  # float 1.0 as a 16-bit sample, written and read alike (libsndfile reads by 32768)
@@ -204,6 +202,8 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, su
     from disk) is never copied whole."""
     kind = audio_format(path)
     if kind == "mp3":
+        from .mp3 import encode_mp3
+
         write_bytes(path, encode_mp3(audio, sample_rate), staged=staged)
         return
 
@@ -258,20 +258,6 @@ def _write_failure(path: str | os.PathLike, exc: BaseException) -> str:
         return f"could not write {path}: no space left on the device"
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"could not write {path}: {detail}"
-
-
-def encode_mp3(audio: np.ndarray, sample_rate: int) -> bytes:
-    import lameenc
-
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(MP3_BITRATE_KBPS)
-    encoder.set_in_sample_rate(sample_rate)
-    encoder.set_channels(audio.shape[1])
-    encoder.set_quality(MP3_QUALITY)
-    encoded = bytearray()
-    for block in _blocks(audio, clip=True):  # LAME streams: the same bytes as one call
-        encoded += encoder.encode(pcm16(block).astype("<i2").tobytes())
-    return bytes(encoded + encoder.flush())
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
