@@ -23,6 +23,7 @@ from ..plan import Plan
 from ..score import Part, Score
 from ..singer.synthesis import sing
 from ..streams import Streams
+from ..audio.heap import keep_freed_blocks
 from ..audio.stems import RunningSum, StemFiles, StemsNotKept, mixed
 from .mix import GainCurve, StemGains, levelled
 from .sound import PUMPED, GenreSound, Pump, crackle, doubled
@@ -68,6 +69,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     each stem's gains. `progress` hears of each stem done (0.1..0.8 of the song). With `span`,
     only those samples are rendered, each stem at the `levels` the whole song set (a stem without
     them is measured on the span)."""
+    keep_freed_blocks()  # each stem's 21 MB from the pages the last one freed
     span = span or Span(0, plan.total_samples)
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
