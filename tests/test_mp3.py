@@ -118,7 +118,8 @@ def test_a_junction_waits_until_both_encoders_chose_the_same_blocks():
     def blocks(stream, frames, frame):
         return mp3._side_info(stream, frames[frame]).last_blocks
 
-    short = [frame for frame in range(40, 150) if blocks(later, later_frames, frame - 1) != blocks(earlier, earlier_frames, frame - 1)]
+    short = [frame for frame in range(40, 150)
+             if blocks(later, later_frames, frame - 1) != blocks(earlier, earlier_frames, frame - 1)]
     assert short, "the clicks made short blocks where the tone has long ones"
     for cut in short:
         junction = mp3._junction(earlier, earlier_frames, 0, later, later_frames, 0, cut)

@@ -49,11 +49,10 @@ _GRANULE_FIELD_BITS = 59  # one granule of one channel in the side information
 def encode_mp3(audio: np.ndarray, sample_rate: int) -> bytes:
     """(samples, channels) float audio (one or two channels) as a BITRATE_KBPS MP3."""
     cuts = part_cuts(samples=len(audio), sample_rate=sample_rate)
-    if len(cuts) == 2:
+    if len(cuts) == 2 or sample_rate not in _SAMPLE_RATES:  # (other rates make MPEG-2 frames: not spliced)
         return _encoded(audio, sample_rate)
     pieces = [(cut - (WARM_UP_FRAMES * FRAME_SAMPLES if part else 0),
-               min(len(audio), end + SEARCH_FRAMES * FRAME_SAMPLES) if end < len(audio) else end)
-              for part, (cut, end) in enumerate(zip(cuts, cuts[1:]))]
+               min(len(audio), end + SEARCH_FRAMES * FRAME_SAMPLES)) for part, (cut, end) in enumerate(zip(cuts, cuts[1:]))]
     with ThreadPoolExecutor(max_workers=min(len(pieces), os.cpu_count() or 1)) as pool:
         streams = list(pool.map(lambda piece: _encoded(audio[piece[0]:piece[1]], sample_rate), pieces))
     spliced = _spliced(streams, first_frames=[start // FRAME_SAMPLES for start, _ in pieces],

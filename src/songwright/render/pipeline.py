@@ -69,7 +69,7 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
     each stem's gains. `progress` hears of each stem done (0.1..0.8 of the song). With `span`,
     only those samples are rendered, each stem at the `levels` the whole song set (a stem without
     them is measured on the span)."""
-    keep_freed_blocks()  # each stem's 21 MB from the pages the last one freed
+    keep_freed_blocks()  # what a stem frees serves the next (audio/heap.py)
     span = span or Span(0, plan.total_samples)
     sound = GenreSound.from_table(table=plan.style.sound)
     fonts = dict(sound.fonts)
