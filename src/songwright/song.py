@@ -5,6 +5,7 @@ The composer fills everything. The acestep engine makes audio only: no plan, sco
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -386,3 +387,23 @@ def _script(text: str) -> str:
     if any("\u3400" <= c <= "\u9fff" for c in text):
         return "zh"
     return "ja" if any("\u3040" <= c <= "\u30ff" for c in text) else "en"
+
+
+def package_versions(*packages: str) -> dict[str, str]:
+    """Each package's installed version ("unknown" where it is not installed), as a song records
+    them: read once a process (importlib.metadata scans the installed packages: 7 ms to import,
+    5-9 ms a call)."""
+    return dict(_installed_versions(packages))
+
+
+@functools.cache
+def _installed_versions(packages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from importlib import metadata
+
+    found = []
+    for package in packages:
+        try:
+            found.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            found.append((package, "unknown"))
+    return tuple(found)

@@ -17,7 +17,6 @@ in each section and every breath draw from their own.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from .plan import Plan, is_vocal, make_plan
 from .request import SongRequest
 from .score import Score
 from .singer.casting import Casting, cast_lyrics
-from .song import Song
+from .song import Song, package_versions
 from .streams import Streams
 from .styles import StyleProfile, resolve_tags
 
@@ -162,18 +161,5 @@ def versions() -> dict[str, str]:
     """The versions a song is made with: Songwright, the libraries that shape its samples, the soundfont."""
     from .render.synth import soundfont_path
 
-    return {**_package_versions(), "soundfont": soundfont_path().name}
-
-
-@functools.cache
-def _package_versions() -> dict[str, str]:
-    """Read once a process (importlib.metadata scans the installed packages: 7 ms to import, 5-9 ms a call)."""
-    from importlib import metadata
-
-    versions = {}
-    for package in ("songwright", "numpy", "pedalboard", "pyfluidsynth", "mido"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions
+    return {**package_versions("songwright", "numpy", "pedalboard", "pyfluidsynth", "mido"),
+            "soundfont": soundfont_path().name}

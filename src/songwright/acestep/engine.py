@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import torch
 from ..errors import InvalidRequest
 from ..render.mix import master
 from ..request import SongRequest
-from ..song import Song
+from ..song import Song, package_versions
 from .runtime import Runtime
 from .pipeline import SAMPLE_RATE_HZ, AceStepPipeline, DiffusionSettings, Generation
 
@@ -74,8 +73,8 @@ def generate_acestep(request: SongRequest, *, pipeline: AceStepPipeline, progres
     report = {"steps": settings.steps, "sampler": settings.sampler, "guidance_scale": settings.guidance_scale,
               "guided": request.guided, "device": str(pipeline.device), "dtype": str(pipeline.dtype).removeprefix("torch.")}
     return Song(mastered.audio.T, SAMPLE_RATE_HZ, {}, None, None, mastered.loudness_lufs, mastered.true_peak_dbtp,
-                request=request, seed=seed, engine="acestep", warnings=warnings, versions=_versions(),
-                settings=report)
+                request=request, seed=seed, engine="acestep", warnings=warnings,
+                versions=package_versions("songwright", "torch", "diffusers", "transformers"), settings=report)
 
 
 EDIT_VARIANCE = 0.5  # how far a retake or repaint moves from the source (0: not at all, 1: new noise)
@@ -132,13 +131,3 @@ def _exact_length(audio: np.ndarray, samples: int) -> np.ndarray:
     if audio.shape[1] >= samples:
         return np.ascontiguousarray(audio[:, :samples])
     return np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
-
-
-def _versions() -> dict[str, str]:
-    versions = {}
-    for package in ("songwright", "torch", "diffusers", "transformers"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions
