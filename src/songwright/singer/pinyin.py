@@ -58,7 +58,7 @@ def _readings() -> dict[int, str] | None:
         spec = importlib.util.spec_from_file_location("songwright._pypinyin_table", f"{location}/pinyin_dict.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        return dict(module.pinyin_dict)
+        return module.pinyin_dict
     except (AttributeError, ImportError, OSError, StopIteration, TypeError):
         return None
 
