@@ -14,6 +14,7 @@ import pedalboard as pb
 from ..audio.io import on_pcm16_grid
 from ..audio.filters import butterworth_power, max_ahead, moving_mean, zero_phase
 from ..audio.measure import integrated_lufs, per_channel, rms_db, true_peak_db
+from .reverb import reverb_in_place
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING_DB = -1.0
@@ -142,18 +143,21 @@ def levelled(stem: str, audio: np.ndarray, sample_rate: int, tempo_bpm: float, *
 
 
 def _run_chain_in_place(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> None:
-    """A stem's chain over it in place; a mono line on two channels (a sung stem) goes through
-    the plugins before the first reverb on one channel, copied to the other after them (the
-    same samples as both, in half the time): the reverb is what makes it stereo."""
+    """A stem's chain over it in place, its reverb applied as the room's response (render/reverb.py);
+    a mono line on two channels (a sung stem) goes through the plugins before the reverb on one
+    channel, copied to the other after them (the same samples as both, in half the time): the
+    reverb is what makes it stereo."""
     plugins = list(board)
-    mono_until = next((i for i, plugin in enumerate(plugins) if isinstance(plugin, pb.Reverb)), len(plugins))
-    rows = _distinct_rows(audio)
-    if mono_until and rows.shape[0] < audio.shape[0]:
-        _run_in_place(pb.Pedalboard(plugins[:mono_until]), rows, sample_rate)
-        audio[1] = audio[0]
-        plugins = plugins[mono_until:]
-    if plugins:
-        _run_in_place(pb.Pedalboard(plugins), audio, sample_rate)
+    at = next((i for i, plugin in enumerate(plugins) if isinstance(plugin, pb.Reverb)), len(plugins))
+    if at:
+        rows = _distinct_rows(audio)
+        _run_in_place(pb.Pedalboard(plugins[:at]), rows, sample_rate)
+        if rows.shape[0] < audio.shape[0]:
+            audio[1] = audio[0]
+    if at < len(plugins):
+        reverb_in_place(plugins[at], audio, sample_rate)
+    if at + 1 < len(plugins):
+        _run_in_place(pb.Pedalboard(plugins[at + 1:]), audio, sample_rate)
 
 
 def _distinct_rows(audio: np.ndarray) -> np.ndarray:
