@@ -21,7 +21,8 @@ import soundfile as sf
 from ..errors import InvalidRequest, RenderError
 
 AUDIO_FORMATS = ("mp3", "wav", "flac", "ogg")
-WRITE_BLOCK_FRAMES = 8192  # libsndfile's Vorbis encoder crashes on long one-shot writes
+WRITE_BLOCK_FRAMES = 1 << 16  # frames converted and written at a time...
+VORBIS_BLOCK_FRAMES = 8192  # ...but libsndfile's Vorbis encoder crashes on long writes
 LOSSLESS_FORMATS = ("wav", "flac")  # written as 16-bit PCM: the song exactly (a mastered song is on that grid)
 PCM16_FULL_SCALE = 32767.0  # float 1.0 as a 16-bit sample, written and read alike (libsndfile reads by 32768)
 GRID_BLOCK = 1 << 20  # values put on the 16-bit grid at a time
@@ -198,8 +199,8 @@ SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sf_command number (sndfile.h); s
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None, *,
                 staged: StagedOutputs | None = None) -> None:
     """Write (samples, channels) float audio; the format follows the extension. The audio is
-    converted and written WRITE_BLOCK_FRAMES frames at a time, so a long song (or a stem mapped
-    from disk) is never copied whole."""
+    converted and written a block at a time, so a long song (or a stem mapped from disk) is never
+    copied whole."""
     kind = audio_format(path)
     if kind == "mp3":
         from .mp3 import encode_mp3
@@ -212,16 +213,17 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, su
                           subtype="VORBIS" if kind == "ogg" else subtype or "PCM_16") as out:
             if subtype == "FLOAT":  # libsndfile's PEAK chunk holds the time of writing: the same audio, other bytes
                 sf._snd.sf_command(out._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
-            for block in _blocks(audio, clip=subtype != "FLOAT"):
-                out.write(pcm16(block) if out.subtype == "PCM_16" else block)
+            frames = VORBIS_BLOCK_FRAMES if out.subtype == "VORBIS" else WRITE_BLOCK_FRAMES
+            for block in _blocks(audio, frames=frames, clip=out.subtype == "VORBIS"):
+                out.write(pcm16(block) if out.subtype == "PCM_16" else block)  # (pcm16 clips)
 
     _write(path, write, staged)
 
 
-def _blocks(audio: np.ndarray, *, clip: bool) -> Iterator[np.ndarray]:
+def _blocks(audio: np.ndarray, *, frames: int, clip: bool) -> Iterator[np.ndarray]:
     """(frames, channels) float32 blocks of the audio, C-ordered, clipped to -1..1 if asked."""
-    for start in range(0, len(audio), WRITE_BLOCK_FRAMES):
-        block = audio[start:start + WRITE_BLOCK_FRAMES]
+    for start in range(0, len(audio), frames):
+        block = audio[start:start + frames]
         yield np.ascontiguousarray(np.clip(block, -1.0, 1.0) if clip else block, dtype=np.float32)
 
 
