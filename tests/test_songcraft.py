@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from songwright.audio.pitch import pyin
 from songwright.composer.melody import chord_scale, phrase_rhythm
 from songwright.lyrics import syllable_stress, words_of
 from songwright.theory import parse_key, parse_roman
@@ -296,7 +297,7 @@ def test_trap_808_slides_into_new_roots_and_the_synth_glides():
         audio = renderer.render([part], 60.0, 44100 * 3)[0]
     finally:
         renderer.close()
-    f0, _, _ = librosa.pyin(audio, fmin=60, fmax=300, sr=44100, frame_length=4096, hop_length=441)
+    f0, _, _ = pyin(audio, fmin=60, fmax=300, sr=44100, frame_length=4096, hop_length=441)
     pitches = librosa.hz_to_midi(f0[100:140])
     between = [p for p in pitches if p == p and 44.0 < p < 49.0]
     assert len(between) >= 5  # heard passing through the pitches between the two notes
@@ -331,7 +332,7 @@ def test_the_blues_singer_bends_into_the_blue_third():
     assert len(bent) >= 3 and all((n.pitch - plan.key.tonic_pc) % 12 == 4 for n in bent)
     audio = sing(part, plan, plan.sample_rate, plan.total_samples)[0]
     hop = 441
-    f0, _, _ = librosa.pyin(audio, fmin=70, fmax=500, sr=44100, frame_length=2048, hop_length=hop)
+    f0, _, _ = pyin(audio, fmin=70, fmax=500, sr=44100, frame_length=2048, hop_length=hop)
     frame = lambda t: int(t * 44100 / hop)  # noqa: E731
     low, held = 0, 0
     for note in bent:

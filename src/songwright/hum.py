@@ -63,11 +63,12 @@ def transcribe_s(audio: np.ndarray, sample_rate: int) -> list[tuple[float, float
     import librosa
 
     from .audio.analysis import mono_at
+    from .audio.pitch import pyin
 
     y = mono_at(audio, sample_rate, RATE)
     if not np.any(np.abs(y) > 1e-4):
         raise InvalidRequest(FIELD, "must hold a hummed or sung tune: the recording is silent", "silence")
-    f0, voiced, probability = librosa.pyin(y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=RATE, frame_length=2048, hop_length=HOP)
+    f0, voiced, probability = pyin(y, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=RATE, frame_length=2048, hop_length=HOP)
     midi = librosa.hz_to_midi(np.where(voiced, f0, 1.0))
     pitched = voiced & (probability >= PITCHED_PROBABILITY)
     loudness_db = _vowel_band_db(y)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
+from .pitch import pyin
+
 ANALYSIS_SR = 22050
 HOP = 512
 # Templates: triads and sevenths, intervals above the root.
@@ -122,7 +124,7 @@ def bass_agreement(song) -> tuple[int, int, list[str]]:
     span's edges) has the pitch class of the chord's bass (root or slash bass), of the spans where
     the bass plays."""
     audio = mono(song, ("bass",))
-    f0, voiced, _ = librosa.pyin(audio, fmin=librosa.note_to_hz("A0"), fmax=librosa.note_to_hz("C4"),
+    f0, voiced, _ = pyin(audio, fmin=librosa.note_to_hz("A0"), fmax=librosa.note_to_hz("C4"),
                                  sr=ANALYSIS_SR, frame_length=BASS_FRAME, hop_length=HOP, resolution=BASS_RESOLUTION)
     rms = librosa.feature.rms(y=audio, frame_length=BASS_FRAME, hop_length=HOP)[0][:len(f0)]
     sounding = voiced & (rms >= SOUNDING_SHARE * rms.max())

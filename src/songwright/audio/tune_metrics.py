@@ -12,6 +12,7 @@ import numpy as np
 
 from ..singer.synthesis import midi_hz
 from .analysis import mono_at
+from .pitch import pyin
 from .vocal_metrics import F0_RATE, PITCH_RESOLUTION, note_timings, onset_errors
 
 HOP = F0_RATE // 200  # 5 ms
@@ -39,7 +40,7 @@ def sung_tune(song, *, tolerance_cents: float = 50.0, tolerance_s: float = 0.05)
     y = mono_at(vocals, song.sample_rate, F0_RATE)
     first, last = timings[0].start_s - 0.3, timings[-1].end_s + 0.3
     a = max(0, int(first * F0_RATE))
-    f0, voiced, _ = librosa.pyin(y[a:int(last * F0_RATE)], fmin=70, fmax=1000, sr=F0_RATE, frame_length=1024,
+    f0, voiced, _ = pyin(y[a:int(last * F0_RATE)], fmin=70, fmax=1000, sr=F0_RATE, frame_length=1024,
                                  hop_length=HOP, resolution=PITCH_RESOLUTION)
     times = librosa.times_like(f0, sr=F0_RATE, hop_length=HOP) + a / F0_RATE
     pitched = in_tune = syllables = heard = 0

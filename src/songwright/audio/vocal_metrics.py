@@ -14,6 +14,7 @@ from ..score import Note
 from ..singer.phonemes import VOICELESS, ends_voiceless
 from ..singer.synthesis import JOINED_S, MAX_CODA_SHARE, midi_hz
 from .analysis import mono_at
+from .pitch import pyin
 
 F0_RATE = 16000
 HOP = 160  # 10 ms
@@ -101,7 +102,7 @@ def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming])
         a, b = int((t.start_s - 0.2) * F0_RATE), int((t.start_s + 0.2) * F0_RATE)
         if not t.clean_onset or a < 0 or b > len(y):
             continue
-        _, voiced, _ = librosa.pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop,
+        _, voiced, _ = pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop,
                                     resolution=VOICING_RESOLUTION)
         times = librosa.times_like(voiced, sr=F0_RATE, hop_length=hop) + t.start_s - 0.2
         # the consonant's unvoiced frames: up to 100 ms into the note, or half its vowel (so a short
