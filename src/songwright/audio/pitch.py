@@ -2,12 +2,12 @@
 
 pYIN decodes its pitch track over 2 x n pitch states (voiced, unvoiced) whose transitions are
 non-zero only within a few semitones (`sequence.transition_local`'s triangle) in each voicing
-block. librosa's `sequence.viterbi` scores every state against every state, n^2 a frame (1.4 s of
-a 12 s sung line's 1.6 s at 65-1000 Hz). `banded_viterbi` runs the same recursion in the same
-float64 sums: each column's non-zero band in full, and the zero transitions (where librosa adds
-the log of its epsilon) through running maxima of each block's prefixes and suffixes, ties going
-to the first state as `np.argmax` breaks them: the states librosa finds, bit for bit
-(tests/test_pitch.py). `pyin` is `librosa.pyin` decoding with it.
+block. librosa's `sequence.viterbi` scores every state against every state, n^2 a frame: most of
+the 1.7 s pYIN takes on a 12.5 s sung line at 65-1000 Hz (0.44 s with this one). `banded_viterbi`
+runs the same recursion in the same float64 sums: each column's non-zero band in full, and the
+zero transitions (where librosa adds the log of its epsilon) through running maxima of each
+block's prefixes and suffixes, ties going to the first state as `np.argmax` breaks them: the
+states librosa finds, bit for bit (tests/test_pitch.py). `pyin` is `librosa.pyin` decoding with it.
 """
 
 from __future__ import annotations
