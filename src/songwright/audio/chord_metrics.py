@@ -125,7 +125,7 @@ def bass_agreement(song) -> tuple[int, int, list[str]]:
     the bass plays."""
     audio = mono(song, ("bass",))
     f0, voiced, _ = pyin(audio, fmin=librosa.note_to_hz("A0"), fmax=librosa.note_to_hz("C4"),
-                                 sr=ANALYSIS_SR, frame_length=BASS_FRAME, hop_length=HOP, resolution=BASS_RESOLUTION)
+                         sr=ANALYSIS_SR, frame_length=BASS_FRAME, hop_length=HOP, resolution=BASS_RESOLUTION)
     rms = librosa.feature.rms(y=audio, frame_length=BASS_FRAME, hop_length=HOP)[0][:len(f0)]
     sounding = voiced & (rms >= SOUNDING_SHARE * rms.max())
     midi = np.where(sounding, np.round(librosa.hz_to_midi(np.nan_to_num(f0, nan=1.0))), np.nan)

@@ -41,7 +41,7 @@ def sung_tune(song, *, tolerance_cents: float = 50.0, tolerance_s: float = 0.05)
     first, last = timings[0].start_s - 0.3, timings[-1].end_s + 0.3
     a = max(0, int(first * F0_RATE))
     f0, voiced, _ = pyin(y[a:int(last * F0_RATE)], fmin=70, fmax=1000, sr=F0_RATE, frame_length=1024,
-                                 hop_length=HOP, resolution=PITCH_RESOLUTION)
+                         hop_length=HOP, resolution=PITCH_RESOLUTION)
     times = librosa.times_like(f0, sr=F0_RATE, hop_length=HOP) + a / F0_RATE
     pitched = in_tune = syllables = heard = 0
     for note, t in zip(notes, timings):

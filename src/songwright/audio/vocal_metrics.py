@@ -103,7 +103,7 @@ def onset_errors(audio: np.ndarray, sample_rate: int, timings: list[NoteTiming])
         if not t.clean_onset or a < 0 or b > len(y):
             continue
         _, voiced, _ = pyin(y[a:b], fmin=70, fmax=1000, sr=F0_RATE, frame_length=512, hop_length=hop,
-                                    resolution=VOICING_RESOLUTION)
+                            resolution=VOICING_RESOLUTION)
         times = librosa.times_like(voiced, sr=F0_RATE, hop_length=hop) + t.start_s - 0.2
         # the consonant's unvoiced frames: up to 100 ms into the note, or half its vowel (so a short
         # note is not credited with the next note's consonant)
