@@ -54,9 +54,9 @@ def banded_viterbi(prob: np.ndarray, transition: np.ndarray, *, p_init: np.ndarr
     bands = None if return_logp else _bands(transition)
     if bands is None:
         return _original()(prob, transition, p_init=p_init, return_logp=return_logp)
-    states = transition.shape[0]
+    count = transition.shape[0]
     epsilon = np.finfo(prob.dtype).tiny  # as librosa: log(x + tiny) keeps zeros finite
-    p_init = np.full(states, 1.0 / states) if p_init is None else p_init
+    p_init = np.full(count, 1.0 / count) if p_init is None else p_init
     log_trans = np.log(transition + epsilon)
     log_prob = np.log(prob + epsilon)
     decoder = _Decoder(log_trans, *bands, zero=np.log(epsilon))
@@ -90,16 +90,19 @@ class _Decoder:
 
     def __init__(self, log_trans: np.ndarray, first: np.ndarray, last: np.ndarray, *, zero: float) -> None:
         self.half = log_trans.shape[0] // 2
-        self.first, self.last, self.zero = first, last, zero
-        columns = np.arange(log_trans.shape[0])
-        self.bands = []  # per block: (rows (width, states), their log transitions, -inf past a band's end)
+        self.zero = zero
+        self.columns = np.arange(log_trans.shape[0])
+        # Per block: its band's rows (width, states) and their log transitions (-inf past a band's
+        # end); where each column's band begins and ends, counted from the block's start.
+        self.bands = []
         for block in range(2):
+            start = block * self.half
             width = max(1, int((last[block] - first[block] + 1).max()))
             rows = first[block][None, :] + np.arange(width)[:, None]
             inside = rows <= last[block][None, :]
-            rows = np.where(inside, rows, block * self.half)
-            self.bands.append((rows, np.where(inside, log_trans[rows, columns[None, :]], -np.inf)))
-        self.columns = columns
+            rows = np.where(inside, rows, start)
+            self.bands.append((start, rows, np.where(inside, log_trans[rows, self.columns[None, :]], -np.inf),
+                               first[block] - start, last[block] + 1 - start))
 
     def states(self, log_prob: np.ndarray, log_p_init: np.ndarray) -> np.ndarray:
         """The most likely path, (steps,) uint16, for log_prob (steps, states)."""
@@ -122,14 +125,13 @@ class _Decoder:
         zeroed = value + self.zero  # value[i] + log_trans[i, j] wherever the transition is zero
         best = np.full(value.shape, -np.inf)
         where = np.zeros(value.shape, dtype=np.int64)
-        for block, (rows, log_trans) in enumerate(self.bands):
-            start = block * self.half
+        for start, rows, log_trans, band_begins, band_ends in self.bands:
             before_value, before_at, after_value, after_at = _running_maxima(zeroed[start:start + self.half])
             scores = value[rows] + log_trans
             pick = scores.argmax(axis=0)
-            for candidate, at in ((before_value[self.first[block] - start], before_at[self.first[block] - start] + start),
+            for candidate, at in ((before_value[band_begins], before_at[band_begins] + start),
                                   (scores[pick, self.columns], rows[pick, self.columns]),
-                                  (after_value[self.last[block] + 1 - start], after_at[self.last[block] + 1 - start] + start)):
+                                  (after_value[band_ends], after_at[band_ends] + start)):
                 better = candidate > best
                 best = np.where(better, candidate, best)
                 where = np.where(better, at, where)
