@@ -81,6 +81,16 @@ def test_true_peak_finds_the_peak_between_samples():
     assert true_peak_db(x) == pytest.approx(0.0, abs=0.2)
 
 
+def test_true_peak_counts_the_largest_sample_of_either_sign():
+    """A single sample is never under the peak reported, whichever its sign (the largest |sample|
+    is the larger of the maximum and minus the minimum: no copy of the song)."""
+    for sample in (0.5, -0.5):
+        x = np.zeros((64, 2), np.float32)
+        x[20, 1] = sample
+        assert true_peak_db(x) >= 20 * np.log10(0.5) - 1e-6
+    assert np.isnan(true_peak_db(np.array([[0.1, np.nan]], np.float32)))
+
+
 def test_the_glue_compressor_run_channel_by_channel_is_the_stereo_compressor():
     """The master's bus compressor runs each channel on its own core: pedalboard's compressor does
     not link the channels, so the samples are those of one stereo run (a linked one would fail)."""

@@ -4,10 +4,11 @@ import json
 import re
 
 import mido
+import numpy as np
 import pytest
 
 import songwright as sw
-from songwright.audio.io import atomic_path
+from songwright.audio.io import atomic_path, on_pcm16_grid
 
 
 def test_midi_has_tempo_meter_key_tracks_and_lyrics(seed_song, tmp_path):
@@ -81,3 +82,13 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path):
             temporary.write_bytes(b"half a file")
             raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_16_bit_grid_in_place_is_the_grid_made_anew():
+    x = np.random.default_rng(3).uniform(-1.2, 1.2, (2, 5000)).astype(np.float32)
+    anew = on_pcm16_grid(x)
+    assert anew is not x and not np.array_equal(anew, x)
+    same = x.copy()
+    assert on_pcm16_grid(same, in_place=True) is same and np.array_equal(same, anew)
+    wide = x.astype(np.float64)
+    assert on_pcm16_grid(wide, in_place=True) is not wide and np.array_equal(on_pcm16_grid(wide, in_place=True), anew)

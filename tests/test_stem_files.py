@@ -72,3 +72,18 @@ def test_a_song_made_without_keeping_its_stems_is_the_same_song():
     assert np.array_equal(kept.audio, named.audio) and list(named.stems) == list(kept.stems)
     with pytest.raises(RenderError, match="the drums stem was not kept: the song was made without them"):
         named.stems["drums"]
+
+
+def test_a_long_song_with_its_stems_on_disk_is_the_song_made_in_memory(monkeypatch):
+    """Stems kept on disk (a long song's) are added up from their files: the same stems and mix
+    to the byte as a song that holds its stems, with its stems or without."""
+    import songwright as sw
+
+    request = sw.SongRequest(tags="pop", lyrics="[verse]\nHold on to the light tonight", duration_s=12, seed=5)
+    in_memory = sw.generate(request)
+    monkeypatch.setattr(stem_files, "IN_MEMORY_BYTES", 0)
+    on_disk, unkept = sw.generate(request), sw.generate(request, keep_stems=False)
+    assert np.array_equal(on_disk.audio, in_memory.audio) and np.array_equal(unkept.audio, in_memory.audio)
+    assert list(on_disk.stems) == list(in_memory.stems)
+    for name in in_memory.stems:
+        assert np.array_equal(on_disk.stems[name], in_memory.stems[name]), name

@@ -33,13 +33,15 @@ def pcm16(audio: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(audio, -1.0, 1.0) * np.float32(PCM16_FULL_SCALE)).astype(np.int16)
 
 
-def on_pcm16_grid(audio: np.ndarray) -> np.ndarray:
+def on_pcm16_grid(audio: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """Float audio holding exactly what a 16-bit file of it holds: a mastered song is this, so a
     16-bit WAV or FLAC of it read back (`read_audio`) is the song, sample for sample. A new
-    float32 array, the same shape, made GRID_BLOCK values at a time: `pcm16(audio) / full scale`
-    without its three temporary copies of a long song."""
+    float32 array, the same shape (`in_place`: `audio` itself when it is C-ordered float32, as
+    the master's own is: a 10-minute master's 0.46 s -> 0.02 s, no fresh 212 MB to fault in),
+    made GRID_BLOCK values at a time: `pcm16(audio) / full scale` without its three temporary
+    copies of a long song."""
     source = np.ascontiguousarray(audio, dtype=np.float32)
-    out = np.empty_like(source)
+    out = source if in_place and source is audio else np.empty_like(source)
     flat_in, flat_out = source.reshape(-1), out.reshape(-1)
     scale = np.float32(PCM16_FULL_SCALE)
     for start in range(0, flat_in.size, GRID_BLOCK):

@@ -94,7 +94,8 @@ def true_peak_db(audio: np.ndarray) -> float:
         audio = audio[:, None]
     if not audio.size:
         return -240.0
-    peak = max(float(np.max(np.abs(audio))), *(_oversampled_peak(channel) for channel in audio.T))
+    largest = np.maximum(np.max(audio), -np.min(audio))  # the largest |sample|, without a copy of the song
+    peak = max(float(largest), *(_oversampled_peak(channel) for channel in audio.T))
     return 20.0 * np.log10(max(peak, 1e-12))
 
 

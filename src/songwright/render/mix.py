@@ -301,7 +301,7 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         limited = _limit(compressed, gains.gain_db, sample_rate, ceiling_db=gains.ceiling_db)
         if gains.trim_db:
             limited *= np.float32(10 ** (gains.trim_db / 20))
-        limited = on_pcm16_grid(limited)
+        limited = on_pcm16_grid(limited, in_place=True)
         return Mastered(limited, *_measured(limited, sample_rate), gains)
     gain_db, ceiling_db = TARGET_LUFS - integrated_lufs(compressed.T, sample_rate), LIMITER_CEILING_DB
     limited = _limit(compressed, gain_db, sample_rate, ceiling_db=ceiling_db)
@@ -321,7 +321,7 @@ def master(premaster: np.ndarray, sample_rate: int, *, gains: MasterGains | None
         trim_db = TRUE_PEAK_AIM_DB - peak
         limited *= np.float32(10 ** (trim_db / 20))
         loudness, peak = loudness + trim_db, peak + trim_db
-    return Mastered(on_pcm16_grid(limited), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db, clip_db))
+    return Mastered(on_pcm16_grid(limited, in_place=True), loudness, peak, MasterGains(gain_db, trim_db, ceiling_db, clip_db))
 
 
 def master_style(name: str) -> str:
