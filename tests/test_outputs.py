@@ -91,4 +91,5 @@ def test_the_16_bit_grid_in_place_is_the_grid_made_anew():
     same = x.copy()
     assert on_pcm16_grid(same, in_place=True) is same and np.array_equal(same, anew)
     wide = x.astype(np.float64)
-    assert on_pcm16_grid(wide, in_place=True) is not wide and np.array_equal(on_pcm16_grid(wide, in_place=True), anew)
+    converted = on_pcm16_grid(wide, in_place=True)  # not float32: a new array, the same grid
+    assert converted is not wide and np.array_equal(converted, anew)
