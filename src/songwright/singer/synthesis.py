@@ -10,10 +10,8 @@ import dataclasses
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -474,16 +472,16 @@ class Joins:
 
 def mbrola(pho: str, voice: Voice) -> tuple[np.ndarray, frozenset]:
     """MBROLA's rendering of a .pho text: float32 samples at the voice's own rate, and the
-    phoneme pairs whose diphone the voice lacks (MBROLA sings silence for those)."""
-    with tempfile.TemporaryDirectory(prefix="songwright-sing-") as folder:
-        path, raw = Path(folder) / "line.pho", Path(folder) / "line.raw"
-        path.write_text(pho, encoding="ascii")
-        result = subprocess.run(["mbrola", "-e", str(voice.path), str(path), str(raw)], capture_output=True, timeout=120)
-        if result.returncode != 0 or not raw.exists():
-            raise RenderError(f"mbrola failed for voice {voice.name}: {result.stderr.decode(errors='replace')[:300]}")
-        warnings = result.stderr.decode(errors="replace") + result.stdout.decode(errors="replace")
-        missing = frozenset(tuple(d.split("-", 1)) for d in UNKNOWN_DIPHONE.findall(warnings) if d.count("-") == 1)
-        return np.fromfile(raw, dtype="<i2").astype(np.float32) / 32768.0, missing
+    phoneme pairs whose diphone the voice lacks (MBROLA sings silence for those). The text goes
+    in on its standard input and the raw samples come back on its output (the same samples as
+    through files, without a folder made and removed a line)."""
+    result = subprocess.run(["mbrola", "-e", str(voice.path), "-", "-"], input=pho.encode("ascii"),
+                            capture_output=True, timeout=120)
+    if result.returncode != 0 or len(result.stdout) % 2:
+        raise RenderError(f"mbrola failed for voice {voice.name}: {result.stderr.decode(errors='replace')[:300]}")
+    warnings = result.stderr.decode(errors="replace")
+    missing = frozenset(tuple(d.split("-", 1)) for d in UNKNOWN_DIPHONE.findall(warnings) if d.count("-") == 1)
+    return np.frombuffer(result.stdout, dtype="<i2").astype(np.float32) / 32768.0, missing
 
 
 def _record_onsets(segs: list[Segment], audio: np.ndarray, sample_rate: int,
