@@ -79,7 +79,7 @@ def test_a_long_song_with_its_stems_on_disk_is_the_song_made_in_memory(monkeypat
     to the byte as a song that holds its stems, with its stems or without."""
     import songwright as sw
 
-    request = sw.SongRequest(tags="pop", lyrics="[verse]\nHold on to the light tonight", duration_s=12, seed=5)
+    request = sw.SongRequest(tags="pop", lyrics="[verse]\nHold on to the light tonight", duration_s=10, seed=5)
     in_memory = sw.generate(request)
     monkeypatch.setattr(stem_files, "IN_MEMORY_BYTES", 0)
     on_disk, unkept = sw.generate(request), sw.generate(request, keep_stems=False)
