@@ -193,6 +193,30 @@ def test_events_stream_progress_then_the_final_status(client):
     assert {"rendering", "writing files"} <= {data["stage"] for _, data in events}
 
 
+def test_the_events_stream_never_says_queued_after_the_steps_it_read():
+    """The stream polls the job, then reads its progress log: a job polled while queued that
+    started in between has logged steps, and saying "queued" after them sent its progress back
+    to 0 (seen once in the suite: 0.0, 0.09, 0.0...). The steps alone are said then; the queued
+    job is said when no step is read; a finished job is said after its last steps."""
+    import dataclasses
+
+    from songwright.server.app import _event_states
+    from songwright.server.store import Job
+
+    queued = Job(seq=1, id="j1", owner="o", idempotency_key=None, request_hash="h", request={}, status="queued",
+                 stage="queued", progress=0.0, error=None, attempts=0, cancel_requested=False, created_s=0.0,
+                 started_s=None, finished_s=None, meta={})
+    steps = [(1, "planning", 0.0), (2, "rendering", 0.09)]
+    assert [state[:3] for state in _event_states(queued, steps, position=0, logged=0)] == [
+        ("running", "planning", 0.0), ("running", "rendering", 0.09)]
+    assert _event_states(queued, [], position=2, logged=0) == [("queued", "queued", 0.0, 2, None)]
+    running = dataclasses.replace(queued, status="running", stage="rendering", progress=0.09)
+    assert _event_states(running, [], position=0, logged=2) == []
+    assert _event_states(running, [], position=0, logged=0)[0][:3] == ("running", "rendering", 0.09)
+    done = dataclasses.replace(queued, status="succeeded", stage="succeeded", progress=1.0)
+    assert [state[0] for state in _event_states(done, steps, position=0, logged=0)] == ["running", "running", "succeeded"]
+
+
 def test_cancel_a_running_song_stops_it_and_leaves_no_files(client, server):
     job = client.post("/v1/songs", json={**SHORT, "duration_s": 60, "seed": 21}).json()
     deadline = time.monotonic() + 60

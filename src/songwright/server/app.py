@@ -373,11 +373,7 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
             while True:
                 position = await asyncio.to_thread(service.store.queue_position, current)
                 steps = await asyncio.to_thread(service.store.progress_since, job_id, logged)
-                states = [("running", stage, round(progress, 4), 0, None) for _, stage, progress in steps]
-                # the job as polled before the log was read: its progress can be behind the log's, so a
-                # running job's steps come from the log alone (every step, in order, never backwards)
-                if current.status != "running" or not (steps or logged):
-                    states.append((current.status, current.stage, round(current.progress, 4), position, current.error))
+                states = _event_states(current, steps, position=position, logged=logged)
                 logged = steps[-1][0] if steps else logged
                 for state in states:
                     if state == last or (state[0] == "running" and last is not None and last[0] == "running"
@@ -523,6 +519,19 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer"])
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     return app
+
+
+def _event_states(job, steps: list[tuple[int, str, float]], *, position: int, logged: int) -> list[tuple]:
+    """What the events stream says next: (status, stage, progress, queue position, error) for each
+    step of the job's progress log read after `logged`, then the job as polled (before the log was
+    read) where that is not behind the steps: finished; queued, with no step read this time (a job
+    polled while queued that started before its log was read would otherwise be said to be queued
+    after its first steps, its progress back to 0); running, before its first step. A running job's
+    steps come from the log alone: every step, in order, never backwards."""
+    states = [("running", stage, round(progress, 4), 0, None) for _, stage, progress in steps]
+    if job.finished or (not steps and (job.status != "running" or not logged)):
+        states.append((job.status, job.stage, round(job.progress, 4), position, job.error))
+    return states
 
 
 def _prefer_wait(header: str | None, max_wait_s: float) -> float:
