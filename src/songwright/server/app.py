@@ -34,7 +34,7 @@ from .config import ServerConfig
 from .jobs import JobService
 from .results import JOB_ID
 from .runner import public_error, public_status
-from .store import FINISHED, IdempotencyConflict, QueueFull
+from .store import FINISHED, IdempotencyConflict, Job, QueueFull
 
 log = logging.getLogger("songwright.server")
 VERSION = "0.1.0"
@@ -521,7 +521,7 @@ def create_app(config: ServerConfig, *, service: JobService | None = None) -> Fa
     return app
 
 
-def _event_states(job, steps: list[tuple[int, str, float]], *, position: int, logged: int) -> list[tuple]:
+def _event_states(job: Job, steps: list[tuple[int, str, float]], *, position: int, logged: int) -> list[tuple]:
     """What the events stream says next: (status, stage, progress, queue position, error) for each
     step of the job's progress log read after `logged`, then the job as polled (before the log was
     read) where that is not behind the steps: finished; queued, with no step read this time (a job
