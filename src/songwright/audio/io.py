@@ -216,8 +216,9 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, su
             if subtype == "FLOAT":  # libsndfile's PEAK chunk holds the time of writing: the same audio, other bytes
                 sf._snd.sf_command(out._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
             frames = VORBIS_BLOCK_FRAMES if out.subtype == "VORBIS" else WRITE_BLOCK_FRAMES
-            for block in _blocks(audio, frames=frames, clip=out.subtype == "VORBIS"):
-                out.write(pcm16(block) if out.subtype == "PCM_16" else block)  # (pcm16 clips)
+            # Clipped unless written as floats; pcm16 clips its own blocks.
+            for block in _blocks(audio, frames=frames, clip=out.subtype not in ("FLOAT", "PCM_16")):
+                out.write(pcm16(block) if out.subtype == "PCM_16" else block)
 
     _write(path, write, staged)
 
