@@ -87,3 +87,20 @@ def test_a_long_song_with_its_stems_on_disk_is_the_song_made_in_memory(monkeypat
     assert list(on_disk.stems) == list(in_memory.stems)
     for name in in_memory.stems:
         assert np.array_equal(on_disk.stems[name], in_memory.stems[name]), name
+
+
+@pytest.mark.parametrize("lyrics,sung_first", [("[verse]\nWalking down the street tonight, city lights are shining bright", True),
+                                               ("[verse]\n霓虹闪烁 街道流淌 脚步轻快 心跳跟上", False),
+                                               ("[verse]\nLa luna brilla sobre el mar", False)])
+def test_stems_start_longest_first_by_what_sings_them(lyrics, sung_first):
+    """English is sung by HTS (the costliest stem of a song), the other languages by MBROLA (cheaper than
+    a held pad): the stems start, and are added up, in that order."""
+    import songwright as sw
+    from songwright.render.pipeline import mix_order
+    from songwright.stages import score_of
+
+    _, score = score_of(sw.SongRequest(tags="pop", lyrics=lyrics, duration_s=20, seed=1))
+    order = mix_order(score)
+    assert sorted(order) == sorted(score.stems)
+    assert (order[0] == "vocals") == sung_first
+    assert order.index("strings") < order.index("drums") < order.index("bass")
