@@ -34,8 +34,9 @@ from .synth import FluidRenderer, FontChoice, soundfont_path
 # What each stem typically costs (CPU seconds of render and chain for a 60 s song: medians over 19
 # genres, an English and a Chinese song each, 2026-12-02); a sung stem by the engine that sings it
 # (HTS for English, MBROLA for the other languages). Started longest first on two workers, the
-# stems of those songs take 0.856 s on average, against 0.871 s in the order of one table for every
-# language, and 0.843 s in the order of their own measured costs (simulated on the measured costs).
+# stems of those songs take 0.856 s on average (simulated on their measured costs), against 0.871 s
+# in the order of the table before (2026-12-01: vocals 0.66 s whatever sang them) and 0.843 s in
+# the order of each song's own costs.
 TYPICAL_COST_S = {"strings": 0.29, "keys": 0.22, "drums": 0.21, "guitar": 0.16, "bass": 0.07, "lead": 0.06}
 TYPICAL_SUNG_COST_S = {("vocals", "hts"): 0.60, ("harmony", "hts"): 0.30,
                        ("vocals", "mbrola"): 0.19, ("harmony", "mbrola"): 0.12}
