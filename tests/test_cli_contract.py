@@ -24,7 +24,7 @@ from songwright.lyrics import parse_lyrics
 from songwright.request import SongRequest
 from tests.robustness import plan_song
 
-BAD_INPUT, FAILED, INTERRUPTED = 2, 1, 130
+BAD_INPUT, FAILED, INTERRUPTED, TERMINATED = 2, 1, 130, 143
 
 
 def run_cli(*args: str, cwd: Path, timeout_s: float = 120, **popen) -> subprocess.CompletedProcess:
@@ -268,7 +268,10 @@ def test_f10_writing_into_a_full_disk_from_python_names_the_cause(small_disk):
     assert files_in(small_disk) == ["filler"]
 
 
-def test_f10_sigint_while_saving_leaves_no_files(tmp_path):
+@pytest.mark.parametrize("signum,code,word", [(signal.SIGINT, INTERRUPTED, "interrupted"),
+                                             (signal.SIGTERM, TERMINATED, "terminated")])
+def test_f10_a_signal_while_saving_leaves_no_files(tmp_path, signum, code, word):
+    """Ctrl-C, or SIGTERM (`kill`, `timeout`, a process manager), once the first file is being written."""
     out = tmp_path / "out"
     out.mkdir()
     process = subprocess.Popen(
@@ -278,16 +281,42 @@ def test_f10_sigint_while_saving_leaves_no_files(tmp_path):
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:  # the first temporary file: saving began
         if any(".part" in name for name in files_in(out)):
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             break
         time.sleep(0.002)
     else:
         process.kill()
         pytest.fail("saving was never seen")
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == INTERRUPTED, stderr
-    assert stderr.splitlines() == ["songwright: interrupted; no output file was written"]
+    assert process.returncode == code, stderr
+    assert stderr.splitlines() == [f"songwright: {word}; no output file was written"]
     assert files_in(out) == []
+
+
+def test_f10_sigterm_while_a_long_song_renders_leaves_no_files_and_no_stems_on_disk(tmp_path):
+    """A long song's stems wait on disk in the temporary directory (1.7 GB for ten minutes): a
+    SIGTERM while they render removes them with everything else."""
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "songwright", "generate", "--duration", "100", "--seed", "1", "--instrumental",
+         "-o", "out/song.wav", "--stems", "out/stems", "--json", "out/r.json"],
+        cwd=tmp_path, env={**os.environ, "TMPDIR": str(scratch)}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:  # the first stem on disk
+        if any(name.endswith(".npy") for name in files_in(scratch)):
+            process.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.005)
+    else:
+        process.kill()
+        pytest.fail("no stem was seen on disk")
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == TERMINATED, stderr
+    assert stderr.splitlines() == ["songwright: terminated; no output file was written"]
+    assert files_in(out) == [] and files_in(scratch) == []
 
 
 # ---------------------------------------------------------------- F13: edge environments

@@ -1,5 +1,11 @@
 """Where a song's stems are kept: in memory when they are small, in files when they are long."""
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -104,3 +110,48 @@ def test_stems_start_longest_first_by_what_sings_them(lyrics, sung_first):
     assert sorted(order) == sorted(score.stems)
     assert (order[0] == "vocals") == sung_first
     assert order.index("strings") < order.index("drums") < order.index("bass")
+
+
+def test_a_render_stopped_part_way_removes_its_stems_from_the_disk(tmp_path, monkeypatch):
+    """A long song's stems wait in a folder of the temporary directory; a render that fails or is
+    canceled after its first stem takes the folder with it (not left for the process's exit)."""
+    import songwright as sw
+    from songwright.render.pipeline import render_mix
+    from songwright.stages import SAMPLE_RATE, score_of
+
+    monkeypatch.setattr(stem_files.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(stem_files, "IN_MEMORY_BYTES", 0)
+    plan, score = score_of(sw.SongRequest(tags="rock", duration_s=10, seed=2, instrumental=True))
+    seen = []
+
+    def progress(stage, fraction):
+        seen.append([p.name for p in tmp_path.iterdir()])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as caught:  # held, as a caller logging it would: the stems' frames with it
+        render_mix(score, plan, SAMPLE_RATE, progress)
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].startswith(f"songwright-stems-{os.getpid()}-")
+    assert list(tmp_path.iterdir()) == [] and caught.traceback
+
+
+def test_stem_folders_left_by_killed_processes_are_removed_by_the_next_long_song(tmp_path, monkeypatch):
+    monkeypatch.setattr(stem_files.tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    old = time.time() - stem_files.STALE_AFTER_S - 5
+    folders = {"dead_old": f"songwright-stems-{gone.pid}-abc", "dead_recent": f"songwright-stems-{gone.pid}-def",
+               "alive_old": f"songwright-stems-{os.getpid()}-ghi", "other": "songwright-stems-xyz", "mine": "kept-123-"}
+    for key, name in folders.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "bass.npy").write_bytes(b"x")
+        if key != "dead_recent":
+            os.utime(tmp_path / name, (old, old))
+    (tmp_path / f"songwright-stems-{gone.pid}-file").write_bytes(b"not a folder")
+    os.utime(tmp_path / f"songwright-stems-{gone.pid}-file", (old, old))
+    monkeypatch.setattr(stem_files, "IN_MEMORY_BYTES", 0)
+    kept = StemFiles(names=NAMES, samples=10)  # a long song's: its folder made, the stale ones removed
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([name for key, name in folders.items() if key != "dead_old"]
+                          + [f"songwright-stems-{gone.pid}-file", Path(kept._folder.name).name])
+    kept.close()
+    assert not Path(kept._folder.name).exists() and len(kept) == 0

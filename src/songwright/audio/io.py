@@ -117,7 +117,7 @@ class StagedOutputs:
     """A set of output files that appear together or not at all.
 
     `stage(target)` gives a temporary file beside each target; `commit()` renames them all into
-    place (with Ctrl-C held back for those few microseconds); `discard()` removes the temporaries
+    place (with Ctrl-C and SIGTERM held back for those few microseconds); `discard()` removes the temporaries
     and any folder `folder()` made. Used as a context manager, anything that escapes (an error,
     KeyboardInterrupt) before `commit()` discards."""
 
@@ -153,7 +153,7 @@ class StagedOutputs:
 
     def commit(self) -> list[Path]:
         in_main = threading.current_thread() is threading.main_thread()
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if in_main else None
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}) if in_main else None
         try:
             mode = 0o666 & ~_umask()
             for temporary, target in self._staged:

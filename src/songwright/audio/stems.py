@@ -1,10 +1,19 @@
 """A song's processed stems, kept in memory when they are small and on disk when they are not: a
 10-minute stereo stem is 212 MB of float32, so a long song's eight are kept in .npy files in a
-temporary folder and mapped back, read-only, when one is read."""
+temporary folder and mapped back, read-only, when one is read.
+
+The folder goes when its StemFiles does (or is closed), and at the process's exit. A process
+killed outright (SIGKILL, the kernel out of memory) cannot remove it: the folder's name holds its
+process id, and the next long song on the machine removes the folders of processes that are gone.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -15,13 +24,15 @@ import numpy as np
 # holds back writers, and the system time of 150 MB written and deleted per song).
 IN_MEMORY_BYTES = 192 << 20
 READ_SAMPLES = 1 << 20  # a stem on disk is added up this many samples at a time
+FOLDER_PREFIX = "songwright-stems-"
+STALE_AFTER_S = 600.0  # a dead process's folder untouched this long is removed
 
 
 class StemFiles(Mapping):
     """Stem name -> (samples, channels) float32, read-only. Stems `samples` long that together fit
     in IN_MEMORY_BYTES are held in memory; others are read from their file each time one is asked
     for (the mapping goes when the array does, so reading every stem in turn holds one at a time),
-    and the folder is removed when this object is."""
+    and the folder is removed when this object is, or is closed."""
 
     def __init__(self, *, names: tuple[str, ...], samples: int | None = None) -> None:
         self._order = names  # the order the stems are listed (and added up) in, whenever they come
@@ -30,7 +41,8 @@ class StemFiles(Mapping):
         if samples is not None and len(names) * samples * 2 * 4 <= IN_MEMORY_BYTES:
             self._held = {}
         else:
-            self._folder = tempfile.TemporaryDirectory(prefix="songwright-stems-")
+            remove_stale_folders()
+            self._folder = tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
         self._added: set[str] = set()
 
     @property
@@ -111,6 +123,14 @@ class StemFiles(Mapping):
 
     def __contains__(self, name: object) -> bool:
         return name in self._added
+
+    def close(self) -> None:
+        """Let every stem go, and the folder (a render that failed or was stopped)."""
+        self._added.clear()
+        if self._held is not None:
+            self._held.clear()
+        if self._folder is not None:
+            self._folder.cleanup()
 
     def _check(self, name: str) -> None:
         if name not in self._order:
@@ -193,3 +213,38 @@ class RunningSum:
             if not self.keep:
                 self.waiting.discard(name)
             self._next += 1
+
+
+def remove_stale_folders(*, now_s: float | None = None) -> list[Path]:
+    """Remove the stem folders in the temporary directory left by processes that are gone (killed
+    before they could remove them) and untouched for STALE_AFTER_S; the folders removed."""
+    now_s = time.time() if now_s is None else now_s
+    pattern = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if not match or _alive(int(match.group(1))):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or now_s - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (another user's counts: not ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

@@ -102,6 +102,9 @@ def render_mix(score: Score, plan: Plan, sample_rate: int,
                 gains[stem] = stem_gains
             if progress is not None:  # may raise Canceled: the stems not started are dropped
                 progress("rendering", 0.1 + 0.7 * done / len(parts))
+    except BaseException:  # an error, a cancel, Ctrl-C: the stems made so far go (a long song's from the disk)
+        kept.close()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     premaster = mixed(kept, order=order).T if total is None else total.audio
