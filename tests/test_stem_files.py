@@ -140,7 +140,7 @@ def test_stem_folders_left_by_killed_processes_are_removed_by_the_next_long_song
     gone.wait()
     old = time.time() - stem_files.STALE_AFTER_S - 5
     folders = {"dead_old": f"songwright-stems-{gone.pid}-abc", "dead_recent": f"songwright-stems-{gone.pid}-def",
-               "alive_old": f"songwright-stems-{os.getpid()}-ghi", "other": "songwright-stems-xyz", "mine": "kept-123-"}
+               "alive_old": f"songwright-stems-{os.getpid()}-ghi", "no_pid": "songwright-stems-xyz", "unrelated": "kept-123-"}
     for key, name in folders.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "bass.npy").write_bytes(b"x")

@@ -215,10 +215,10 @@ class RunningSum:
             self._next += 1
 
 
-def remove_stale_folders(*, now_s: float | None = None) -> list[Path]:
+def remove_stale_folders() -> list[Path]:
     """Remove the stem folders in the temporary directory left by processes that are gone (killed
     before they could remove them) and untouched for STALE_AFTER_S; the folders removed."""
-    now_s = time.time() if now_s is None else now_s
+    now_s = time.time()
     pattern = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
     try:
         entries = list(os.scandir(tempfile.gettempdir()))
@@ -246,5 +246,5 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except (PermissionError, OverflowError):
-        return True
+        pass
     return True
