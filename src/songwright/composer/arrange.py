@@ -230,6 +230,6 @@ def _feel(plan: Plan, part: Part, streams: Streams, timing_ms: float) -> None:
         if note.start_beats < plan.ending_beat:
             start += float(rng.normal(0.0, sd_beats))
         note.start_beats = max(0.0, start)
-        note.velocity = int(np.clip(note.velocity + rng.normal(0, 4), 1, 127))
+        note.velocity = int(min(max(note.velocity + rng.normal(0, 4), 1), 127))
     part.notes.sort(key=lambda n: (n.start_beats, n.pitch))
 

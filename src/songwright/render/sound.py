@@ -141,8 +141,8 @@ def doubled(parts: list[Part], *, sound: GenreSound, tempo_bpm: float, streams: 
         beats_per_ms = tempo_bpm / 60000.0
         second = []
         for note in part.notes:
-            shift = float(np.clip(rng.normal(0.0, DOUBLE_TIMING_MS), -2.5 * DOUBLE_TIMING_MS, 2.5 * DOUBLE_TIMING_MS))
-            velocity = int(np.clip(round(note.velocity + rng.normal(0.0, DOUBLE_VELOCITY)), 1, 127))
+            shift = float(min(max(rng.normal(0.0, DOUBLE_TIMING_MS), -2.5 * DOUBLE_TIMING_MS), 2.5 * DOUBLE_TIMING_MS))
+            velocity = int(min(max(round(note.velocity + rng.normal(0.0, DOUBLE_VELOCITY)), 1), 127))
             start = max(0.0, note.start_beats + shift * beats_per_ms)
             second.append(dataclasses.replace(note, start_beats=start, velocity=velocity))
         out.append(dataclasses.replace(part, pan=DOUBLE_PAN[0]))
