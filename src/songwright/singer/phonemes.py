@@ -4,6 +4,7 @@ vowel, coda consonants."""
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -116,12 +117,8 @@ def _substituted(phones: list[tuple[str, int]], stand_ins: dict[str, tuple[str, 
 
 
 def _espeak_groups(text: str, espeak_voice: str) -> list[list[tuple[str, int]]]:
-    if shutil.which("espeak-ng") is None:
-        raise MissingDependency("espeak-ng", "bash scripts/setup-system.sh  (apt-get install espeak-ng)")
-    result = subprocess.run(["espeak-ng", "-v", espeak_voice, "-q", "--pho", "-b", "1"], input=text.encode("utf-8"),
-                            capture_output=True, check=True, timeout=60)
     groups: list[list[tuple[str, int]]] = [[]]
-    for line in result.stdout.decode("utf-8", "replace").splitlines():
+    for line in _espeak_pho(text, espeak_voice).splitlines():
         fields = line.split()
         if not fields:
             continue
@@ -132,6 +129,18 @@ def _espeak_groups(text: str, espeak_voice: str) -> list[list[tuple[str, int]]]:
         duration = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else DEFAULT_CONSONANT_MS
         groups[-1].append((fields[0], duration))
     return [g for g in groups if g]
+
+
+@functools.lru_cache(maxsize=64)
+def _espeak_pho(text: str, espeak_voice: str) -> str:
+    """espeak-ng's phonemes for `text` (its .pho lines), kept for the next song of the same lyrics
+    (a process making variations of one song asks again: 18 ms of a warm English song's 45 ms
+    before any audio)."""
+    if shutil.which("espeak-ng") is None:
+        raise MissingDependency("espeak-ng", "bash scripts/setup-system.sh  (apt-get install espeak-ng)")
+    result = subprocess.run(["espeak-ng", "-v", espeak_voice, "-q", "--pho", "-b", "1"], input=text.encode("utf-8"),
+                            capture_output=True, check=True, timeout=60)
+    return result.stdout.decode("utf-8", "replace")
 
 
 def chinese_syllable(char: str) -> SungSyllable:
