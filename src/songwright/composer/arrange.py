@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..plan import Plan
-from ..score import Note, Part, Score
+from ..score import Note, Part, Score, midi_velocity
 from ..theory import Chord
 from ..streams import Streams
 from .bass import BASS_CENTER, BASS_IDIOMS, GLIDING_IDIOMS
@@ -230,6 +230,6 @@ def _feel(plan: Plan, part: Part, streams: Streams, timing_ms: float) -> None:
         if note.start_beats < plan.ending_beat:
             start += float(rng.normal(0.0, sd_beats))
         note.start_beats = max(0.0, start)
-        note.velocity = int(min(max(note.velocity + rng.normal(0, 4), 1), 127))
+        note.velocity = midi_velocity(note.velocity + rng.normal(0, 4))
     part.notes.sort(key=lambda n: (n.start_beats, n.pitch))
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..charts import ChordSpan
 from ..plan import Plan, Section
+from ..score import midi_velocity
 from ..streams import Streams
 from ..theory import Chord
 
@@ -46,7 +47,7 @@ class Bar:
         return self.position == self.section.bars - 1
 
     def velocity(self, base: int) -> int:
-        return int(min(max(base * (0.72 + 0.3 * self.energy), 1), 127))  # (np.clip on one number: 5 us)
+        return midi_velocity(base * (0.72 + 0.3 * self.energy))
 
 
 def section_place(section: Section) -> tuple[str, int]:

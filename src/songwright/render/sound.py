@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pedalboard as pb
 
-from ..score import Part, Score
+from ..score import Part, Score, midi_velocity
 from ..streams import Streams
 from .mix import master_style
 from .synth import FontChoice
@@ -142,7 +142,7 @@ def doubled(parts: list[Part], *, sound: GenreSound, tempo_bpm: float, streams: 
         second = []
         for note in part.notes:
             shift = float(min(max(rng.normal(0.0, DOUBLE_TIMING_MS), -2.5 * DOUBLE_TIMING_MS), 2.5 * DOUBLE_TIMING_MS))
-            velocity = int(min(max(round(note.velocity + rng.normal(0.0, DOUBLE_VELOCITY)), 1), 127))
+            velocity = midi_velocity(round(note.velocity + rng.normal(0.0, DOUBLE_VELOCITY)))
             start = max(0.0, note.start_beats + shift * beats_per_ms)
             second.append(dataclasses.replace(note, start_beats=start, velocity=velocity))
         out.append(dataclasses.replace(part, pan=DOUBLE_PAN[0]))
