@@ -278,16 +278,8 @@ def test_f10_a_signal_while_saving_leaves_no_files(tmp_path, signum, code, word)
         [sys.executable, "-m", "songwright", "generate", "--duration", "30", "--seed", "1", "--instrumental",
          "-o", "out/song.wav", "--stems", "out/stems", "--midi", "out/m.mid", "--json", "out/r.json"],
         cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while process.poll() is None and time.monotonic() < deadline:  # the first temporary file: saving began
-        if any(".part" in name for name in files_in(out)):
-            process.send_signal(signum)
-            break
-        time.sleep(0.002)
-    else:
-        process.kill()
-        pytest.fail("saving was never seen")
-    _, stderr = process.communicate(timeout=60)
+    stderr = _signal_when(process, signum, seen=lambda: any(".part" in name for name in files_in(out)),
+                          what="saving", poll_s=0.002)  # the first temporary file: saving began
     assert process.returncode == code, stderr
     assert stderr.splitlines() == [f"songwright: {word}; no output file was written"]
     assert files_in(out) == []
@@ -304,19 +296,26 @@ def test_f10_sigterm_while_a_long_song_renders_leaves_no_files_and_no_stems_on_d
          "-o", "out/song.wav", "--stems", "out/stems", "--json", "out/r.json"],
         cwd=tmp_path, env={**os.environ, "TMPDIR": str(scratch)}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while process.poll() is None and time.monotonic() < deadline:  # the first stem on disk
-        if any(name.endswith(".npy") for name in files_in(scratch)):
-            process.send_signal(signal.SIGTERM)
-            break
-        time.sleep(0.005)
-    else:
-        process.kill()
-        pytest.fail("no stem was seen on disk")
-    _, stderr = process.communicate(timeout=60)
+    stderr = _signal_when(process, signal.SIGTERM, what="a stem on disk", poll_s=0.005,
+                          seen=lambda: any(name.endswith(".npy") for name in files_in(scratch)))
     assert process.returncode == TERMINATED, stderr
     assert stderr.splitlines() == ["songwright: terminated; no output file was written"]
     assert files_in(out) == [] and files_in(scratch) == []
+
+
+def _signal_when(process: subprocess.Popen, signum: int, *, seen, what: str, poll_s: float) -> str:
+    """Send `signum` to the process as soon as `seen()` holds (fail if it ends or 120 s pass
+    first); its stderr once it has ended."""
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if seen():
+            process.send_signal(signum)
+            break
+        time.sleep(poll_s)
+    else:
+        process.kill()
+        pytest.fail(f"{what} was never seen")
+    return process.communicate(timeout=60)[1]
 
 
 # ---------------------------------------------------------------- F13: edge environments
